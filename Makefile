@@ -1,0 +1,42 @@
+# dpc: every entry point a person or CI uses. `make demo` and `make test` work on a fresh Debian 12 machine as root.
+SHELL := /bin/bash
+NODE_MODULES := node_modules/.installed
+DEB_PACKAGES := openvswitch-switch iptables ipset iproute2
+
+.PHONY: all build demo test unit golden golden-update bench conformance deps debs clean
+
+all: build
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(NODE_MODULES)
+
+# Debian packages the dataplane tests need; installed only when missing.
+debs:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+build: deps
+	npx tsc -p tsconfig.json
+
+# The main job on the bundled example cluster: compile examples/ into ./out and print a per-Node summary.
+demo: build
+	node dist/cli/dpc.js compile examples/cluster -o out
+
+# Every test: unit, golden, dataplane (private Open vSwitch) and conformance.
+test: deps debs build
+	DPC_BUILT=1 npx vitest run
+
+golden-update: build
+	node dist/test/golden/update.js
+
+bench: build
+	node --expose-gc dist/bench/run.js
+
+clean:
+	rm -rf dist out

@@ -1,0 +1,173 @@
+/**
+ * One measurement in a fresh process (forked by run.ts), so that its peak memory is its own. The task comes as
+ * JSON in argv[2]; the result goes back over the IPC channel.
+ *
+ * Reading the snapshot files from disk is not measured; parsing their text is. Before the clock starts the
+ * worker collects garbage and resets the kernel's resident-set high-water mark (VmHWM), so the peak it reports
+ * is the peak reached during the measured phase (it still includes Node itself, the loaded modules and
+ * whatever the phase keeps alive from before: the source texts, and for `write` the compile result).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { compile, type CompileResult } from '../compiler/compile.js';
+import { formatDiagnostic } from '../compiler/diagnostics/diagnostic.js';
+import type { SourceText } from '../compiler/ingest/documents.js';
+import { writeBundles } from '../cli/writeBundles.js';
+
+export type Phase = 'validate' | 'compile' | 'write';
+
+export interface WorkerTask {
+  phase: Phase;
+  /** Folder holding the snapshot files. */
+  dir: string;
+  files: string[];
+  /** For `write`: where the bundles go (the parent removes it). */
+  outDir?: string;
+}
+
+export interface FlowStats {
+  total: number;
+  min: number;
+  avg: number;
+  max: number;
+  bundles: number;
+}
+
+export interface WorkerResult {
+  phase: Phase;
+  ok: boolean;
+  /** Wall time of the measured phase. */
+  wallMs: number;
+  /** VmHWM at the end of the phase, after the reset just before it (or since process start if reset failed). */
+  peakRssBytes: number;
+  /** VmRSS when the clock started: Node, modules, source texts (and the compile result for `write`). */
+  startRssBytes: number;
+  hwmReset: boolean;
+  /** V8 heap in use at the end, with the phase's result still alive, and the heap's reserved size. */
+  heapUsedEndBytes: number;
+  heapTotalEndBytes: number;
+  /** Time of the untimed compile that `write` needs first. */
+  setupCompileMs?: number;
+  stats: { objects: number; nodes: number; pods: number };
+  errors: number;
+  warnings: number;
+  /** Formatted, at most 20. */
+  diagnostics: string[];
+  flows?: FlowStats;
+  bytesWritten?: number;
+  filesWritten?: number;
+}
+
+function procStatusBytes(field: 'VmHWM' | 'VmRSS'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Linux ≥ 4.0: writing 5 to clear_refs sets VmHWM to the current RSS. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+}
+
+function flowStats(result: CompileResult): FlowStats | undefined {
+  if (result.bundles.length === 0) return undefined;
+  let total = 0;
+  let min = Infinity;
+  let max = 0;
+  for (const b of result.bundles) {
+    total += b.flowCount;
+    min = Math.min(min, b.flowCount);
+    max = Math.max(max, b.flowCount);
+  }
+  return { total, min, max, avg: total / result.bundles.length, bundles: result.bundles.length };
+}
+
+function run(task: WorkerTask): WorkerResult {
+  const sources: SourceText[] = task.files.map((name) => ({ name, text: readFileSync(join(task.dir, name), 'utf8') }));
+
+  let setupCompileMs: number | undefined;
+  let setup: CompileResult | undefined;
+  if (task.phase === 'write') {
+    const t = performance.now();
+    setup = compile(sources);
+    setupCompileMs = performance.now() - t;
+  }
+
+  collectGarbage();
+  const hwmReset = resetPeakRss();
+  const startRssBytes = procStatusBytes('VmRSS');
+  const t0 = performance.now();
+  let result: CompileResult;
+  let bytesWritten: number | undefined;
+  let filesWritten: number | undefined;
+  switch (task.phase) {
+    case 'validate':
+      result = compile(sources, { validateOnly: true });
+      break;
+    case 'compile':
+      result = compile(sources);
+      break;
+    case 'write':
+      result = setup!;
+      if (result.ok) {
+        if (!task.outDir) throw new Error('write needs outDir');
+        writeBundles(task.outDir, result.bundles, result.manifest);
+      }
+      break;
+  }
+  const wallMs = performance.now() - t0;
+  const peakRssBytes = procStatusBytes('VmHWM');
+  const mem = process.memoryUsage();
+
+  if (task.phase === 'write' && result.ok) {
+    // What went to disk, counted from the contents writeBundles was given (outside the clock).
+    bytesWritten = Buffer.byteLength(result.manifest);
+    filesWritten = 1;
+    for (const b of result.bundles) {
+      for (const content of b.files.values()) bytesWritten += Buffer.byteLength(content);
+      filesWritten += b.files.size;
+    }
+  }
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const out: WorkerResult = {
+    phase: task.phase,
+    ok: result.ok,
+    wallMs,
+    peakRssBytes,
+    startRssBytes,
+    hwmReset,
+    heapUsedEndBytes: mem.heapUsed,
+    heapTotalEndBytes: mem.heapTotal,
+    stats: result.stats,
+    errors,
+    warnings: result.diagnostics.length - errors,
+    diagnostics: result.diagnostics.slice(0, 20).map(formatDiagnostic),
+  };
+  if (setupCompileMs !== undefined) out.setupCompileMs = setupCompileMs;
+  const flows = task.phase === 'compile' ? flowStats(result) : undefined;
+  if (flows) out.flows = flows;
+  if (bytesWritten !== undefined) out.bytesWritten = bytesWritten;
+  if (filesWritten !== undefined) out.filesWritten = filesWritten;
+  return out;
+}
+
+const arg = process.argv[2];
+if (!arg || !process.send) {
+  process.stderr.write('bench/worker.js is started by bench/run.js (child_process.fork with a task as argv[2])\n');
+  process.exit(2);
+}
+const result = run(JSON.parse(arg) as WorkerTask);
+process.send(result, () => process.exit(0));

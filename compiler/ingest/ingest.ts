@@ -1,0 +1,198 @@
+/**
+ * Ingest: raw objects → typed, schema-checked objects sorted into one collection per kind. Objects that fail
+ * their schema are reported and left out, so later stages only ever see well-formed input.
+ */
+import { parseDocument } from 'yaml';
+import type { TSchema } from '@sinclair/typebox';
+import type { Diagnostic, ObjectLocation } from '../diagnostics/diagnostic.js';
+import { Msg } from '../diagnostics/messages.js';
+import { AGENT_CONFIG_KEYS, AgentConfigSchema, type AgentConfig } from '../../schemas/agentConfig.js';
+import {
+  ConfigMapSchema,
+  NamespaceSchema,
+  NodeSchema,
+  PodSchema,
+  ServiceSchema,
+  type ConfigMapObject,
+  type NamespaceObject,
+  type NodeObject,
+  type PodObject,
+  type ServiceObject,
+} from '../../schemas/core.js';
+import { NodeInventorySchema, type NodeInventoryObject } from '../../schemas/nodeInventory.js';
+import { readSources, type RawObject, type SourceText } from './documents.js';
+import { validateAgainst, type ObjectIdentity } from './validate.js';
+import { embeddedPosition } from './positions.js';
+
+export interface Sourced<T> {
+  obj: T;
+  loc: ObjectLocation;
+}
+
+/** The agent config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
+export interface SourcedAgentConfig extends Sourced<AgentConfig> {
+  embedded?: { key: string; text: string };
+}
+
+export interface Snapshot {
+  nodes: Sourced<NodeObject>[];
+  namespaces: Sourced<NamespaceObject>[];
+  pods: Sourced<PodObject>[];
+  services: Sourced<ServiceObject>[];
+  agentConfigs: SourcedAgentConfig[];
+  inventories: Sourced<NodeInventoryObject>[];
+}
+
+export interface IngestResult {
+  snapshot: Snapshot;
+  diagnostics: Diagnostic[];
+}
+
+type Collection = Exclude<keyof Snapshot, 'agentConfigs'>;
+
+interface KindEntry {
+  apiVersion: string;
+  kind: string;
+  schema: TSchema;
+  into: Collection | 'configMap' | 'notCompiled';
+}
+
+/** Every kind dpc reads, keyed by `apiVersion kind`. */
+const KINDS: readonly KindEntry[] = [
+  { apiVersion: 'v1', kind: 'Node', schema: NodeSchema, into: 'nodes' },
+  { apiVersion: 'v1', kind: 'Namespace', schema: NamespaceSchema, into: 'namespaces' },
+  { apiVersion: 'v1', kind: 'Pod', schema: PodSchema, into: 'pods' },
+  { apiVersion: 'v1', kind: 'Service', schema: ServiceSchema, into: 'services' },
+  { apiVersion: 'v1', kind: 'ConfigMap', schema: ConfigMapSchema, into: 'configMap' },
+  { apiVersion: 'dpc/v1alpha1', kind: 'NodeInventory', schema: NodeInventorySchema, into: 'inventories' },
+];
+
+/** Kinds dpc knows but does not compile yet: refusing them beats silently ignoring a policy. */
+const NOT_COMPILED: readonly { group: string; kinds: readonly string[] }[] = [
+  { group: 'networking.k8s.io', kinds: ['NetworkPolicy'] },
+  {
+    group: 'crd.antrea.io',
+    kinds: ['NetworkPolicy', 'ClusterNetworkPolicy', 'Tier', 'ClusterGroup', 'Group', 'Egress', 'ExternalIPPool', 'TrafficControl'],
+  },
+];
+
+const KIND_INDEX = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
+
+function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+function identityOf(value: Record<string, unknown>, kind: string): ObjectIdentity {
+  const meta = value['metadata'];
+  const m = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>) : {};
+  const id: ObjectIdentity = { kind };
+  if (typeof m['name'] === 'string') id.name = m['name'];
+  if (typeof m['namespace'] === 'string') id.namespace = m['namespace'];
+  return id;
+}
+
+function isStandaloneAgentConfig(value: Record<string, unknown>): boolean {
+  return !('apiVersion' in value) && !('kind' in value) && AGENT_CONFIG_KEYS.some((k) => k in value);
+}
+
+const AGENT_CONFIG_KEY = 'antrea-agent.conf';
+
+function readEmbeddedAgentConfig(cm: Sourced<ConfigMapObject>, out: IngestResult): void {
+  const text = cm.obj.data?.[AGENT_CONFIG_KEY];
+  const object: ObjectIdentity = { kind: 'ConfigMap', name: cm.obj.metadata.name, namespace: cm.obj.metadata.namespace };
+  const field = ['data', AGENT_CONFIG_KEY];
+  if (text === undefined) {
+    out.diagnostics.push({ severity: 'error', ...Msg.schema('is required'), object, field: `data.${AGENT_CONFIG_KEY}`, at: { loc: cm.loc, field } });
+    return;
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
+      out.diagnostics.push({
+        severity: 'error',
+        ...Msg.syntax(e.message.split('\n')[0] ?? e.message),
+        object,
+        field: `data.${AGENT_CONFIG_KEY}`,
+        at: { loc: cm.loc, field, embedded: lp },
+      });
+    }
+    return;
+  }
+  const value = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  const diags = validateAgainst(AgentConfigSchema, value, cm.loc, object, field);
+  if (diags.length > 0) {
+    // Point into the embedded text, not at the ConfigMap key that holds it.
+    for (const d of diags) {
+      const inner = d.at?.field?.slice(field.length) ?? [];
+      if (d.at) d.at = { loc: cm.loc, field, embedded: embeddedPosition(text, inner) };
+    }
+    out.diagnostics.push(...diags);
+    return;
+  }
+  out.snapshot.agentConfigs.push({ obj: value as AgentConfig, loc: cm.loc, embedded: { key: AGENT_CONFIG_KEY, text } });
+}
+
+function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigMapObject>[]): void {
+  const { value, loc } = raw;
+  if (isStandaloneAgentConfig(value)) {
+    const diags = validateAgainst(AgentConfigSchema, value, loc, { kind: 'AgentConfig' });
+    if (diags.length > 0) out.diagnostics.push(...diags);
+    else out.snapshot.agentConfigs.push({ obj: value as AgentConfig, loc });
+    return;
+  }
+  const kind = value['kind'];
+  const apiVersion = typeof value['apiVersion'] === 'string' ? value['apiVersion'] : '';
+  if (typeof kind !== 'string' || kind === '') {
+    out.diagnostics.push({ severity: 'error', ...Msg.missingKind(), field: 'kind', at: { loc, field: ['kind'] } });
+    return;
+  }
+  const id = identityOf(value, kind);
+  const entry = KIND_INDEX.get(`${apiVersion} ${kind}`);
+  if (!entry) {
+    const known = NOT_COMPILED.some((g) => g.group === groupOf(apiVersion) && g.kinds.includes(kind));
+    out.diagnostics.push(
+      known
+        ? { severity: 'error', ...Msg.notCompiledKind(`${apiVersion} ${kind}`), object: id, at: { loc } }
+        : { severity: 'warning', ...Msg.unknownKind(kind, apiVersion), object: id, at: { loc } },
+    );
+    return;
+  }
+  const diags = validateAgainst(entry.schema, value, loc, id);
+  if (diags.length > 0) {
+    out.diagnostics.push(...diags);
+    return;
+  }
+  if (entry.into === 'notCompiled') return;
+  if (entry.into === 'configMap') {
+    configMaps.push({ obj: value as ConfigMapObject, loc });
+    return;
+  }
+  (out.snapshot[entry.into] as Sourced<unknown>[]).push({ obj: value, loc });
+}
+
+const ANTREA_CONFIG_MAP = 'antrea-config';
+
+export function ingest(sources: readonly SourceText[]): IngestResult {
+  const read = readSources(sources);
+  const out: IngestResult = {
+    snapshot: { nodes: [], namespaces: [], pods: [], services: [], agentConfigs: [], inventories: [] },
+    diagnostics: read.diagnostics,
+  };
+  const configMaps: Sourced<ConfigMapObject>[] = [];
+  for (const raw of read.objects) classify(raw, out, configMaps);
+  for (const cm of configMaps) {
+    if (cm.obj.metadata.name === ANTREA_CONFIG_MAP || cm.obj.data?.[AGENT_CONFIG_KEY] !== undefined) {
+      readEmbeddedAgentConfig(cm, out);
+    } else {
+      out.diagnostics.push({
+        severity: 'warning',
+        ...Msg.unusedConfigMap(),
+        object: { kind: 'ConfigMap', name: cm.obj.metadata.name, namespace: cm.obj.metadata.namespace },
+        at: { loc: cm.loc },
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,350 @@
+/**
+ * The cluster model: an indexed, read-only view of the snapshot that every resolver queries. Building it runs
+ * the semantic checks a schema cannot express (duplicates, references, address plans).
+ */
+import { fieldPathText, type Diagnostic, type ObjectLocation } from '../diagnostics/diagnostic.js';
+import { Msg } from '../diagnostics/messages.js';
+import type { Snapshot, Sourced } from '../ingest/ingest.js';
+import {
+  cidrContains,
+  cidrsOverlap,
+  compareCidr,
+  firstHost,
+  formatCidr,
+  formatIP,
+  parseCidr,
+  parseIP,
+  type Cidr,
+  type IPAddr,
+} from '../net/ip.js';
+import { normalizeAgentConfig, type DataplaneConfig } from './config.js';
+import type { NodeInventoryObject } from '../../schemas/nodeInventory.js';
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface NodeInfo {
+  name: string;
+  labels: Labels;
+  /** The IPv4 Pod CIDR: Antrea's gateway takes its first address. */
+  podCIDR: Cidr;
+  gatewayIP: IPAddr;
+  /** The IPv4 InternalIP: the tunnel endpoint peers send to. */
+  internalIP: IPAddr;
+  addresses: IPAddr[];
+  loc: ObjectLocation;
+}
+
+export interface ContainerPortInfo {
+  name?: string;
+  port: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+}
+
+export interface PodInfo {
+  /** `namespace/name`, the Pod's identity everywhere in dpc. */
+  key: string;
+  namespace: string;
+  name: string;
+  nodeName: string;
+  hostNetwork: boolean;
+  ip: IPAddr;
+  labels: Labels;
+  ports: ContainerPortInfo[];
+  loc: ObjectLocation;
+}
+
+export interface NamespaceInfo {
+  name: string;
+  labels: Labels;
+}
+
+export interface ClusterModel {
+  /** Sorted by name. */
+  nodes: readonly NodeInfo[];
+  nodeByName: ReadonlyMap<string, NodeInfo>;
+  namespaces: ReadonlyMap<string, NamespaceInfo>;
+  /** Pods with an IP on a known Node, sorted by key. */
+  pods: readonly PodInfo[];
+  /** Pods with a port on the Node's bridge (not host-network), sorted by key. */
+  podsByNode: ReadonlyMap<string, readonly PodInfo[]>;
+  config: DataplaneConfig;
+  inventories: ReadonlyMap<string, Sourced<NodeInventoryObject>>;
+}
+
+export interface ModelResult {
+  model: ClusterModel;
+  diagnostics: Diagnostic[];
+}
+
+const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+interface Identified {
+  kind: string;
+  namespace?: string;
+  name: string;
+  loc: ObjectLocation;
+}
+
+/** Reports every object whose (kind, namespace, name) was seen before, pointing at both places. */
+function checkDuplicates(items: readonly Identified[], diags: Diagnostic[]): Set<ObjectLocation> {
+  const seen = new Map<string, Identified>();
+  const dropped = new Set<ObjectLocation>();
+  for (const it of items) {
+    const key = `${it.kind}\0${it.namespace ?? ''}\0${it.name}`;
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, it);
+      continue;
+    }
+    dropped.add(it.loc);
+    diags.push({
+      severity: 'error',
+      ...Msg.duplicate(),
+      object: { kind: it.kind, namespace: it.namespace, name: it.name },
+      at: { loc: it.loc },
+      related: [{ at: { loc: first.loc }, message: 'first defined here' }],
+    });
+  }
+  return dropped;
+}
+
+function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
+  const dropped = checkDuplicates(
+    snapshot.nodes.map((n) => ({ kind: 'Node', name: n.obj.metadata.name, loc: n.loc })),
+    diags,
+  );
+  const nodes: NodeInfo[] = [];
+  for (const { obj, loc } of snapshot.nodes) {
+    if (dropped.has(loc)) continue;
+    const object = { kind: 'Node', name: obj.metadata.name };
+    const err = (m: { code: string; message: string }, field: (string | number)[]) =>
+      diags.push({ severity: 'error', ...m, object, field: fieldPathText(field), at: { loc, field } });
+    let ok = true;
+    const cidrTexts: { text: string; field: (string | number)[] }[] = [];
+    const podCIDRs = obj.spec?.podCIDRs ?? [];
+    podCIDRs.forEach((text, i) => cidrTexts.push({ text, field: ['spec', 'podCIDRs', i] }));
+    const single = obj.spec?.podCIDR;
+    if (single !== undefined && single !== '') {
+      if (podCIDRs.length > 0 && podCIDRs[0] !== single) {
+        err(Msg.podCIDRMismatch(single, podCIDRs.join(', ')), ['spec', 'podCIDR']);
+        ok = false;
+      }
+      if (podCIDRs.length === 0) cidrTexts.push({ text: single, field: ['spec', 'podCIDR'] });
+    }
+    const cidrs: Cidr[] = [];
+    for (const c of cidrTexts) {
+      const parsed = parseCidr(c.text);
+      if (!parsed) {
+        err(Msg.badCIDR(c.text), c.field);
+        ok = false;
+      } else cidrs.push(parsed);
+    }
+    const v4 = cidrs.filter((c) => c.family === 4);
+    if (cidrs.length > v4.length) diags.push({ severity: 'warning', ...Msg.ipv6NotCompiled(), object, field: 'spec.podCIDRs', at: { loc, field: ['spec', 'podCIDRs'] } });
+    if (ok && v4.length === 0) {
+      err(Msg.noPodCIDR(), ['spec', 'podCIDR']);
+      ok = false;
+    }
+    const addresses: IPAddr[] = [];
+    let internalIP: IPAddr | undefined;
+    (obj.status?.addresses ?? []).forEach((a, i) => {
+      if (a.type !== 'InternalIP' && a.type !== 'ExternalIP') return;
+      const ip = parseIP(a.address);
+      if (!ip) {
+        err(Msg.badIP(a.address), ['status', 'addresses', i, 'address']);
+        ok = false;
+        return;
+      }
+      addresses.push(ip);
+      if (a.type === 'InternalIP' && ip.family === 4 && !internalIP) internalIP = ip;
+    });
+    if (!internalIP) {
+      if (ok) err(Msg.noInternalIP(), ['status', 'addresses']);
+      ok = false;
+    }
+    if (!ok || !internalIP) continue;
+    const podCIDR = v4[0]!;
+    nodes.push({
+      name: obj.metadata.name,
+      labels: obj.metadata.labels ?? {},
+      podCIDR,
+      gatewayIP: firstHost(podCIDR),
+      internalIP,
+      addresses,
+      loc,
+    });
+  }
+  nodes.sort(byKey((n) => n.name));
+  // Overlapping Pod CIDRs would make routing ambiguous; report each pair once, on the later Node.
+  const sorted = [...nodes].sort((a, b) => compareCidr(a.podCIDR, b.podCIDR));
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i + 1; j < sorted.length && cidrsOverlap(sorted[i]!.podCIDR, sorted[j]!.podCIDR); j++) {
+      const a = sorted[i]!;
+      const b = sorted[j]!;
+      diags.push({
+        severity: 'error',
+        ...Msg.overlappingCIDR(formatCidr(b.podCIDR), formatCidr(a.podCIDR), a.name),
+        object: { kind: 'Node', name: b.name },
+        field: 'spec.podCIDR',
+        at: { loc: b.loc, field: ['spec', 'podCIDR'] },
+        related: [{ at: { loc: a.loc, field: ['spec', 'podCIDR'] }, message: `Pod CIDR of Node ${a.name}` }],
+      });
+    }
+  }
+  return nodes;
+}
+
+function buildNamespaces(snapshot: Snapshot, diags: Diagnostic[]): Map<string, NamespaceInfo> {
+  const dropped = checkDuplicates(
+    snapshot.namespaces.map((n) => ({ kind: 'Namespace', name: n.obj.metadata.name, loc: n.loc })),
+    diags,
+  );
+  const out = new Map<string, NamespaceInfo>();
+  for (const { obj, loc } of snapshot.namespaces) {
+    if (dropped.has(loc)) continue;
+    const name = obj.metadata.name;
+    // The API server sets this label on every Namespace; selectors may rely on it.
+    out.set(name, { name, labels: { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': name } });
+  }
+  return out;
+}
+
+function buildPods(
+  snapshot: Snapshot,
+  nodeByName: ReadonlyMap<string, NodeInfo>,
+  namespaces: Map<string, NamespaceInfo>,
+  diags: Diagnostic[],
+): PodInfo[] {
+  const dropped = checkDuplicates(
+    snapshot.pods.map((p) => ({ kind: 'Pod', namespace: p.obj.metadata.namespace ?? 'default', name: p.obj.metadata.name, loc: p.loc })),
+    diags,
+  );
+  const pods: PodInfo[] = [];
+  const ipOwner = new Map<bigint, PodInfo>();
+  for (const { obj, loc } of snapshot.pods) {
+    if (dropped.has(loc)) continue;
+    const namespace = obj.metadata.namespace ?? 'default';
+    const name = obj.metadata.name;
+    const object = { kind: 'Pod', namespace, name };
+    const report = (severity: 'error' | 'warning', m: { code: string; message: string }, field: (string | number)[]) =>
+      diags.push({ severity, ...m, object, field: field.length ? fieldPathText(field) : undefined, at: { loc, field } });
+    if (!namespaces.has(namespace)) {
+      // A snapshot may leave Namespaces out; the Pod's Namespace then exists with only its name label.
+      namespaces.set(namespace, { name: namespace, labels: { 'kubernetes.io/metadata.name': namespace } });
+    }
+    const nodeName = obj.spec.nodeName ?? '';
+    if (nodeName === '') {
+      report('warning', Msg.podNotScheduled(), ['spec', 'nodeName']);
+      continue;
+    }
+    const node = nodeByName.get(nodeName);
+    if (!node) {
+      report('error', Msg.unknownNode(nodeName), ['spec', 'nodeName']);
+      continue;
+    }
+    const ipTexts: { text: string; field: (string | number)[] }[] = [];
+    (obj.status?.podIPs ?? []).forEach((p, i) => ipTexts.push({ text: p.ip, field: ['status', 'podIPs', i, 'ip'] }));
+    if (ipTexts.length === 0 && obj.status?.podIP) ipTexts.push({ text: obj.status.podIP, field: ['status', 'podIP'] });
+    let ip: IPAddr | undefined;
+    let bad = false;
+    for (const t of ipTexts) {
+      const parsed = parseIP(t.text);
+      if (!parsed) {
+        report('error', Msg.badIP(t.text), t.field);
+        bad = true;
+      } else if (parsed.family === 4 && !ip) ip = parsed;
+    }
+    if (bad) continue;
+    const hostNetwork = obj.spec.hostNetwork === true;
+    if (!ip) {
+      if (!hostNetwork) {
+        report('warning', Msg.podWithoutIP(), ['status', 'podIP']);
+        continue;
+      }
+      ip = node.internalIP; // a host-network Pod's address is its Node's
+    }
+    if (hostNetwork) {
+      if (!node.addresses.some((a) => a.value === ip!.value && a.family === ip!.family)) {
+        report('error', Msg.hostNetworkIPNotNode(formatIP(ip)), ['status', 'podIP']);
+        continue;
+      }
+    } else if (!cidrContains(node.podCIDR, ip)) {
+      report('error', Msg.podIPOutsideCIDR(formatIP(ip), node.name, formatCidr(node.podCIDR)), ipTexts[0]!.field);
+      continue;
+    }
+    const ports: ContainerPortInfo[] = [];
+    for (const c of obj.spec.containers ?? []) {
+      for (const p of c.ports ?? []) {
+        const port: ContainerPortInfo = { port: p.containerPort, protocol: p.protocol ?? 'TCP' };
+        if (p.name) port.name = p.name;
+        ports.push(port);
+      }
+    }
+    const info: PodInfo = {
+      key: `${namespace}/${name}`,
+      namespace,
+      name,
+      nodeName,
+      hostNetwork,
+      ip,
+      labels: obj.metadata.labels ?? {},
+      ports,
+      loc,
+    };
+    if (!hostNetwork) {
+      const owner = ipOwner.get(ip.value);
+      if (owner) {
+        report('error', Msg.duplicateIP(formatIP(ip), `Pod ${owner.key}`), ipTexts[0]!.field);
+        continue;
+      }
+      ipOwner.set(ip.value, info);
+    }
+    pods.push(info);
+  }
+  return pods.sort(byKey((p) => p.key));
+}
+
+function buildInventories(
+  snapshot: Snapshot,
+  nodeByName: ReadonlyMap<string, NodeInfo>,
+  diags: Diagnostic[],
+): Map<string, Sourced<NodeInventoryObject>> {
+  const dropped = checkDuplicates(
+    snapshot.inventories.map((n) => ({ kind: 'NodeInventory', name: n.obj.metadata.name, loc: n.loc })),
+    diags,
+  );
+  const out = new Map<string, Sourced<NodeInventoryObject>>();
+  for (const inv of snapshot.inventories) {
+    if (dropped.has(inv.loc)) continue;
+    const name = inv.obj.metadata.name;
+    if (!nodeByName.has(name)) {
+      diags.push({
+        severity: 'error',
+        ...Msg.inventoryUnknownNode(name),
+        object: { kind: 'NodeInventory', name },
+        field: 'metadata.name',
+        at: { loc: inv.loc, field: ['metadata', 'name'] },
+      });
+      continue;
+    }
+    out.set(name, inv);
+  }
+  return out;
+}
+
+export function buildModel(snapshot: Snapshot): ModelResult {
+  const diagnostics: Diagnostic[] = [];
+  const { config, diagnostics: configDiags } = normalizeAgentConfig(snapshot.agentConfigs);
+  diagnostics.push(...configDiags);
+  const nodes = buildNodes(snapshot, diagnostics);
+  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
+  const namespaces = buildNamespaces(snapshot, diagnostics);
+  const pods = buildPods(snapshot, nodeByName, namespaces, diagnostics);
+  const podsByNode = new Map<string, PodInfo[]>(nodes.map((n) => [n.name, []]));
+  for (const p of pods) if (!p.hostNetwork) podsByNode.get(p.nodeName)!.push(p);
+  const inventories = buildInventories(snapshot, nodeByName, diagnostics);
+  return {
+    model: { nodes, nodeByName, namespaces, pods, podsByNode, config, inventories },
+    diagnostics,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * A Node's plan: everything its bundle will hold, as typed records. Features contribute flows; this module adds
+ * Antrea's automatic miss flow to every table that no feature gave its own, and checks that no two flows
+ * claim the same (table, priority, match), which OVS would silently collapse into one.
+ */
+import type { ClusterModel, NodeInfo } from '../model/model.js';
+import type { NodePorts } from '../allocate/ports.js';
+import { CookieCategory, cookie, DROP, goto, type Flow } from './flow.js';
+import { Priority } from './fields.js';
+import type { TableMap } from './pipeline.js';
+import { planPodConnectivity } from './podConnectivity.js';
+import { matchKey } from './matchKey.js';
+
+export interface OvsdbPortPlan {
+  name: string;
+  type: 'internal' | 'geneve' | 'vxlan' | 'gre';
+  ofport: number;
+  mac?: string;
+  options: Readonly<Record<string, string>>;
+  externalIds: Readonly<Record<string, string>>;
+}
+
+export interface NodePlan {
+  node: NodeInfo;
+  tables: TableMap;
+  ports: NodePorts;
+  flows: readonly Flow[];
+  /** Ports the bundle creates on the bridge; Pod ports belong to the CNI plugin and are only assumed. */
+  ovsdbPorts: readonly OvsdbPortPlan[];
+}
+
+const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
+
+function missFlows(tables: TableMap, claimed: ReadonlySet<string>): Flow[] {
+  const out: Flow[] = [];
+  for (const t of tables.tables) {
+    if (claimed.has(t.name)) continue;
+    out.push({
+      table: t.name,
+      priority: Priority.miss,
+      match: {},
+      actions: t.dropOnMiss || !t.next ? [DROP] : [goto(t.next)],
+      cookie: PIPELINE_COOKIE,
+    });
+  }
+  return out;
+}
+
+/** Fails loudly on two different flows with one key: that is a compiler bug, never an input problem. */
+function checkUnique(flows: readonly Flow[]): void {
+  const seen = new Map<string, Flow>();
+  for (const f of flows) {
+    const key = `${f.table}|${f.priority}|${matchKey(f.match)}`;
+    if (seen.has(key)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${matchKey(f.match)}`);
+    seen.set(key, f);
+  }
+}
+
+function infraPorts(model: ClusterModel, ports: NodePorts): OvsdbPortPlan[] {
+  const tunnelOptions: Record<string, string> = { key: 'flow', remote_ip: 'flow' };
+  if (model.config.tunnelPort) tunnelOptions['dst_port'] = String(model.config.tunnelPort);
+  return [
+    {
+      name: ports.tunnel.name,
+      type: model.config.tunnelType,
+      ofport: ports.tunnel.ofport,
+      options: tunnelOptions,
+      externalIds: { 'antrea-type': 'tunnel' },
+    },
+    {
+      name: ports.gateway.name,
+      type: 'internal',
+      ofport: ports.gateway.ofport,
+      mac: ports.gateway.mac,
+      options: {},
+      externalIds: { 'antrea-type': 'gateway' },
+    },
+  ];
+}
+
+export function planNode(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap): NodePlan {
+  const featureFlows = planPodConnectivity(model, node, ports, tables);
+  const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
+  const flows = [...featureFlows, ...missFlows(tables, claimed)];
+  checkUnique(flows);
+  return { node, tables, ports, flows, ovsdbPorts: infraPorts(model, ports) };
+}

@@ -1,0 +1,71 @@
+/**
+ * Assembles one Node's bundle (DESIGN §3): every artifact as text, plus bundle.json with the table map, the
+ * inventory the compile assumed, and a digest per artifact. Paths are relative to the Node's folder.
+ */
+import { createHash } from 'node:crypto';
+import { formatIP, formatCidr } from '../../compiler/net/ip.js';
+import type { NodePlan } from '../../compiler/plan/nodePlan.js';
+import { renderFlows } from '../openflow/render.js';
+import { renderTransact } from '../ovsdb/transact.js';
+
+export interface NodeBundle {
+  node: string;
+  /** Relative path → content; bundle.json included. */
+  files: ReadonlyMap<string, string>;
+  flowCount: number;
+  podCount: number;
+  /** sha256 of bundle.json, which itself holds the digest of every other artifact. */
+  digest: string;
+}
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function bundleJson(plan: NodePlan, artifacts: ReadonlyMap<string, string>): string {
+  const { node, ports, tables } = plan;
+  const doc = {
+    apiVersion: 'dpc/v1alpha1',
+    kind: 'Bundle',
+    node: {
+      name: node.name,
+      internalIP: formatIP(node.internalIP),
+      podCIDR: formatCidr(node.podCIDR),
+      gatewayIP: formatIP(node.gatewayIP),
+    },
+    bridge: ports.bridge,
+    tables: Object.fromEntries(tables.tables.map((t) => [t.name, t.id])),
+    // What the compile assumed about the Node; the runtime refuses a bundle whose assumptions do not hold.
+    inventory: {
+      gateway: ports.gateway,
+      tunnel: ports.tunnel,
+      pods: ports.pods.map((p) => ({
+        namespace: p.pod.namespace,
+        name: p.pod.name,
+        interface: p.name,
+        ofport: p.ofport,
+        mac: p.mac,
+        ip: formatIP(p.pod.ip),
+        source: p.source,
+      })),
+    },
+    artifacts: Object.fromEntries([...artifacts.keys()].sort().map((k) => [k, `sha256:${sha256(artifacts.get(k)!)}`])),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+export function buildNodeBundle(plan: NodePlan): NodeBundle {
+  const artifacts = new Map<string, string>([
+    ['openflow/flows.txt', renderFlows(plan.flows, plan.tables)],
+    ['openflow/groups.txt', ''],
+    ['openflow/meters.txt', ''],
+    ['ovsdb/transact.json', renderTransact(plan)],
+  ]);
+  const meta = bundleJson(plan, artifacts);
+  const files = new Map([...artifacts, ['bundle.json', meta]]);
+  return {
+    node: plan.node.name,
+    files,
+    flowCount: plan.flows.length,
+    podCount: plan.ports.pods.length,
+    digest: sha256(meta),
+  };
+}

@@ -1,0 +1,109 @@
+/** The dpc command as users run it: exit codes, messages, and what is (not) written. */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './repoRoot.js';
+import { clusterSources, twoNodes } from './fixtures/clusters.js';
+
+const DPC = join(REPO_ROOT, 'dist', 'cli', 'dpc.js');
+
+function dpc(args: string[], opts: { input?: string; cwd?: string } = {}) {
+  const r = spawnSync(process.execPath, [DPC, ...args], { input: opts.input ?? '', cwd: opts.cwd ?? REPO_ROOT, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function writeCluster(dir: string): void {
+  for (const s of clusterSources(twoNodes)) writeFileSync(join(dir, s.name), s.text);
+}
+
+beforeAll(() => {
+  // `make test` builds first and says so; a bare `vitest run` builds here so the CLI under test is current.
+  if (process.env.DPC_BUILT === '1') return;
+  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
+}, 120_000);
+
+describe('dpc CLI', () => {
+  test('--version and --help', () => {
+    expect(dpc(['--version']).stdout).toMatch(/^dpc \d+\.\d+\.\d+\n$/);
+    const help = dpc(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('dpc compile [PATH...|-]');
+  });
+
+  test('usage errors exit 2 and say why', () => {
+    for (const args of [[], ['frobnicate', 'x'], ['compile'], ['compile', 'x', '--format', 'yaml'], ['compile', 'x', '--bogus'], ['compile', '-o']]) {
+      const r = dpc(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^dpc: /);
+    }
+  });
+
+  test('compile writes one bundle per Node and prints a summary', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    writeCluster(dir);
+    const out = join(dir, 'out');
+    const r = dpc(['compile', dir, '-o', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/compiled 2 Node bundles/);
+    expect(r.stdout).toMatch(/alpha\s+2\s+\d+/);
+    expect(readdirSync(out).sort()).toEqual(['alpha', 'beta', 'manifest.json']);
+    expect(readFileSync(join(out, 'alpha', 'openflow', 'flows.txt'), 'utf8')).toContain('table=');
+  });
+
+  test('--node limits the bundles; JSON output is machine-readable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    writeCluster(dir);
+    const r = dpc(['compile', dir, '-o', join(dir, 'out'), '--node', 'beta', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { ok: boolean; nodes: { name: string; flows: number }[] };
+    expect(summary.ok).toBe(true);
+    expect(summary.nodes.map((n) => n.name)).toEqual(['beta']);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['beta', 'manifest.json']);
+  });
+
+  test('stdin is read with -', () => {
+    const text = clusterSources(twoNodes).map((s) => s.text).join('---\n');
+    const r = dpc(['validate', '-'], { input: text });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/valid: \d+ objects, 2 Nodes, 4 Pods/);
+  });
+
+  test('input errors exit 1, name file:line:col, object and field, and leave the output as it was', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    writeCluster(dir);
+    const out = join(dir, 'out');
+    expect(dpc(['compile', dir, '-o', out]).code).toBe(0);
+    const before = readFileSync(join(out, 'alpha', 'openflow', 'flows.txt'), 'utf8');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: lost, namespace: web}\nspec:\n  nodeName: gamma\n  containers: []\nstatus: {podIP: 172.30.9.50}\n',
+    );
+    const r = dpc(['compile', dir, '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, 'bad.yaml')}:5:13: error: Pod web/lost: spec.nodeName: Pod is scheduled on Node "gamma", which is not in the snapshot`);
+    expect(r.stderr).toMatch(/nothing was written/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(readFileSync(join(out, 'alpha', 'openflow', 'flows.txt'), 'utf8')).toBe(before);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.out'))).toEqual([]);
+  });
+
+  test('a missing path is an input error', () => {
+    const r = dpc(['validate', join(tmpdir(), 'does-not-exist-dpc')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no such file or directory/);
+  });
+
+  test('unknown kinds are warned about and skipped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    writeCluster(dir);
+    mkdirSync(join(dir, 'extra'));
+    writeFileSync(join(dir, 'extra', 'cm.yml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: web}\nspec: {}\n');
+    const r = dpc(['validate', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: Deployment web/web: unknown kind Deployment (apiVersion apps/v1); skipped');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+});
