@@ -11,7 +11,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKER = join(HERE, 'worker.js');
 
 const DEFAULT_SHAPES = ['100x3000', '1000x30000'];
+/** Shapes up to this many Pods are measured 3 times by default (median), bigger ones once. */
+const AUTO_RUNS_MAX_PODS = 10_000;
 const PHASES: readonly Phase[] = ['validate', 'compile', 'write'];
 const PHASE_LABEL: Record<Phase, string> = {
   validate: 'parse+validate',
@@ -40,7 +42,8 @@ interface Shape {
 interface Args {
   shapes: Shape[];
   phases: Phase[];
-  runs: number;
+  /** Measurements per phase; by default 3 for shapes up to AUTO_RUNS_MAX_PODS Pods, 1 above. */
+  runs?: number;
   seed: number;
   json: boolean;
   cpuProf?: string;
@@ -59,7 +62,7 @@ function parseShape(text: string): Shape {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { shapes: [], phases: [], runs: 1, seed: 1, json: false, keep: false };
+  const args: Args = { shapes: [], phases: [], seed: 1, json: false, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -107,7 +110,7 @@ function parseArgs(argv: readonly string[]): Args {
             'Usage: node --expose-gc dist/bench/run.js [options]',
             '  --shape NODESxPODS  a cluster shape (repeatable or comma-separated; default 100x3000 and 1000x30000)',
             '  --phase P           validate, compile or write (repeatable; default all three)',
-            '  --runs N            measurements per phase (default 1); wall time is the median, memory the maximum',
+            '  --runs N            measurements per phase (default 3 up to 10,000 Pods, else 1); wall = median, memory = max',
             '  --seed N            generator seed (default 1)',
             '  --json              machine-readable output on stdout',
             '  --cpu-prof DIR      write a V8 CPU profile of every worker into DIR',
@@ -131,27 +134,39 @@ function parseArgs(argv: readonly string[]): Args {
 
 interface Measurement {
   result?: WorkerResult;
-  /** Set when the worker died without a result. */
+  /** Set when the worker died without a result for this phase. */
   crash?: string;
 }
 
-function runWorker(task: WorkerTask, cpuProf: string | undefined): Promise<Measurement> {
+/** One result per phase of the task; a crash counts against every phase that did not report. */
+
+function runWorker(task: WorkerTask, cpuProf: string | undefined): Promise<Map<Phase, Measurement>> {
   const execArgv = ['--expose-gc'];
   if (cpuProf) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProf}`);
   return new Promise((done) => {
     const child = fork(WORKER, [JSON.stringify(task)], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
-    let result: WorkerResult | undefined;
+    let results: WorkerResult[] = [];
     let stderr = '';
+    let failure: string | undefined;
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     child.on('message', (m) => {
-      result = m as WorkerResult;
+      results = m as WorkerResult[];
     });
-    child.on('error', (e) => done({ crash: e.message }));
+    child.on('error', (e) => {
+      failure = e.message;
+    });
     child.on('exit', (code, signal) => {
-      if (result) done({ result });
-      else done({ crash: `worker exited with ${signal ?? `code ${code}`}${stderr ? `:\n${stderr.trimEnd()}` : ''}` });
+      const crash = failure ?? `worker exited with ${signal ?? `code ${code}`}${stderr ? `:\n${stderr.trimEnd()}` : ''}`;
+      const out = new Map<Phase, Measurement>();
+      for (const phase of task.phases) {
+        const result = results.find((r) => r.phase === phase);
+        // A write after a failed or crashed compile is not attempted: the compile's report says it all.
+        if (result) out.set(phase, { result });
+        else if (phase !== 'write' || results.some((r) => r.phase === 'compile' && r.ok)) out.set(phase, { crash });
+      }
+      done(out);
     });
   });
 }
@@ -184,6 +199,8 @@ interface PhaseReport {
 
 interface ShapeReport {
   shape: string;
+  /** Measurements per phase. */
+  runs: number;
   nodes: number;
   pods: number;
   namespaces: number;
@@ -257,6 +274,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     nodes: shape.nodes,
     pods: shape.pods,
     namespaces: defaultNamespaces(shape.pods),
+    runs: 0,
     inputFiles: files.length,
     inputBytes,
     generateMs,
@@ -264,21 +282,36 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
   };
   log(`${shape.name}: generated ${files.length} files, ${fmtBytes(inputBytes)} of YAML in ${fmtMs(generateMs)} (not measured)`);
 
-  for (const phase of args.phases) {
-    const ms: Measurement[] = [];
-    for (let run = 0; run < args.runs; run++) {
-      const task: WorkerTask = { phase, dir: inDir, files };
-      if (phase === 'write') task.outDir = join(dir, `out-${run}`);
-      const m = await runWorker(task, args.cpuProf);
-      if (task.outDir) rmSync(task.outDir, { recursive: true, force: true });
-      ms.push(m);
-      const r = m.result;
-      log(
-        `${shape.name}: ${PHASE_LABEL[phase]} run ${run + 1}/${args.runs}: ` +
-          (r ? `${fmtMs(r.wallMs)}, peak RSS ${fmtBytes(r.peakRssBytes)}${r.ok ? '' : ', FAILED'}` : 'CRASHED'),
-      );
-      if (!r?.ok) break;
+  // One worker for validate; one for compile, followed by write when asked (write needs the compile's bundles).
+  const jobs: Phase[][] = [];
+  if (args.phases.includes('validate')) jobs.push(['validate']);
+  if (args.phases.includes('write')) jobs.push(['compile', 'write']);
+  else if (args.phases.includes('compile')) jobs.push(['compile']);
+  const runs = args.runs ?? (shape.pods <= AUTO_RUNS_MAX_PODS ? 3 : 1);
+  report.runs = runs;
+  const measured = new Map<Phase, Measurement[]>();
+  for (const phases of jobs) {
+    for (let run = 0; run < runs; run++) {
+      const task: WorkerTask = { phases, dir: inDir, files };
+      if (phases.includes('write')) task.outDir = join(dir, `out-${run}`);
+      const got = await runWorker(task, args.cpuProf);
+      if (task.outDir) rmSync(task.outDir, { recursive: true, force: true, maxRetries: 2 });
+      let failed = false;
+      for (const [phase, m] of got) {
+        measured.set(phase, [...(measured.get(phase) ?? []), m]);
+        const r = m.result;
+        log(
+          `${shape.name}: ${PHASE_LABEL[phase]} run ${run + 1}/${runs}: ` +
+            (r ? `${fmtMs(r.wallMs)}, peak RSS ${fmtBytes(r.peakRssBytes)}${r.ok ? '' : ', FAILED'}` : 'CRASHED'),
+        );
+        if (!r?.ok) failed = true;
+      }
+      if (failed) break;
     }
+  }
+  for (const phase of PHASES) {
+    const ms = measured.get(phase);
+    if (!ms) continue;
     const p = aggregate(phase, ms);
     report.phases.push(p);
     if (p.flows) report.flows = p.flows;
@@ -334,12 +367,14 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], ri
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-function textReport(reports: readonly ShapeReport[], args: Args): string {
+function textReport(reports: readonly ShapeReport[], args: Args, load: { before: number; after: number }): string {
   const out: string[] = [];
   const cpu = cpus();
   out.push(
     `dpc bench: node ${process.version}, ${process.platform} ${process.arch}, ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? '?'}), ` +
-      `seed ${args.seed}, ${args.runs} run(s) per phase (wall = median, memory = max)`,
+      `seed ${args.seed}; runs per phase: ${reports.map((r) => `${r.shape} ${r.runs}`).join(', ')} (wall = median, memory = max)`,
+    `load average (1 min) before ${load.before.toFixed(2)}, after ${load.after.toFixed(2)}` +
+      (Math.max(load.before, load.after) > 0.5 * cpu.length ? ': other work was running, timings may be inflated' : ''),
     '',
   );
   const phaseRows: string[][] = [];
@@ -361,6 +396,7 @@ function textReport(reports: readonly ShapeReport[], args: Args): string {
   const shapeRows = reports.map((r) => [
     r.shape,
     int(r.namespaces),
+    r.objects !== undefined ? int(r.objects) : '-',
     `${r.inputFiles} / ${fmtBytes(r.inputBytes)}`,
     r.compileParseRatio !== undefined ? `${r.compileParseRatio.toFixed(2)}×` : '-',
     r.flows ? int(r.flows.total) : '-',
@@ -369,9 +405,9 @@ function textReport(reports: readonly ShapeReport[], args: Args): string {
   ]);
   out.push(
     table(
-      ['shape', 'namespaces', 'input files / size', 'compile/parse', 'flows', 'flows/Node min / avg / max', 'written / files'],
+      ['shape', 'namespaces', 'objects', 'input files / size', 'compile/parse', 'flows', 'flows/Node min / avg / max', 'written / files'],
       shapeRows,
-      new Set([1, 3, 4]),
+      new Set([1, 2, 4, 5]),
     ),
   );
   for (const r of reports) {
@@ -410,6 +446,7 @@ async function main(): Promise<number> {
   // Progress goes to stderr, so --json output on stdout stays clean.
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const root = mkdtempSync(join(tmpdir(), 'dpc-bench-'));
+  const load = { before: loadavg()[0]!, after: 0 };
   const reports: ShapeReport[] = [];
   try {
     for (const shape of args.shapes) reports.push(await measureShape(shape, args, root, log));
@@ -417,12 +454,21 @@ async function main(): Promise<number> {
     if (args.keep) log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true, maxRetries: 2 });
   }
+  load.after = loadavg()[0]!;
   if (args.json) {
     const cpu = cpus();
-    const doc = { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpu.length, cpuModel: cpu[0]?.model.trim(), seed: args.seed, runs: args.runs, shapes: reports };
+    const doc = {
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model.trim(),
+      loadAverage: load,
+      seed: args.seed,
+      shapes: reports,
+    };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    process.stdout.write(textReport(reports, args));
+    process.stdout.write(textReport(reports, args, load));
   }
   if (args.cpuProf) log(`CPU profiles in ${args.cpuProf}`);
   // Warnings (e.g. features not compiled yet) do not fail the bench; errors and crashes do.

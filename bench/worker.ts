@@ -18,7 +18,11 @@ import { writeBundles } from '../cli/writeBundles.js';
 export type Phase = 'validate' | 'compile' | 'write';
 
 export interface WorkerTask {
-  phase: Phase;
+  /**
+   * `['validate']`, `['compile']` or `['compile', 'write']`. Writing needs the bundles of a compile in the same
+   * process; the peak-RSS reset between the two keeps their measurements apart, as separate processes would.
+   */
+  phases: Phase[];
   /** Folder holding the snapshot files. */
   dir: string;
   files: string[];
@@ -44,11 +48,9 @@ export interface WorkerResult {
   /** VmRSS when the clock started: Node, modules, source texts (and the compile result for `write`). */
   startRssBytes: number;
   hwmReset: boolean;
-  /** V8 heap in use at the end, with the phase's result still alive, and the heap's reserved size. */
+  /** V8 heap in use after the phase and a full GC, with its result still alive; and the heap's reserved size. */
   heapUsedEndBytes: number;
   heapTotalEndBytes: number;
-  /** Time of the untimed compile that `write` needs first. */
-  setupCompileMs?: number;
   stats: { objects: number; nodes: number; pods: number };
   errors: number;
   warnings: number;
@@ -95,60 +97,34 @@ function flowStats(result: CompileResult): FlowStats | undefined {
   return { total, min, max, avg: total / result.bundles.length, bundles: result.bundles.length };
 }
 
-function run(task: WorkerTask): WorkerResult {
-  const sources: SourceText[] = task.files.map((name) => ({ name, text: readFileSync(join(task.dir, name), 'utf8') }));
+interface Clock {
+  hwmReset: boolean;
+  startRssBytes: number;
+  t0: number;
+}
 
-  let setupCompileMs: number | undefined;
-  let setup: CompileResult | undefined;
-  if (task.phase === 'write') {
-    const t = performance.now();
-    setup = compile(sources);
-    setupCompileMs = performance.now() - t;
-  }
-
+/** Collects garbage, resets the peak-RSS mark and starts the clock. */
+function start(): Clock {
   collectGarbage();
   const hwmReset = resetPeakRss();
-  const startRssBytes = procStatusBytes('VmRSS');
-  const t0 = performance.now();
-  let result: CompileResult;
-  let bytesWritten: number | undefined;
-  let filesWritten: number | undefined;
-  switch (task.phase) {
-    case 'validate':
-      result = compile(sources, { validateOnly: true });
-      break;
-    case 'compile':
-      result = compile(sources);
-      break;
-    case 'write':
-      result = setup!;
-      if (result.ok) {
-        if (!task.outDir) throw new Error('write needs outDir');
-        writeBundles(task.outDir, result.bundles, result.manifest);
-      }
-      break;
-  }
-  const wallMs = performance.now() - t0;
-  const peakRssBytes = procStatusBytes('VmHWM');
-  const mem = process.memoryUsage();
+  return { hwmReset, startRssBytes: procStatusBytes('VmRSS'), t0: performance.now() };
+}
 
-  if (task.phase === 'write' && result.ok) {
-    // What went to disk, counted from the contents writeBundles was given (outside the clock).
-    bytesWritten = Buffer.byteLength(result.manifest);
-    filesWritten = 1;
-    for (const b of result.bundles) {
-      for (const content of b.files.values()) bytesWritten += Buffer.byteLength(content);
-      filesWritten += b.files.size;
-    }
-  }
+/** Stops the clock and describes the phase; `result` is what the phase leaves alive. */
+function stop(clock: Clock, phase: Phase, result: CompileResult): WorkerResult {
+  const wallMs = performance.now() - clock.t0;
+  const peakRssBytes = procStatusBytes('VmHWM');
+  // Outside the clock: what the phase's result keeps alive once its garbage is gone.
+  collectGarbage();
+  const mem = process.memoryUsage();
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  const out: WorkerResult = {
-    phase: task.phase,
+  return {
+    phase,
     ok: result.ok,
     wallMs,
     peakRssBytes,
-    startRssBytes,
-    hwmReset,
+    startRssBytes: clock.startRssBytes,
+    hwmReset: clock.hwmReset,
     heapUsedEndBytes: mem.heapUsed,
     heapTotalEndBytes: mem.heapTotal,
     stats: result.stats,
@@ -156,11 +132,43 @@ function run(task: WorkerTask): WorkerResult {
     warnings: result.diagnostics.length - errors,
     diagnostics: result.diagnostics.slice(0, 20).map(formatDiagnostic),
   };
-  if (setupCompileMs !== undefined) out.setupCompileMs = setupCompileMs;
-  const flows = task.phase === 'compile' ? flowStats(result) : undefined;
-  if (flows) out.flows = flows;
-  if (bytesWritten !== undefined) out.bytesWritten = bytesWritten;
-  if (filesWritten !== undefined) out.filesWritten = filesWritten;
+}
+
+function run(task: WorkerTask): WorkerResult[] {
+  const sources: SourceText[] = task.files.map((name) => ({ name, text: readFileSync(join(task.dir, name), 'utf8') }));
+  const out: WorkerResult[] = [];
+  const [first, ...rest] = task.phases;
+  if (first === 'validate' && rest.length === 0) {
+    const clock = start();
+    const result = compile(sources, { validateOnly: true });
+    out.push(stop(clock, 'validate', result));
+    return out;
+  }
+  if (first !== 'compile' || rest.some((p) => p !== 'write') || rest.length > 1) {
+    throw new Error(`unsupported phases ${task.phases.join(',')}`);
+  }
+  let clock = start();
+  const result = compile(sources);
+  const measured = stop(clock, 'compile', result);
+  const flows = flowStats(result);
+  if (flows) measured.flows = flows;
+  out.push(measured);
+  if (rest.length === 0 || !result.ok) return out;
+
+  if (!task.outDir) throw new Error('write needs outDir');
+  clock = start();
+  writeBundles(task.outDir, result.bundles, result.manifest);
+  const written = stop(clock, 'write', result);
+  // What went to disk, counted from the contents writeBundles was given (outside the clock).
+  let bytes = Buffer.byteLength(result.manifest);
+  let files = 1;
+  for (const b of result.bundles) {
+    for (const content of b.files.values()) bytes += Buffer.byteLength(content);
+    files += b.files.size;
+  }
+  written.bytesWritten = bytes;
+  written.filesWritten = files;
+  out.push(written);
   return out;
 }
 

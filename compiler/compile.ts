@@ -12,6 +12,7 @@ import { buildModel, type ClusterModel } from './model/model.js';
 import { allocateNodePorts } from './allocate/ports.js';
 import { computeTableMap } from './plan/pipeline.js';
 import { planNode, type NodePlan } from './plan/nodePlan.js';
+import { resolvePolicies } from './resolve/policies.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { DPC_VERSION } from './version.js';
 import type { Features } from './model/config.js';
@@ -94,18 +95,23 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   if (hasErrors(diagnostics) || options.validateOnly) {
     return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
+  const { resolved, diagnostics: policyDiags } = resolvePolicies(model);
+  diagnostics.push(...policyDiags);
+  if (hasErrors(diagnostics)) {
+    return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
+  }
   const tables = computeTableMap(model.config.features);
   const plans: NodePlan[] = [];
   for (const node of model.nodes) {
     if (wanted && !wanted.has(node.name)) continue;
     const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
     diagnostics.push(...portDiags);
-    plans.push(planNode(model, node, ports, tables));
+    plans.push(planNode(model, node, ports, tables, resolved));
   }
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
-  const bundles = plans.map(buildNodeBundle);
+  const bundles = plans.map((p) => buildNodeBundle(p, model.config));
   const finalDiags = finish(sources, diagnostics);
   const manifest = {
     apiVersion: 'dpc/v1alpha1',

@@ -187,22 +187,16 @@ export type ClusterNetworkPolicyObject = Static<typeof ClusterNetworkPolicySchem
 export const AntreaNetworkPolicySchema = KubeObject(API, 'NetworkPolicy', Type.Object({ spec: AntreaPolicySpec }, Open));
 export type AntreaNetworkPolicyObject = Static<typeof AntreaNetworkPolicySchema>;
 
-export const TierSchema = KubeObject(
-  API,
-  'Tier',
-  Type.Object(
-    {
-      spec: Type.Object(
-        {
-          priority: Type.Integer({ minimum: 0, maximum: 255 }),
-          description: Type.Optional(Type.String()),
-        },
-        Open,
-      ),
-    },
-    Open,
-  ),
+export const TierSpec = Type.Object(
+  {
+    priority: Type.Integer({ minimum: 0, maximum: 255 }),
+    description: Type.Optional(Type.String()),
+  },
+  Open,
 );
+export type TierSpec = Static<typeof TierSpec>;
+
+export const TierSchema = KubeObject(API, 'Tier', Type.Object({ spec: TierSpec }, Open));
 export type TierObject = Static<typeof TierSchema>;
 
 /**

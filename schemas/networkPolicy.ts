@@ -81,23 +81,17 @@ export type K8sEgressRule = Static<typeof K8sEgressRule>;
 
 export const PolicyType = Type.Union([Type.Literal('Ingress'), Type.Literal('Egress')]);
 
-export const NetworkPolicySchema = KubeObject(
-  'networking.k8s.io/v1',
-  'NetworkPolicy',
-  Type.Object(
-    {
-      spec: Type.Object(
-        {
-          /** Absent means `{}`: every Pod of the Namespace (the field is optional since Kubernetes 1.31). */
-          podSelector: Type.Optional(LabelSelector),
-          policyTypes: Type.Optional(Type.Array(PolicyType, { maxItems: 2 })),
-          ingress: Type.Optional(Type.Array(K8sIngressRule)),
-          egress: Type.Optional(Type.Array(K8sEgressRule)),
-        },
-        Open,
-      ),
-    },
-    Open,
-  ),
+export const NetworkPolicySpec = Type.Object(
+  {
+    /** Absent means `{}`: every Pod of the Namespace (the field is optional since Kubernetes 1.31). */
+    podSelector: Type.Optional(LabelSelector),
+    policyTypes: Type.Optional(Type.Array(PolicyType, { maxItems: 2 })),
+    ingress: Type.Optional(Type.Array(K8sIngressRule)),
+    egress: Type.Optional(Type.Array(K8sEgressRule)),
+  },
+  Open,
 );
+export type NetworkPolicySpec = Static<typeof NetworkPolicySpec>;
+
+export const NetworkPolicySchema = KubeObject('networking.k8s.io/v1', 'NetworkPolicy', Type.Object({ spec: NetworkPolicySpec }, Open));
 export type NetworkPolicyObject = Static<typeof NetworkPolicySchema>;

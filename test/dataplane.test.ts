@@ -14,6 +14,7 @@ import { arp, ethernet, ETH_TYPE, frame, geneveFrame, parseFrame } from './harne
 import { bundleFile, loadBundle, type LoadedNode } from './harness/bundle.js';
 import { clusterSources, twoNodes } from './fixtures/clusters.js';
 import { REPO_ROOT } from './repoRoot.js';
+import { caseSources, GOLDEN_DIR } from './golden/golden.js';
 
 const HAVE_OVS = requireOvs();
 const GLOBAL_VIRTUAL_MAC = 'aa:bb:cc:dd:ee:ff';
@@ -57,6 +58,8 @@ describe.skipIf(!HAVE_OVS)('flows.txt is OVS canonical text', () => {
     ['example cluster (geneve, proxy, egress)', exampleSources()],
     ['vxlan, AntreaPolicy and Egress off', clusterSources({ ...twoNodes, agentConfig: 'tunnelType: vxlan\nfeatureGates: {AntreaPolicy: false, Egress: false}' })],
     ['gre, proxy off, TrafficControl on', clusterSources({ ...twoNodes, agentConfig: 'tunnelType: gre\nantreaProxy: {enable: false}\nfeatureGates: {TrafficControl: true}' })],
+    ['K8s NetworkPolicies (golden/policies-k8s)', caseSources(join(GOLDEN_DIR, 'policies-k8s'))],
+    ['Antrea-native policies (golden/policies-antrea)', caseSources(join(GOLDEN_DIR, 'policies-antrea'))],
   ];
   test.each(variants)('%s: the dump of the loaded bridge equals the file', async (_name, sources) => {
     for (const bundle of compileOk(sources)) {
@@ -65,6 +68,9 @@ describe.skipIf(!HAVE_OVS)('flows.txt is OVS canonical text', () => {
         loadBundle(ovs, bundle);
         const expected = bundleFile(bundle, 'openflow/flows.txt').trimEnd().split('\n');
         expect(sortDumpedFlows(ovs.dumpFlows())).toEqual(expected);
+        const groups = bundleFile(bundle, 'openflow/groups.txt').trimEnd();
+        const dumpedGroups = ovs.ofctl('dump-groups', 'br-int').split('\n').slice(1).map((l) => l.trim()).filter(Boolean).sort();
+        expect(dumpedGroups.join('\n')).toBe(groups.split('\n').filter(Boolean).sort().join('\n'));
         // transact.json named the tables: a --names dump shows Antrea's table names.
         const named = ovs.ofctl('--names', '--no-stats', 'dump-flows', 'br-int');
         expect(named).toContain('table=L3Forwarding');

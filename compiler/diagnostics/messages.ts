@@ -23,6 +23,114 @@ export const Msg = {
   notCompiledKind: (kind: string) => m('DPC1007', `${kind} objects are not compiled by this version of dpc`),
   unusedConfigMap: () => m('DPC1008', 'only the antrea-config ConfigMap is read; this ConfigMap is skipped'),
   noInput: () => m('DPC1009', 'no input objects were found'),
+  // 11xx–12xx: policy admission (compiler/ingest/rules/; reference/iptables-egress.md §6.1, §6.4, §6.5)
+  // Tiers
+  tierPriorityReserved: (p: number) =>
+    m('DPC1100', `Tier priority ${p} is reserved by Antrea (251, 252, 254 and 255 are never available to Tiers)`),
+  tierPriorityReservedForUpstream: (p: number) =>
+    m('DPC1101', `Tier priority ${p} is reserved for upstream ClusterNetworkPolicies while the ClusterNetworkPolicy feature gate is on`),
+  systemTierPriority: (name: string, p: number) =>
+    m('DPC1102', `${name} is one of Antrea's system Tiers, whose priority is always ${p}`),
+  tierPriorityChanged: (was: number, now: number) =>
+    m('DPC1103', `a Tier's priority cannot be changed once it exists (it was ${was}, this update sets ${now})`),
+  tierPriorityTaken: (p: number, other: string) => m('DPC1104', `priority ${p} is already taken by Tier ${other}`),
+  tooManyTiers: (max: number) =>
+    m('DPC1105', `no more than ${max} Tiers can exist, counting Antrea's 6 system Tiers; this Tier is one too many`),
+  tierStillReferenced: (name: string, users: string) =>
+    m('DPC1106', `Tier ${name} is removed by this update but ${users} still use it; a Tier in use cannot be deleted`),
+  tierNotFound: (name: string, refused: boolean) =>
+    m(
+      'DPC1107',
+      refused
+        ? `Tier ${JSON.stringify(name)} was refused (see its own error), so no policy can use it`
+        : `Tier ${JSON.stringify(name)} does not exist: it is neither a system Tier nor a Tier of the snapshot`,
+    ),
+  // Antrea policies
+  passInBaseline: () => m('DPC1120', 'a rule of a policy in the baseline Tier cannot use the Pass action'),
+  duplicateRuleName: (name: string) => m('DPC1121', `rule name ${JSON.stringify(name)} is used by another rule of this policy`),
+  duplicateUnnamedRule: () =>
+    m('DPC1122', 'this unnamed rule is identical to an earlier unnamed rule, so both would get the same generated name'),
+  appliedToInSpecAndRules: () =>
+    m('DPC1123', 'appliedTo is set on a rule while spec.appliedTo is also set; use one place or the other'),
+  appliedToMissing: () => m('DPC1124', 'the policy applies to nothing: set spec.appliedTo, or appliedTo on every rule'),
+  appliedToOnSomeRules: () =>
+    m('DPC1125', 'this rule has no appliedTo while other rules of the policy have one; set it on every rule or on none'),
+  appliedToNotAlone: (field: string) =>
+    m('DPC1126', `an appliedTo entry with ${field} cannot set any other field; use a separate entry`),
+  serviceAppliedToEgress: () => m('DPC1127', 'Services can be the appliedTo of ingress rules only, and this policy has egress rules'),
+  serviceAppliedToMixed: () =>
+    m('DPC1128', 'an appliedTo list that names a Service can only name Services; move the other entries to another policy'),
+  fieldNotAllowedHere: (field: string, where: string) => m('DPC1129', `${field} cannot be used in ${where}`),
+  fieldRequiredHere: (field: string, where: string) => m('DPC1130', `${field} is required in ${where}`),
+  labelKeyInvalid: (key: string, why: string) => m('DPC1131', `${JSON.stringify(key)} is not a valid label key: ${why}`),
+  labelValueInvalid: (value: string, why: string) => m('DPC1132', `${JSON.stringify(value)} is not a valid label value: ${why}`),
+  selectorValuesRequired: (op: string) => m('DPC1133', `operator ${op} needs at least one value`),
+  selectorValuesForbidden: (op: string) => m('DPC1134', `operator ${op} takes no values`),
+  namespacesWithNamespaceSelector: () =>
+    m('DPC1135', 'namespaces and namespaceSelector select the same thing; a peer may set only one of them'),
+  namespacesCriteria: (count: number) =>
+    m('DPC1136', count === 0 ? 'namespaces must set match or sameLabels' : 'namespaces may set only one of match and sameLabels'),
+  ipBlockCidrRequired: () => m('DPC1137', 'an ipBlock needs a cidr'),
+  ipBlockCidrInvalid: (cidr: string) =>
+    m('DPC1138', `${JSON.stringify(cidr)} is not a CIDR (an IPv4 or IPv6 address, "/", a prefix length)`),
+  ipBlockExceptInvalid: (except: string) => m('DPC1139', `except entry ${JSON.stringify(except)} is not a CIDR`),
+  ipBlockExceptOutside: (except: string, cidr: string) =>
+    m('DPC1140', `except entry ${except} must lie inside ${cidr} with a longer prefix`),
+  peerNotAlone: (field: string) => m('DPC1141', `a peer with ${field} cannot set any other field; use a separate peer`),
+  toServicesCombined: (field: string) => m('DPC1142', `an egress rule with toServices cannot also set ${field}`),
+  servicePolicyPeer: () =>
+    m('DPC1143', 'a rule that applies to Services can only select sources by ipBlock (each peer holding just an ipBlock)'),
+  fqdnInvalid: (fqdn: string) =>
+    m('DPC1144', `fqdn ${JSON.stringify(fqdn)} may only contain letters, digits, "-", "." and the wildcard "*"`),
+  multicastAction: (action: string) => m('DPC1145', `a rule toward multicast addresses cannot use the ${action} action`),
+  multicastWithUnicast: () => m('DPC1146', 'a rule cannot send to multicast and unicast ipBlocks at the same time'),
+  multicastWithSelectors: () => m('DPC1147', 'a multicast ipBlock peer cannot also select workloads'),
+  igmpGroupNotMulticast: (address: string) => m('DPC1148', `groupAddress ${address} is not a multicast address`),
+  igmpAction: (action: string) => m('DPC1149', `an IGMP rule cannot use the ${action} action`),
+  igmpCombined: (field: string) => m('DPC1150', `an IGMP rule cannot also set ${field}`),
+  l7GateOff: () => m('DPC1151', 'l7Protocols need the L7NetworkPolicy feature gate, which the agent config does not enable'),
+  l7Action: (action: string) => m('DPC1152', `a rule with l7Protocols must use the Allow action, not ${action}`),
+  l7WithToServices: () => m('DPC1153', 'a rule with l7Protocols cannot use toServices'),
+  l7HttpProtocol: (protocol: string) => m('DPC1154', `HTTP rules run over TCP; this port uses ${protocol}`),
+  l7HttpWithIcmpIgmp: () => m('DPC1155', 'a rule with HTTP l7Protocols cannot also match ICMP or IGMP'),
+  endPortWithoutPort: () => m('DPC1156', 'endPort needs port to be set'),
+  endPortNamedPort: () => m('DPC1157', 'endPort needs a numeric port; a named port has no range'),
+  endPortBelowPort: (end: number, port: number) => m('DPC1158', `endPort ${end} is below port ${port}`),
+  sourceEndPortWithoutSourcePort: () => m('DPC1159', 'sourceEndPort needs sourcePort to be set'),
+  sourceEndPortBelow: (end: number, start: number) => m('DPC1160', `sourceEndPort ${end} is below sourcePort ${start}`),
+  portOutOfRange: (n: number) => m('DPC1161', `${n} is not a port number (1 to 65535)`),
+  nodeLogLabelTooLong: (label: string) =>
+    m('DPC1162', `logLabel ${JSON.stringify(label)} is longer than 12 characters; iptables logs of Node policies cut it to 12`),
+  nodeAppliedToMixed: () =>
+    m('DPC1163', 'a policy cannot apply to Nodes (nodeSelector) and to Pods or other workloads at the same time'),
+  nodePolicyUnsupported: (field: string) => m('DPC1164', `${field} cannot be used in a policy that applies to Nodes`),
+  groupNotFound: (kind: string, name: string, namespace: string | undefined, refused: boolean) =>
+    m(
+      'DPC1165',
+      refused
+        ? `${kind} ${JSON.stringify(name)} was refused (see its own error), so no policy can use it`
+        : `${kind} ${JSON.stringify(name)} does not exist in the snapshot${namespace ? ` (in Namespace ${namespace})` : ''}`,
+    ),
+  duplicatePolicyObject: () => m('DPC1166', 'defined more than once; every copy is left out'),
+  protocolEntryKinds: (a: string, b: string) => m('DPC1167', `each entry must set exactly one of ${a} and ${b}`),
+  groupAddressInvalid: (address: string) => m('DPC1168', `groupAddress ${JSON.stringify(address)} is not an IP address`),
+  unknownField: (field: string) =>
+    m('DPC1169', `unknown field ${JSON.stringify(field)} is ignored (Kubernetes drops fields its schema does not have)`),
+  // Kubernetes NetworkPolicy
+  k8sPeerEmpty: () => m('DPC1180', 'a peer must set podSelector, namespaceSelector or ipBlock'),
+  k8sPeerIpBlockWithSelector: () => m('DPC1181', 'a peer with ipBlock cannot also set podSelector or namespaceSelector'),
+  portNameInvalid: (name: string, why: string) => m('DPC1182', `${JSON.stringify(name)} is not a valid port name: ${why}`),
+  // Groups
+  groupFieldsExclusive: (kind: string, fields: string) =>
+    m('DPC1200', `a ${kind} selects members in one way only, but this one sets ${fields}; only namespaceSelector may accompany podSelector or externalEntitySelector`),
+  groupIpBlocksMixed: () => m('DPC1201', 'ipBlocks cannot mix multicast and unicast CIDRs'),
+  childGroupSelf: (name: string) => m('DPC1202', `${name} lists itself among its childGroups`),
+  childGroupHasParents: (parents: string) =>
+    m('DPC1203', `groups nest one level only: this group is itself a child of ${parents}, so it cannot have childGroups`),
+  childGroupHasChildren: (child: string) =>
+    m('DPC1204', `groups nest one level only: ${child} has childGroups of its own, so it cannot be a child`),
+  childGroupMissing: (kind: string, name: string) =>
+    m('DPC1205', `child ${kind} ${JSON.stringify(name)} does not exist; it counts as empty until it is created`),
   // 2xxx: cluster model
   duplicate: () => m('DPC2001', 'duplicate object: defined more than once'),
   unknownNode: (node: string) => m('DPC2002', `Pod is scheduled on Node ${JSON.stringify(node)}, which is not in the snapshot`),
@@ -56,4 +164,11 @@ export const Msg = {
     m('DPC3003', `enabled features not compiled yet (their tables keep Antrea's miss flows): ${features}`),
   noAgentConfig: () => m('DPC3004', 'no agent config in the snapshot; Antrea defaults are used'),
   unknownFeatureGate: (gate: string) => m('DPC3005', `unknown feature gate ${gate}`),
+  policyFeatureNotCompiled: (what: string) =>
+    m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
+  unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),
+  unknownGroup: (kind: string, name: string) => m('DPC3103', `${kind} ${JSON.stringify(name)} does not exist`),
+  priorityExhausted: (table: string) =>
+    m('DPC3104', `too many distinct policy priorities for table ${table}: OpenFlow priorities are exhausted`),
+  antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),
 } as const;

@@ -20,6 +20,20 @@ import {
   type ServiceObject,
 } from '../../schemas/core.js';
 import { NodeInventorySchema, type NodeInventoryObject } from '../../schemas/nodeInventory.js';
+import { NetworkPolicySchema, type NetworkPolicyObject } from '../../schemas/networkPolicy.js';
+import {
+  AntreaNetworkPolicySchema,
+  ClusterGroupSchema,
+  ClusterNetworkPolicySchema,
+  GroupSchema,
+  TierSchema,
+  type AntreaNetworkPolicyObject,
+  type ClusterGroupObject,
+  type ClusterNetworkPolicyObject,
+  type GroupObject,
+  type TierObject,
+} from '../../schemas/antreaPolicy.js';
+import { validatePolicies, type PolicyObjects } from './rules/index.js';
 import { readSources, type RawObject, type SourceText } from './documents.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
 import { embeddedPosition } from './positions.js';
@@ -41,6 +55,15 @@ export interface Snapshot {
   services: Sourced<ServiceObject>[];
   agentConfigs: SourcedAgentConfig[];
   inventories: Sourced<NodeInventoryObject>[];
+  /** networking.k8s.io/v1 NetworkPolicy. Policy objects here passed every admission rule (rules/index.ts). */
+  networkPolicies: Sourced<NetworkPolicyObject>[];
+  /** crd.antrea.io/v1beta1 NetworkPolicy (ANNP). */
+  antreaNetworkPolicies: Sourced<AntreaNetworkPolicyObject>[];
+  clusterNetworkPolicies: Sourced<ClusterNetworkPolicyObject>[];
+  /** Tiers of the snapshot only; Antrea's system Tiers exist implicitly (rules/context.ts SYSTEM_TIERS). */
+  tiers: Sourced<TierObject>[];
+  clusterGroups: Sourced<ClusterGroupObject>[];
+  groups: Sourced<GroupObject>[];
 }
 
 export interface IngestResult {
@@ -65,15 +88,17 @@ const KINDS: readonly KindEntry[] = [
   { apiVersion: 'v1', kind: 'Service', schema: ServiceSchema, into: 'services' },
   { apiVersion: 'v1', kind: 'ConfigMap', schema: ConfigMapSchema, into: 'configMap' },
   { apiVersion: 'dpc/v1alpha1', kind: 'NodeInventory', schema: NodeInventorySchema, into: 'inventories' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', schema: NetworkPolicySchema, into: 'networkPolicies' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'NetworkPolicy', schema: AntreaNetworkPolicySchema, into: 'antreaNetworkPolicies' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'ClusterNetworkPolicy', schema: ClusterNetworkPolicySchema, into: 'clusterNetworkPolicies' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Tier', schema: TierSchema, into: 'tiers' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'ClusterGroup', schema: ClusterGroupSchema, into: 'clusterGroups' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Group', schema: GroupSchema, into: 'groups' },
 ];
 
 /** Kinds dpc knows but does not compile yet: refusing them beats silently ignoring a policy. */
 const NOT_COMPILED: readonly { group: string; kinds: readonly string[] }[] = [
-  { group: 'networking.k8s.io', kinds: ['NetworkPolicy'] },
-  {
-    group: 'crd.antrea.io',
-    kinds: ['NetworkPolicy', 'ClusterNetworkPolicy', 'Tier', 'ClusterGroup', 'Group', 'Egress', 'ExternalIPPool', 'TrafficControl'],
-  },
+  { group: 'crd.antrea.io', kinds: ['Egress', 'ExternalIPPool', 'TrafficControl'] },
 ];
 
 const KIND_INDEX = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
@@ -174,10 +199,59 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigM
 
 const ANTREA_CONFIG_MAP = 'antrea-config';
 
-export function ingest(sources: readonly SourceText[]): IngestResult {
+/**
+ * Reads a snapshot. `previous` is the snapshot it replaces, when known: it is read the same way (its own problems
+ * are not reported) so that the rules Antrea applies only on update (a Tier's priority is immutable) can compare.
+ */
+export function ingest(sources: readonly SourceText[], previous?: readonly SourceText[]): IngestResult {
+  const out = readSnapshot(sources);
+  const prior = previous ? readSnapshot(previous).snapshot : undefined;
+  admitPolicies(out, prior);
+  return out;
+}
+
+function featureGatesOf(snapshot: Snapshot): Readonly<Record<string, boolean>> {
+  return snapshot.agentConfigs[0]?.obj.featureGates ?? {};
+}
+
+function policyObjectsOf(snapshot: Snapshot): PolicyObjects {
+  const { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups } = snapshot;
+  return { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups };
+}
+
+/** Runs the policy admission rules (rules/index.ts) and leaves the refused objects out of the snapshot. */
+function admitPolicies(out: IngestResult, prior: Snapshot | undefined): void {
+  // The previous snapshot stands for what the cluster had admitted: its own refused objects never existed.
+  const before = prior ? validatePolicies(policyObjectsOf(prior), undefined, featureGatesOf(prior)).accepted : undefined;
+  const result = validatePolicies(policyObjectsOf(out.snapshot), before, featureGatesOf(out.snapshot));
+  out.diagnostics.push(...result.diagnostics);
+  const a = result.accepted;
+  const s = out.snapshot;
+  s.networkPolicies = [...a.networkPolicies];
+  s.antreaNetworkPolicies = [...a.antreaNetworkPolicies];
+  s.clusterNetworkPolicies = [...a.clusterNetworkPolicies];
+  s.tiers = [...a.tiers];
+  s.clusterGroups = [...a.clusterGroups];
+  s.groups = [...a.groups];
+}
+
+function readSnapshot(sources: readonly SourceText[]): IngestResult {
   const read = readSources(sources);
   const out: IngestResult = {
-    snapshot: { nodes: [], namespaces: [], pods: [], services: [], agentConfigs: [], inventories: [] },
+    snapshot: {
+      nodes: [],
+      namespaces: [],
+      pods: [],
+      services: [],
+      agentConfigs: [],
+      inventories: [],
+      networkPolicies: [],
+      antreaNetworkPolicies: [],
+      clusterNetworkPolicies: [],
+      tiers: [],
+      clusterGroups: [],
+      groups: [],
+    },
     diagnostics: read.diagnostics,
   };
   const configMaps: Sourced<ConfigMapObject>[] = [];

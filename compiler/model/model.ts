@@ -19,6 +19,14 @@ import {
 } from '../net/ip.js';
 import { normalizeAgentConfig, type DataplaneConfig } from './config.js';
 import type { NodeInventoryObject } from '../../schemas/nodeInventory.js';
+import type { NetworkPolicyObject } from '../../schemas/networkPolicy.js';
+import type {
+  AntreaNetworkPolicyObject,
+  ClusterGroupObject,
+  ClusterNetworkPolicyObject,
+  GroupObject,
+  TierObject,
+} from '../../schemas/antreaPolicy.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -50,7 +58,15 @@ export interface PodInfo {
   ip: IPAddr;
   labels: Labels;
   ports: ContainerPortInfo[];
+  /** spec.serviceAccountName; absent means the Namespace's `default` account. */
+  serviceAccount?: string;
   loc: ObjectLocation;
+}
+
+export interface ServiceInfo {
+  namespace: string;
+  name: string;
+  selector?: Readonly<Record<string, string>>;
 }
 
 export interface NamespaceInfo {
@@ -69,6 +85,15 @@ export interface ClusterModel {
   podsByNode: ReadonlyMap<string, readonly PodInfo[]>;
   config: DataplaneConfig;
   inventories: ReadonlyMap<string, Sourced<NodeInventoryObject>>;
+  services: ReadonlyMap<string, ServiceInfo>;
+  /** Policy objects as validated by ingest, each list sorted by namespace/name. */
+  k8sNetworkPolicies: readonly Sourced<NetworkPolicyObject>[];
+  antreaNetworkPolicies: readonly Sourced<AntreaNetworkPolicyObject>[];
+  clusterNetworkPolicies: readonly Sourced<ClusterNetworkPolicyObject>[];
+  tiers: readonly Sourced<TierObject>[];
+  clusterGroups: ReadonlyMap<string, Sourced<ClusterGroupObject>>;
+  /** Namespaced Groups by `namespace/name`. */
+  groups: ReadonlyMap<string, Sourced<GroupObject>>;
 }
 
 export interface ModelResult {
@@ -280,7 +305,9 @@ function buildPods(
         ports.push(port);
       }
     }
+    const serviceAccount = (obj.spec as { serviceAccountName?: unknown }).serviceAccountName;
     const info: PodInfo = {
+      ...(typeof serviceAccount === 'string' && serviceAccount !== '' ? { serviceAccount } : {}),
       key: `${namespace}/${name}`,
       namespace,
       name,
@@ -343,8 +370,32 @@ export function buildModel(snapshot: Snapshot): ModelResult {
   const podsByNode = new Map<string, PodInfo[]>(nodes.map((n) => [n.name, []]));
   for (const p of pods) if (!p.hostNetwork) podsByNode.get(p.nodeName)!.push(p);
   const inventories = buildInventories(snapshot, nodeByName, diagnostics);
+  const nsName = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+  const sorted = <T extends { metadata: { namespace?: string; name: string } }>(list: readonly Sourced<T>[]) =>
+    [...list].sort(byKey((s) => nsName(s.obj)));
+  const services = new Map<string, ServiceInfo>();
+  for (const { obj } of sorted(snapshot.services)) {
+    const info: ServiceInfo = { namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name };
+    if (obj.spec.selector) info.selector = obj.spec.selector;
+    services.set(nsName(obj), info);
+  }
   return {
-    model: { nodes, nodeByName, namespaces, pods, podsByNode, config, inventories },
+    model: {
+      nodes,
+      nodeByName,
+      namespaces,
+      pods,
+      podsByNode,
+      config,
+      inventories,
+      services,
+      k8sNetworkPolicies: sorted(snapshot.networkPolicies),
+      antreaNetworkPolicies: sorted(snapshot.antreaNetworkPolicies),
+      clusterNetworkPolicies: sorted(snapshot.clusterNetworkPolicies),
+      tiers: sorted(snapshot.tiers),
+      clusterGroups: new Map(sorted(snapshot.clusterGroups).map((g) => [g.obj.metadata.name, g])),
+      groups: new Map(sorted(snapshot.groups).map((g) => [nsName(g.obj), g])),
+    },
     diagnostics,
   };
 }

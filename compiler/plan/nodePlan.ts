@@ -9,6 +9,8 @@ import { CookieCategory, cookie, DROP, goto, type Flow } from './flow.js';
 import { Priority } from './fields.js';
 import type { TableMap } from './pipeline.js';
 import { planPodConnectivity } from './podConnectivity.js';
+import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
+import type { ResolvedPolicies } from '../resolve/policies.js';
 import { matchKey } from './matchKey.js';
 
 export interface OvsdbPortPlan {
@@ -25,6 +27,10 @@ export interface NodePlan {
   tables: TableMap;
   ports: NodePorts;
   flows: readonly Flow[];
+  groups: readonly GroupPlan[];
+  meters: readonly MeterPlan[];
+  /** NetworkPolicy rules and K8s isolations with flows on this Node. */
+  policy: Pick<PolicyPlan, 'rules' | 'isolation'>;
   /** Ports the bundle creates on the bridge; Pod ports belong to the CNI plugin and are only assumed. */
   ovsdbPorts: readonly OvsdbPortPlan[];
 }
@@ -78,10 +84,20 @@ function infraPorts(model: ClusterModel, ports: NodePorts): OvsdbPortPlan[] {
   ];
 }
 
-export function planNode(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap): NodePlan {
-  const featureFlows = planPodConnectivity(model, node, ports, tables);
+export function planNode(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, policies: ResolvedPolicies): NodePlan {
+  const np = planNetworkPolicy(model, node, ports, tables, policies);
+  const featureFlows = [...planPodConnectivity(model, node, ports, tables), ...np.flows];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
   const flows = [...featureFlows, ...missFlows(tables, claimed)];
   checkUnique(flows);
-  return { node, tables, ports, flows, ovsdbPorts: infraPorts(model, ports) };
+  return {
+    node,
+    tables,
+    ports,
+    flows,
+    groups: np.groups,
+    meters: np.meters,
+    policy: { rules: np.rules, isolation: np.isolation },
+    ovsdbPorts: infraPorts(model, ports),
+  };
 }

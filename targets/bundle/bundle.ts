@@ -7,6 +7,9 @@ import { formatIP, formatCidr } from '../../compiler/net/ip.js';
 import type { NodePlan } from '../../compiler/plan/nodePlan.js';
 import { renderFlows } from '../openflow/render.js';
 import { renderTransact } from '../ovsdb/transact.js';
+import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
+import { renderRulesJson } from '../visibility/rules.js';
+import type { DataplaneConfig } from '../../compiler/model/config.js';
 
 export interface NodeBundle {
   node: string;
@@ -52,12 +55,13 @@ function bundleJson(plan: NodePlan, artifacts: ReadonlyMap<string, string>): str
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-export function buildNodeBundle(plan: NodePlan): NodeBundle {
+export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig): NodeBundle {
   const artifacts = new Map<string, string>([
     ['openflow/flows.txt', renderFlows(plan.flows, plan.tables)],
-    ['openflow/groups.txt', ''],
-    ['openflow/meters.txt', ''],
+    ['openflow/groups.txt', renderGroups(plan.groups, plan.tables)],
+    ['openflow/meters.txt', renderMeters(plan.meters)],
     ['ovsdb/transact.json', renderTransact(plan)],
+    ['visibility/rules.json', renderRulesJson(plan, config)],
   ]);
   const meta = bundleJson(plan, artifacts);
   const files = new Map([...artifacts, ['bundle.json', meta]]);

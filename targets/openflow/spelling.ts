@@ -48,8 +48,9 @@ export function spellMatch(m: Match): string {
   if (m.arpTpa) parts.push(`arp_tpa=${formatIP(m.arpTpa)}`);
   if (m.arpOp !== undefined) parts.push(`arp_op=${m.arpOp}`);
   if (m.arpSha) parts.push(`arp_sha=${m.arpSha}`);
-  if (m.tpSrc) parts.push(`tp_src=${port(m.tpSrc)}`);
-  if (m.tpDst) parts.push(`tp_dst=${port(m.tpDst)}`);
+  // A zero mask matches every port, which OVS prints as no field at all.
+  if (m.tpSrc && m.tpSrc.mask !== 0n) parts.push(`tp_src=${port(m.tpSrc)}`);
+  if (m.tpDst && m.tpDst.mask !== 0n) parts.push(`tp_dst=${port(m.tpDst)}`);
   if (m.icmpType !== undefined) parts.push(`icmp_type=${m.icmpType}`);
   if (m.icmpCode !== undefined) parts.push(`icmp_code=${m.icmpCode}`);
   return parts.join(',');

@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'vitest';
+import { assignPriorities, priorityOf } from './priorities.js';
+import { allocateRuleIds, FIRST_RULE_ID } from './ruleIds.js';
+import { portRangeMasks } from '../plan/portRange.js';
+
+describe('OpenFlow priorities of Antrea-native rules (reference §3.4)', () => {
+  test("Antrea's examples", () => {
+    const slots = [
+      { tier: 250, policy: 5, rule: 0 },
+      { tier: 250, policy: 5, rule: 1 },
+      { tier: 100, policy: 5, rule: 0 },
+    ];
+    const m = assignPriorities(slots)!;
+    expect(priorityOf(m, slots[0]!)).toBe(14500);
+    expect(priorityOf(m, slots[1]!)).toBe(14499);
+    expect(priorityOf(m, slots[2]!)).toBe(44900);
+  });
+
+  test('baseline uses 180 − (10·P + R)', () => {
+    const s = { tier: 253, policy: 2, rule: 3 };
+    expect(priorityOf(assignPriorities([s])!, s)).toBe(157);
+  });
+
+  test('fractional priorities that truncate to one slot stay distinct and ordered', () => {
+    const a = { tier: 100, policy: 1.01, rule: 0 };
+    const b = { tier: 100, policy: 1.02, rule: 0 };
+    const c = { tier: 100, policy: 2, rule: 0 };
+    const m = assignPriorities([c, b, a])!;
+    expect(priorityOf(m, a)).toBeGreaterThan(priorityOf(m, b));
+    expect(priorityOf(m, b)).toBeGreaterThan(priorityOf(m, c));
+  });
+
+  test('the same slot from two policies shares one priority', () => {
+    const m = assignPriorities([{ tier: 250, policy: 3, rule: 0 }, { tier: 250, policy: 3, rule: 0 }])!;
+    expect(m.size).toBe(1);
+  });
+
+  test('exhaustion is reported, not wrapped', () => {
+    const many = Array.from({ length: 200 }, (_, i) => ({ tier: 253, policy: 1, rule: i }));
+    expect(assignPriorities(many)).toBeUndefined();
+  });
+});
+
+describe('rule IDs', () => {
+  test('are stable, start at 2, and ignore unrelated keys', () => {
+    const a = allocateRuleIds(['p/a', 'p/b']);
+    const b = allocateRuleIds(['p/b', 'x/unrelated', 'p/a']);
+    expect(b.get('p/a')).toBe(a.get('p/a'));
+    expect(b.get('p/b')).toBe(a.get('p/b'));
+    for (const id of b.values()) expect(id).toBeGreaterThanOrEqual(FIRST_RULE_ID);
+    expect(new Set(b.values()).size).toBe(3);
+  });
+});
+
+describe('port ranges as masks', () => {
+  const spell = (lo: number, hi: number) => portRangeMasks(lo, hi).map((m) => (m.mask === undefined ? `${m.value}` : `0x${m.value.toString(16)}/0x${m.mask.toString(16)}`));
+  test('cover exactly the range with the fewest blocks', () => {
+    expect(spell(80, 80)).toEqual(['80']);
+    expect(spell(1024, 2047)).toEqual(['0x400/0xfc00']);
+    expect(spell(8080, 8082)).toEqual(['0x1f90/0xfffe', '8082']);
+    expect(spell(0, 65535)).toEqual(['0x0/0x0']);
+    // Every port in and only the ports in the range are covered.
+    const blocks = portRangeMasks(1000, 1999);
+    const covered = (p: number) => blocks.some((b) => (BigInt(p) & (b.mask ?? 0xffffn)) === b.value);
+    for (let p = 990; p < 2010; p++) expect(covered(p), String(p)).toBe(p >= 1000 && p <= 1999);
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * Rule IDs (the conjunction ID, the ct_label value, the reg3/reg5/reg6 value and the rules.json key) derive
+ * from each rule's stable key, so they are the same on every Node and do not move when unrelated policies
+ * change (DESIGN §5). IDs 0 and 1 are reserved (1 is Antrea's DNS-intercept conjunction). A hash collision
+ * is resolved by probing upwards, in key order, so the outcome is still a pure function of the key set.
+ */
+import { createHash } from 'node:crypto';
+
+export const FIRST_RULE_ID = 2;
+/** IDs stay below 2^31 so they print the same in every register and label field. */
+const ID_SPACE = 0x7fffffff - FIRST_RULE_ID;
+
+function hashId(key: string): number {
+  return FIRST_RULE_ID + (createHash('sha256').update(key).digest().readUInt32BE(0) % ID_SPACE);
+}
+
+export function allocateRuleIds(keys: readonly string[]): Map<string, number> {
+  const wanted = [...new Set(keys)].map((key) => ({ key, id: hashId(key) }));
+  wanted.sort((a, b) => a.id - b.id || (a.key < b.key ? -1 : 1));
+  const used = new Set<number>();
+  const out = new Map<string, number>();
+  for (const { key, id } of wanted) {
+    let v = id;
+    while (used.has(v)) v = v + 1 > FIRST_RULE_ID + ID_SPACE - 1 ? FIRST_RULE_ID : v + 1;
+    used.add(v);
+    out.set(key, v);
+  }
+  return out;
+}

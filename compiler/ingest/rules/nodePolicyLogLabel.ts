@@ -1,0 +1,28 @@
+/**
+ * nodePolicyLogLabel (warning): in a policy applied to Nodes, a logged rule's logLabel longer than 12 characters is
+ * cut in the iptables log prefix (reference §6.1 item 12; iptables-egress.md §1.7, §1.10).
+ */
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { Msg } from '../../diagnostics/messages.js';
+import { report, type PolicyRule } from './context.js';
+import { antreaRules } from './walk.js';
+
+export const NODE_LOG_LABEL_MAX = 12;
+
+export const nodePolicyLogLabel: PolicyRule = {
+  name: 'nodePolicyLogLabel',
+  reference: '§6.1 item 12',
+  check(ctx) {
+    const out: Diagnostic[] = [];
+    for (const view of ctx.antreaPolicies) {
+      if (!(view.src.obj.spec.appliedTo ?? []).some((a) => a.nodeSelector !== undefined)) continue;
+      for (const site of antreaRules(view)) {
+        const label = site.rule.logLabel ?? '';
+        if (site.rule.enableLogging === true && label.length > NODE_LOG_LABEL_MAX) {
+          out.push(report(view.src, view.ref, [...site.path, 'logLabel'], Msg.nodeLogLabelTooLong(label), { severity: 'warning' }));
+        }
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,293 @@
+/**
+ * Per-Node NetworkPolicy flows (reference/ovs-pipeline.md §3): conjunctive matches (from, to, service clauses
+ * numbered by presence), one action flow per rule, metric flows, K8s isolation drops, the established bypass,
+ * and the Reject/logging path through groups and the controller.
+ */
+import type { NodePorts } from '../allocate/ports.js';
+import { ESTABLISHED_BYPASS_PRIORITY } from '../allocate/priorities.js';
+import type { ClusterModel, NodeInfo } from '../model/model.js';
+import { hostCidr, type Cidr } from '../net/ip.js';
+import type { AllocatedIsolation, AllocatedRule, ResolvedPolicies } from '../resolve/policies.js';
+import type { ServiceMatch } from '../resolve/types.js';
+import {
+  APConjIDField,
+  APDenyRegMark,
+  OutputToControllerRegMark,
+  PacketInOperationField,
+  PacketInTableField,
+  Priority,
+  TFEgressConjIDField,
+  TFIngressConjIDField,
+  CtZone,
+  fieldMask,
+} from './fields.js';
+import { CookieCategory, cookie, DROP, goto, loadField, loadMark, regMatch, type Action, type Flow, type Match, type Proto } from './flow.js';
+import { matchKey } from './matchKey.js';
+import { tableId, type TableMap, type TableName } from './pipeline.js';
+import { portRangeMasks } from './portRange.js';
+
+/** Packet-in operations carried in reg0[25..31] (packetin.go). */
+export const PacketInOp = { log: 0b1, reject: 0b10 } as const;
+
+/** Groups that fork a packet to the controller and on to a table (Antrea's initGroups). */
+export const POLICY_GROUPS: readonly { id: number; next: TableName }[] = [
+  { id: 1, next: 'EgressRule' },
+  { id: 2, next: 'EgressMetric' },
+  { id: 3, next: 'IngressRule' },
+  { id: 4, next: 'IngressMetric' },
+];
+export const PACKET_IN_METER = 256;
+/** The controller connection the runtime answers packet-ins on. */
+export const CONTROLLER_ID = 1;
+/** Userdata category byte for NetworkPolicy packet-ins. */
+const PACKET_IN_CATEGORY_NP = '01';
+
+export interface GroupPlan {
+  id: number;
+  buckets: Action[][];
+}
+
+export interface MeterPlan {
+  id: number;
+  kind: 'pktps' | 'kbps';
+  rate: number;
+  burst: number;
+}
+
+export interface PolicyPlan {
+  flows: Flow[];
+  groups: GroupPlan[];
+  meters: MeterPlan[];
+  /** Rules with flows on this Node (for visibility/rules.json). */
+  rules: AllocatedRule[];
+  isolation: AllocatedIsolation[];
+}
+
+const npCookie = (id: number) => cookie(CookieCategory.networkPolicy, id);
+
+/** Accumulates conjunctive match flows; identical (table, priority, match) from several rules become one flow. */
+class ConjunctionFlows {
+  private readonly byKey = new Map<string, { flow: Omit<Flow, 'actions'>; conj: { id: number; clause: number; of: number }[] }>();
+  add(table: TableName, priority: number, match: Match, id: number, clause: number, of: number): void {
+    const key = `${table}|${priority}|${matchKey(match)}`;
+    let e = this.byKey.get(key);
+    if (!e) {
+      e = { flow: { table, priority, match, cookie: npCookie(id) }, conj: [] };
+      this.byKey.set(key, e);
+    }
+    if (!e.conj.some((c) => c.id === id && c.clause === clause)) e.conj.push({ id, clause, of });
+  }
+  flows(): Flow[] {
+    return [...this.byKey.values()].map((e) => {
+      const conj = [...e.conj].sort((a, b) => a.id - b.id || a.clause - b.clause);
+      // The lowest rule ID owns a shared flow's cookie; any is correct, one must be chosen stably.
+      return { ...e.flow, cookie: npCookie(conj[0]!.id), actions: conj.map((c) => ({ kind: 'conjunction' as const, id: c.id, clause: c.clause, of: c.of })) };
+    });
+  }
+}
+
+function addressMatch(c: Cidr, side: 'src' | 'dst'): Match {
+  const proto: Proto = c.family === 4 ? 'ip' : 'ipv6';
+  return side === 'src' ? { proto, nwSrc: c } : { proto, nwDst: c };
+}
+
+const L4: Record<ServiceMatch['protocol'], [Proto, Proto]> = {
+  TCP: ['tcp', 'tcp6'],
+  UDP: ['udp', 'udp6'],
+  SCTP: ['sctp', 'sctp6'],
+  ICMP: ['icmp', 'icmp6'],
+};
+
+function serviceMatches(s: ServiceMatch, families: readonly (4 | 6)[]): Match[] {
+  const out: Match[] = [];
+  for (const family of families) {
+    if (s.protocol === 'ICMP' && family === 6) continue; // ICMPv6 types differ; IPv6 is not compiled yet
+    const proto = L4[s.protocol][family === 4 ? 0 : 1];
+    if (s.protocol === 'ICMP') {
+      const m: Match = { proto };
+      if (s.icmpType !== undefined) m.icmpType = s.icmpType;
+      if (s.icmpCode !== undefined) m.icmpCode = s.icmpCode;
+      out.push(m);
+      continue;
+    }
+    const dst = s.port === undefined ? [undefined] : portRangeMasks(s.port, s.endPort ?? s.port);
+    const src = s.srcPort === undefined ? [undefined] : portRangeMasks(s.srcPort, s.srcEndPort ?? s.srcPort);
+    for (const d of dst) {
+      for (const sp of src) {
+        const m: Match = { proto };
+        if (d) m.tpDst = d;
+        if (sp) m.tpSrc = sp;
+        out.push(m);
+      }
+    }
+  }
+  return out;
+}
+
+function metricTable(r: AllocatedRule): TableName {
+  return r.direction === 'Ingress' ? 'IngressMetric' : 'EgressMetric';
+}
+
+function ctLabelFor(r: AllocatedRule): { value: bigint; mask: bigint } {
+  return r.direction === 'Ingress'
+    ? { value: BigInt(r.id), mask: 0xffffffffn }
+    : { value: BigInt(r.id) << 32n, mask: 0xffffffff00000000n };
+}
+
+function groupFor(next: TableName): number {
+  return POLICY_GROUPS.find((g) => g.next === next)!.id;
+}
+
+/** The flow a matched conjunction runs: what the rule's action does to the packet. */
+function actionFlows(r: AllocatedRule, tables: TableMap, families: readonly (4 | 6)[]): Flow[] {
+  const conjField = r.direction === 'Ingress' ? TFIngressConjIDField : TFEgressConjIDField;
+  const id = BigInt(r.id);
+  const c = npCookie(r.id);
+  const packetIn = (op: number): Action[] => [loadField(PacketInOperationField, BigInt(op)), loadField(PacketInTableField, BigInt(tableId(tables, r.table)))];
+  // K8s rules put their action flow one step below their match flows; Antrea-native rules keep one priority.
+  const priority = r.tierPriority === undefined ? Priority.low : r.priority;
+  switch (r.action) {
+    case 'Allow': {
+      const actions: Action[] = [
+        loadField(conjField, id),
+        { kind: 'ct', commit: true, table: metricTable(r), zone: CtZone, exec: [{ kind: 'setValue', field: 'ct_label', ...ctLabelFor(r) }] },
+      ];
+      // Logging forks a copy to the controller after the commit has sent the packet on.
+      if (r.logging) actions.push(loadMark(OutputToControllerRegMark), ...packetIn(PacketInOp.log), goto('Output'));
+      return families.map((f) => ({ table: r.table, priority, match: { conjId: r.id, proto: f === 4 ? 'ip' : 'ipv6' }, actions, cookie: c }));
+    }
+    case 'Drop':
+    case 'Reject': {
+      const op = (r.action === 'Reject' ? PacketInOp.reject : 0) | (r.logging ? PacketInOp.log : 0);
+      const actions: Action[] = [loadField(APConjIDField, id), loadMark(APDenyRegMark)];
+      if (op === 0) actions.push(goto(metricTable(r)));
+      else actions.push(...packetIn(op), { kind: 'group', id: groupFor(metricTable(r)) });
+      return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c }];
+    }
+    case 'Pass': {
+      const next: TableName = r.direction === 'Ingress' ? 'IngressRule' : 'EgressRule';
+      const actions: Action[] = [loadField(conjField, id)];
+      if (r.logging) actions.push(...packetIn(PacketInOp.log), { kind: 'group', id: groupFor(next) });
+      else actions.push(goto(next));
+      return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c }];
+    }
+  }
+}
+
+function metricFlows(r: AllocatedRule, tables: TableMap): Flow[] {
+  const table = metricTable(r);
+  const c = npCookie(r.id);
+  if (r.action === 'Allow') {
+    const next = tables.byName.get(table)!.next!;
+    return ['+new', '-new'].map((ctState) => ({ table, priority: Priority.normal, match: { ctState, ctLabel: ctLabelFor(r), proto: 'ip' as Proto }, actions: [goto(next)], cookie: c }));
+  }
+  if (r.action === 'Pass') return [];
+  return [
+    {
+      table,
+      priority: Priority.normal,
+      match: { regs: { ...regMatch(APDenyRegMark), [APConjIDField.reg]: { value: BigInt(r.id) } } },
+      actions: [DROP],
+      cookie: c,
+    },
+  ];
+}
+
+/** Flows every Node gets while NetworkPolicy is compiled, policies or not. */
+function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; groups: GroupPlan[]; meters: MeterPlan[] } {
+  const c = cookie(CookieCategory.networkPolicy);
+  const flows: Flow[] = [];
+  // Policy changes never cut established connections, and replies are never checked (§3.3).
+  const bypass: [TableName, TableName, number][] = antreaPolicy
+    ? [
+        ['AntreaPolicyEgressRule', 'EgressMetric', ESTABLISHED_BYPASS_PRIORITY],
+        ['AntreaPolicyIngressRule', 'IngressMetric', ESTABLISHED_BYPASS_PRIORITY],
+      ]
+    : [
+        ['EgressRule', 'EgressMetric', Priority.high],
+        ['IngressRule', 'IngressMetric', Priority.high],
+      ];
+  for (const [table, next, priority] of bypass) {
+    for (const ctState of ['-new+est', '-new+rel']) flows.push({ table, priority, match: { ctState, proto: 'ip' }, actions: [goto(next)], cookie: c });
+  }
+  if (!antreaPolicy) return { flows, groups: [], meters: [] };
+  // The controller path: one packet-in flow per operation set, rate-limited by the packet-in meter.
+  for (let op = 1; op <= 7; op++) {
+    const value = (BigInt(op) << BigInt(PacketInOperationField.lo)) | (BigInt(OutputToControllerRegMark.value) << BigInt(OutputToControllerRegMark.field.lo));
+    const mask = fieldMask(PacketInOperationField) | fieldMask(OutputToControllerRegMark.field);
+    flows.push({
+      table: 'Output',
+      priority: Priority.normal,
+      match: { regs: { 0: { value, mask } } },
+      actions: [{ kind: 'meter', id: PACKET_IN_METER }, { kind: 'controller', reason: 'no_match', id: CONTROLLER_ID, userdata: `${PACKET_IN_CATEGORY_NP}.${op.toString(16).padStart(2, '0')}` }],
+      cookie: c,
+    });
+  }
+  const groups = POLICY_GROUPS.map((g) => ({
+    id: g.id,
+    buckets: [[{ kind: 'resubmit' as const, table: g.next }], [loadMark(OutputToControllerRegMark), { kind: 'resubmit' as const, table: 'Output' as TableName }]],
+  }));
+  return { flows, groups, meters: [] };
+}
+
+export function planNetworkPolicy(
+  model: ClusterModel,
+  node: NodeInfo,
+  ports: NodePorts,
+  tables: TableMap,
+  policies: ResolvedPolicies,
+): PolicyPlan {
+  const antreaPolicy = model.config.features.antreaPolicy;
+  const { flows, groups } = staticFlows(tables, antreaPolicy);
+  const meters: MeterPlan[] = antreaPolicy ? [{ id: PACKET_IN_METER, kind: 'pktps', rate: model.config.packetInRate, burst: 2 * model.config.packetInRate }] : [];
+  const portOf = new Map(ports.pods.map((p) => [p.pod.key, p]));
+  const conj = new ConjunctionFlows();
+  const localRules: AllocatedRule[] = [];
+
+  for (const r of policies.rules) {
+    const local = r.appliedTo.filter((p) => p.nodeName === node.name && portOf.has(p.key));
+    if (local.length === 0) continue;
+    localRules.push(r);
+    const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs];
+    const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
+    const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
+    const peerMatches = peerCidrs.map((c) => addressMatch(c, peerSide));
+    const localMatches: Match[] =
+      r.direction === 'Ingress'
+        ? local.map((p) => ({ regs: { 1: { value: BigInt(portOf.get(p.key)!.ofport) } } }))
+        : local.map((p) => addressMatch(hostCidr(p.ip), 'src'));
+    const serviceList = r.services?.flatMap((s) => serviceMatches(s, families));
+    // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
+    if (peerMatches.length === 0 || serviceList?.length === 0) continue;
+    const clauses = r.direction === 'Ingress' ? [peerMatches, localMatches] : [localMatches, peerMatches];
+    if (serviceList) clauses.push(serviceList);
+    const matchPriority = r.priority;
+    clauses.forEach((matches, i) => {
+      for (const m of matches) conj.add(r.table, matchPriority, m, r.id, i + 1, clauses.length);
+    });
+    flows.push(...actionFlows(r, tables, families), ...metricFlows(r, tables));
+  }
+  flows.push(...conj.flows());
+
+  // K8s isolation: one drop flow per isolated local Pod and direction, owned by the first isolating policy.
+  const localIsolation: AllocatedIsolation[] = [];
+  const dropOwner = new Map<string, AllocatedIsolation>();
+  for (const iso of policies.isolation) {
+    const local = iso.pods.filter((p) => p.nodeName === node.name && portOf.has(p.key));
+    if (local.length === 0) continue;
+    localIsolation.push(iso);
+    for (const p of local) {
+      const k = `${iso.direction}/${p.key}`;
+      if (!dropOwner.has(k)) dropOwner.set(k, iso);
+    }
+  }
+  for (const [k, iso] of [...dropOwner.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const pod = portOf.get(k.slice(k.indexOf('/') + 1))!;
+    flows.push(
+      iso.direction === 'Ingress'
+        ? { table: 'IngressDefaultRule', priority: Priority.normal, match: { regs: { 1: { value: BigInt(pod.ofport) } } }, actions: [DROP], cookie: npCookie(iso.id) }
+        : { table: 'EgressDefaultRule', priority: Priority.normal, match: addressMatch(hostCidr(pod.pod.ip), 'src'), actions: [DROP], cookie: npCookie(iso.id) },
+    );
+  }
+  return { flows, groups, meters, rules: localRules, isolation: localIsolation };
+}

@@ -1,0 +1,98 @@
+/**
+ * All policies of the snapshot → allocated rules: intents with their rule ID, table and OpenFlow priority.
+ * This is cluster-wide work done once; per-Node plans only filter it by local Pods.
+ */
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { Msg } from '../diagnostics/messages.js';
+import type { ClusterModel } from '../model/model.js';
+import type { TableName } from '../plan/pipeline.js';
+import { allocateRuleIds } from '../allocate/ruleIds.js';
+import { assignPriorities, isBaseline, priorityOf, type PrioritySlot } from '../allocate/priorities.js';
+import { resolveAntreaPolicy, STATIC_TIERS, type AntreaPolicyInput } from './antreaPolicy.js';
+import { resolveK8sNetworkPolicy } from './k8sNetworkPolicy.js';
+import { createSelection } from './selection.js';
+import type { IsolationIntent, PolicyIntents, RuleIntent } from './types.js';
+
+export interface AllocatedRule extends RuleIntent {
+  id: number;
+  table: TableName;
+  priority: number;
+}
+
+export interface AllocatedIsolation extends IsolationIntent {
+  id: number;
+}
+
+export interface ResolvedPolicies {
+  rules: AllocatedRule[];
+  isolation: AllocatedIsolation[];
+}
+
+/** Conjunctive match flows of K8s rules sit at 200 and their action flows at 190 (reference §3.3). */
+export const K8S_RULE_PRIORITY = 200;
+
+function ruleTable(r: RuleIntent): TableName {
+  const ingress = r.direction === 'Ingress';
+  if (r.tierPriority === undefined) return ingress ? 'IngressRule' : 'EgressRule';
+  if (isBaseline(r.tierPriority)) return ingress ? 'IngressDefaultRule' : 'EgressDefaultRule';
+  return ingress ? 'AntreaPolicyIngressRule' : 'AntreaPolicyEgressRule';
+}
+
+function slot(r: RuleIntent): PrioritySlot {
+  return { tier: r.tierPriority!, policy: r.policyPriority, rule: r.rulePosition };
+}
+
+export function resolvePolicies(model: ClusterModel): { resolved: ResolvedPolicies; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const sel = createSelection(model);
+  const intents: PolicyIntents = { rules: [], isolation: [] };
+  for (const np of model.k8sNetworkPolicies) resolveK8sNetworkPolicy(np, sel, intents);
+
+  const tiers = new Map(STATIC_TIERS);
+  for (const t of model.tiers) tiers.set(t.obj.metadata.name, t.obj.spec.priority);
+  const antrea: AntreaPolicyInput[] = [
+    ...model.clusterNetworkPolicies.map((p) => ({ kind: 'ClusterNetworkPolicy' as const, name: p.obj.metadata.name, uid: p.obj.metadata.uid, spec: p.obj.spec, loc: p.loc })),
+    ...model.antreaNetworkPolicies.map((p) => ({
+      kind: 'NetworkPolicy' as const,
+      namespace: p.obj.metadata.namespace ?? 'default',
+      name: p.obj.metadata.name,
+      uid: p.obj.metadata.uid,
+      spec: p.obj.spec,
+      loc: p.loc,
+    })),
+  ];
+  for (const p of antrea) {
+    const object = { kind: p.kind, namespace: p.namespace, name: p.name };
+    if (!model.config.features.antreaPolicy) {
+      diagnostics.push({ severity: 'error', ...Msg.antreaPolicyDisabled(), object, at: { loc: p.loc } });
+      continue;
+    }
+    const tierName = p.spec.tier && p.spec.tier !== '' ? p.spec.tier : 'application';
+    const tierPriority = tiers.get(tierName) ?? tiers.get(tierName.toLowerCase());
+    if (tierPriority === undefined) {
+      diagnostics.push({ severity: 'error', ...Msg.unknownTier(tierName), object, field: 'spec.tier', at: { loc: p.loc, field: ['spec', 'tier'] } });
+      continue;
+    }
+    const input: AntreaPolicyInput = { ...p };
+    if (!p.uid) delete input.uid;
+    resolveAntreaPolicy(model, sel, input, tierPriority, tierName, intents, diagnostics);
+  }
+
+  const ids = allocateRuleIds([...intents.rules.map((r) => r.key), ...intents.isolation.map((i) => i.key)]);
+  const native = intents.rules.filter((r) => r.tierPriority !== undefined);
+  const multi = assignPriorities(native.filter((r) => !isBaseline(r.tierPriority!)).map(slot));
+  const baseline = assignPriorities(native.filter((r) => isBaseline(r.tierPriority!)).map(slot));
+  if (!multi || !baseline) {
+    diagnostics.push({ severity: 'error', ...Msg.priorityExhausted(!multi ? 'AntreaPolicy*Rule' : '*DefaultRule') });
+    return { resolved: { rules: [], isolation: [] }, diagnostics };
+  }
+  const rules: AllocatedRule[] = intents.rules.map((r) => ({
+    ...r,
+    id: ids.get(r.key)!,
+    table: ruleTable(r),
+    priority: r.tierPriority === undefined ? K8S_RULE_PRIORITY : priorityOf(isBaseline(r.tierPriority) ? baseline : multi, slot(r)),
+  }));
+  rules.sort((a, b) => (a.key < b.key ? -1 : 1));
+  const isolation = intents.isolation.map((i) => ({ ...i, id: ids.get(i.key)! })).sort((a, b) => (a.key < b.key ? -1 : 1));
+  return { resolved: { rules, isolation }, diagnostics };
+}

@@ -1,0 +1,85 @@
+/**
+ * Selecting Pods, Namespaces and Nodes by label, for every resolver. Results are memoized per selector for
+ * the length of one compile: large clusters repeat the same selectors across thousands of policies.
+ */
+import type { LabelSelector } from '../../schemas/networkPolicy.js';
+import type { ClusterModel, NamespaceInfo, NodeInfo, PodInfo } from '../model/model.js';
+import { matchesSelector } from '../model/selectors.js';
+import { firstHost, hostCidr, type Cidr } from '../net/ip.js';
+
+export interface Selection {
+  /**
+   * Pods (never host-network ones) matching both selectors. An absent podSelector matches every Pod of the
+   * selected Namespaces; an absent namespaceSelector means `namespace` when given, else every Namespace.
+   */
+  pods(podSelector: LabelSelector | undefined, namespaceSelector: LabelSelector | undefined, namespace?: string): readonly PodInfo[];
+  namespaces(selector: LabelSelector): readonly NamespaceInfo[];
+  nodes(selector: LabelSelector): readonly NodeInfo[];
+  /** Addresses a Node peer stands for: its InternalIP (or ExternalIP) and its gateway IP (reference iptables-egress §1.5). */
+  nodeAddresses(node: NodeInfo): Cidr[];
+}
+
+const canonical = (s: LabelSelector | undefined): string =>
+  s === undefined
+    ? '-'
+    : JSON.stringify([
+        Object.entries(s.matchLabels ?? {}).sort(),
+        (s.matchExpressions ?? []).map((e) => [e.key, e.operator, [...(e.values ?? [])].sort()]).sort(),
+      ]);
+
+export function createSelection(model: ClusterModel): Selection {
+  const podsByNamespace = new Map<string, PodInfo[]>();
+  for (const p of model.pods) {
+    if (p.hostNetwork) continue;
+    const list = podsByNamespace.get(p.namespace) ?? [];
+    list.push(p);
+    podsByNamespace.set(p.namespace, list);
+  }
+  const namespaceList = [...model.namespaces.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const nsCache = new Map<string, NamespaceInfo[]>();
+  const podCache = new Map<string, PodInfo[]>();
+  const nodeCache = new Map<string, NodeInfo[]>();
+
+  const namespaces = (selector: LabelSelector): NamespaceInfo[] => {
+    const key = canonical(selector);
+    let hit = nsCache.get(key);
+    if (!hit) {
+      hit = namespaceList.filter((n) => matchesSelector(selector, n.labels));
+      nsCache.set(key, hit);
+    }
+    return hit;
+  };
+
+  return {
+    pods(podSelector, namespaceSelector, namespace) {
+      const key = `${canonical(podSelector)}|${canonical(namespaceSelector)}|${namespaceSelector ? '' : namespace ?? '*'}`;
+      let hit = podCache.get(key);
+      if (hit) return hit;
+      const scopes = namespaceSelector
+        ? namespaces(namespaceSelector).map((n) => n.name)
+        : namespace !== undefined
+          ? [namespace]
+          : namespaceList.map((n) => n.name);
+      hit = [];
+      for (const ns of scopes) {
+        for (const p of podsByNamespace.get(ns) ?? []) if (!podSelector || matchesSelector(podSelector, p.labels)) hit.push(p);
+      }
+      hit.sort((a, b) => (a.key < b.key ? -1 : 1));
+      podCache.set(key, hit);
+      return hit;
+    },
+    namespaces,
+    nodes(selector) {
+      const key = canonical(selector);
+      let hit = nodeCache.get(key);
+      if (!hit) {
+        hit = model.nodes.filter((n) => matchesSelector(selector, n.labels));
+        nodeCache.set(key, hit);
+      }
+      return hit;
+    },
+    nodeAddresses(node) {
+      return [hostCidr(node.internalIP), hostCidr(firstHost(node.podCIDR))];
+    },
+  };
+}
