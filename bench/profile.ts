@@ -20,6 +20,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -66,17 +67,38 @@ function summarize(path: string, top: number): string {
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const totalUs = profile.endTime - profile.startTime;
 
+  const keyOf = new Map<number, { key: string; file: string }>();
+  for (const n of profile.nodes) {
+    const { file, line } = place(n.callFrame);
+    // V8's own entries — (garbage collector), (program), (idle) — have a name and no URL.
+    const name = n.callFrame.functionName || '(anonymous)';
+    keyOf.set(n.id, { key: `${name}  ${file}${line ? `:${line}` : ''}`, file });
+  }
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
   for (const [id, us] of selfUs) {
-    const frame = byId.get(id)!.callFrame;
-    const { file, line } = place(frame);
-    // V8's own entries — (garbage collector), (program), (idle) — have a name and no URL.
-    const name = frame.functionName || '(anonymous)';
-    const key = `${name}  ${file}${line ? `:${line}` : ''}`;
+    const { key, file } = keyOf.get(id)!;
     byFunction.set(key, (byFunction.get(key) ?? 0) + us);
     const fileKey = file.replace(/^.*node_modules\//, 'node_modules/');
     byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + us);
+  }
+  // Inclusive time of the project's own functions (each counted once per sample, however deep it recurses):
+  // the stage breakdown — ingest, model, plan, render — that self time hides.
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const { key, file } = keyOf.get(at)!;
+      if (file.startsWith('(') || file.includes('node_modules') || file.startsWith('node:') || !file.endsWith('.ts')) continue;
+      if (file.startsWith('bench/')) continue;
+      if (!seen.has(key)) {
+        seen.add(key);
+        inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+      }
+    }
   }
   const rows = (m: Map<string, number>, n: number) =>
     [...m.entries()]
@@ -89,6 +111,8 @@ function summarize(path: string, top: number): string {
     ...rows(byFunction, top),
     `top ${Math.min(top, 15)} files by self time:`,
     ...rows(byFile, Math.min(top, 15)),
+    `top ${top} project functions by inclusive time (callees included; V8 reports GC apart, as (garbage collector)):`,
+    ...rows(inclusive, top),
     '',
   ].join('\n');
 }

@@ -43,6 +43,12 @@ export interface WorkerResult {
   ok: boolean;
   /** Wall time of the measured phase. */
   wallMs: number;
+  /**
+   * CPU time (user + system) of the whole process during the phase: the main thread plus V8's background GC
+   * and compiler threads, so it may exceed wall time; unlike wall time it barely grows when other processes
+   * compete for the CPUs.
+   */
+  cpuMs: number;
   /** VmHWM at the end of the phase, after the reset just before it (or since process start if reset failed). */
   peakRssBytes: number;
   /** VmRSS when the clock started: Node, modules, source texts (and the compile result for `write`). */
@@ -101,18 +107,20 @@ interface Clock {
   hwmReset: boolean;
   startRssBytes: number;
   t0: number;
+  cpu0: NodeJS.CpuUsage;
 }
 
 /** Collects garbage, resets the peak-RSS mark and starts the clock. */
 function start(): Clock {
   collectGarbage();
   const hwmReset = resetPeakRss();
-  return { hwmReset, startRssBytes: procStatusBytes('VmRSS'), t0: performance.now() };
+  return { hwmReset, startRssBytes: procStatusBytes('VmRSS'), cpu0: process.cpuUsage(), t0: performance.now() };
 }
 
 /** Stops the clock and describes the phase; `result` is what the phase leaves alive. */
 function stop(clock: Clock, phase: Phase, result: CompileResult): WorkerResult {
   const wallMs = performance.now() - clock.t0;
+  const cpu = process.cpuUsage(clock.cpu0);
   const peakRssBytes = procStatusBytes('VmHWM');
   // Outside the clock: what the phase's result keeps alive once its garbage is gone.
   collectGarbage();
@@ -122,6 +130,7 @@ function stop(clock: Clock, phase: Phase, result: CompileResult): WorkerResult {
     phase,
     ok: result.ok,
     wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     peakRssBytes,
     startRssBytes: clock.startRssBytes,
     hwmReset: clock.hwmReset,

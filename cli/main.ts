@@ -14,8 +14,8 @@ const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
 const HELP = `dpc ${DPC_VERSION}: compile Kubernetes networking intent into per-Node Antrea dataplane bundles
 
 Usage:
-  dpc compile [PATH...|-] [-o DIR] [--node NAME]... [--format text|json]
-  dpc validate [PATH...|-] [--format text|json]
+  dpc compile [PATH...|-] [-o DIR] [--node NAME]... [--previous PATH]... [--format text|json]
+  dpc validate [PATH...|-] [--previous PATH]... [--format text|json]
   dpc --help | --version
 
 PATH is a file, a directory (read recursively: .yaml, .yml, .json) or - for standard input.
@@ -23,6 +23,8 @@ PATH is a file, a directory (read recursively: .yaml, .yml, .json) or - for stan
 Options:
   -o, --out DIR           where bundles go (default: ./out); replaced whole, only when the compile succeeds
       --node NAME         compile only this Node (repeatable)
+      --previous PATH     the snapshot this one replaces, for rules Antrea checks only on update
+                          (a Tier's priority is immutable); repeatable like PATH
       --format text|json  human text (default) or JSON for the summary and diagnostics (--output is an alias)
       --debug             print the stack of an internal fault
   -h, --help              show this help
@@ -36,6 +38,7 @@ class UsageError extends Error {}
 interface Args {
   command: 'compile' | 'validate' | 'help' | 'version';
   paths: string[];
+  previous: string[];
   out: string;
   nodes: string[];
   format: 'text' | 'json';
@@ -43,7 +46,7 @@ interface Args {
 }
 
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { command: 'help', paths: [], out: 'out', nodes: [], format: 'text', debug: false };
+  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false };
   let command: string | undefined;
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -74,6 +77,9 @@ export function parseArgs(argv: readonly string[]): Args {
       case '--node':
         args.nodes.push(take());
         break;
+      case '--previous':
+        args.previous.push(take());
+        break;
       case '--format':
       case '--output': {
         const f = take();
@@ -94,7 +100,7 @@ export function parseArgs(argv: readonly string[]): Args {
   if (command !== 'compile' && command !== 'validate') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   args.command = command;
   if (args.paths.length === 0) throw new UsageError(`${command} needs input: files, directories, or - for standard input`);
-  if (args.paths.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
+  if ([...args.paths, ...args.previous].filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
   return args;
 }
 
@@ -151,7 +157,8 @@ export function main(argv: readonly string[]): number {
   }
   try {
     const sources = readInputs(args.paths, () => readFileSync(0, 'utf8'));
-    const result = compile(sources, { nodes: args.nodes, validateOnly: args.command === 'validate' });
+    const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0, 'utf8')) : undefined;
+    const result = compile(sources, { nodes: args.nodes, validateOnly: args.command === 'validate', ...(previous ? { previous } : {}) });
     const write = result.ok && args.command === 'compile';
     if (write) writeBundles(args.out, result.bundles, result.manifest);
     printResult(args, result, write);

@@ -79,7 +79,7 @@ function finish(sources: readonly SourceText[], diags: Diagnostic[]): Diagnostic
 }
 
 export function compile(sources: readonly SourceText[], options: CompileOptions = {}): CompileResult {
-  const { snapshot, diagnostics } = ingest(sources);
+  const { snapshot, diagnostics } = ingest(sources, options.previous);
   const objects = Object.values(snapshot).reduce((n, list) => n + list.length, 0);
   const { model, diagnostics: modelDiags } = buildModel(snapshot);
   diagnostics.push(...modelDiags);

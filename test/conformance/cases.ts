@@ -513,7 +513,6 @@ export function loadCase(file: string, opts: { root?: string } = {}): Case {
       if (inv['namespace'] !== undefined) spec.namespace = ctx.str(inv['namespace'], `${where}.invalid.namespace`);
       if (inv['apiVersion'] !== undefined) spec.apiVersion = ctx.str(inv['apiVersion'], `${where}.invalid.apiVersion`);
       step.invalid = spec;
-      if (i === 0) ctx.fail(`${where}.invalid`, 'the first step cannot be invalid: a refused update needs a state before it');
     }
     step.checks = expandChecks(ctx, so['checks'], `${where}.checks`, step.pods);
     return step;

@@ -271,11 +271,37 @@ export class ClusterNode {
     await this.ctl.call('dpctl/flush-conntrack');
   }
 
-  /** Feeds frames into the datapath as if received on `port`, a few per command. */
+  /** Packets each datapath port has taken off its receive queue so far (`dpctl/show -s`, read live). */
+  async rxPackets(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    let port: string | undefined;
+    for (const line of (await this.ctl.call('dpctl/show', '-s')).split('\n')) {
+      const p = /^\s*port \d+: (\S+)/.exec(line);
+      if (p) port = p[1];
+      const rx = /^\s*RX packets:(\d+)/.exec(line);
+      if (rx && port !== undefined) out.set(port, Number(rx[1]));
+    }
+    return out;
+  }
+
+  /**
+   * Feeds frames into the datapath as if received on `port`, and returns once the datapath has taken every one
+   * of them off the port's queue and run it to the end. A dummy port queues at most 100 frames and the datapath
+   * takes one per main-loop turn, so frames go in by the few and each batch is waited for, by the port's
+   * receive counter, before the next.
+   */
   async receive(port: string, frames: Buffer[]): Promise<void> {
     const CHUNK = 32;
+    const deadline = Date.now() + 20_000;
     for (let i = 0; i < frames.length; i += CHUNK) {
-      await this.ctl.call('netdev-dummy/receive', port, ...frames.slice(i, i + CHUNK).map((f) => f.toString('hex')));
+      const chunk = frames.slice(i, i + CHUNK);
+      const base = (await this.rxPackets()).get(port) ?? 0;
+      await this.ctl.call('netdev-dummy/receive', port, ...chunk.map((f) => f.toString('hex')));
+      for (;;) {
+        const now = (await this.rxPackets()).get(port) ?? 0;
+        if (now >= base + chunk.length) break;
+        if (Date.now() > deadline) throw new Error(`${this.name}: ${port} took ${now - base} of ${chunk.length} frames off its queue`);
+      }
     }
   }
 

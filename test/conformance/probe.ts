@@ -280,13 +280,6 @@ export class Prober {
       await Promise.all(nodes.map((n) => n.settle()));
     }
 
-    if (process.env.DPC_DEBUG_LATE) {
-      await new Promise((r) => setTimeout(r, 500));
-      for (const node of nodes) {
-        const late = await node.collect();
-        if (late.length) console.error(`LATE on ${node.name}: ${late.map((f) => f.port).join(',')}`);
-      }
-    }
     for (const p of live) await this.classify(p);
     return prepared.map((p) => ('tag' in p ? p.outcome : p));
   }

@@ -131,9 +131,10 @@ function pad(s: string, n: number): string {
 }
 
 export function renderMatrix(check: MatrixCheck, results: CellResult[], port: number | undefined): string[] {
-  const width = Math.max(...check.pods.map((p) => p.length), 4) + 2;
   const title = check.protocol === 'ICMP' ? 'ICMP' : `${check.protocol}/${port}`;
-  const lines = [`    ${pad(`${title}`, width)}${check.pods.map((p) => pad(p, width)).join('')}`.trimEnd()];
+  const first = Math.max(...check.pods.map((p) => p.length), title.length) + 2;
+  const width = Math.max(...check.pods.map((p) => p.length), 9) + 2;
+  const lines = [`    ${pad(title, first)}${check.pods.map((p) => pad(p, width)).join('')}`.trimEnd()];
   const byPair = new Map(results.filter((r) => r.cell.port === port).map((r) => [`${r.cell.from} ${targetLabel(r.cell.to)}`, r]));
   for (const from of check.pods) {
     const row = check.pods.map((to) => {
@@ -142,7 +143,7 @@ export function renderMatrix(check: MatrixCheck, results: CellResult[], port: nu
       if (!r) return pad('?', width);
       return pad(r.ok ? LETTER[r.outcome.actual] : `!${LETTER[r.outcome.actual]}(${r.cell.expected})`, width);
     });
-    lines.push(`    ${pad(from, width)}${row.join('')}`.trimEnd());
+    lines.push(`    ${pad(from, first)}${row.join('')}`.trimEnd());
   }
   return lines;
 }
@@ -368,7 +369,6 @@ export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResul
     error = e instanceof StepError ? e.message : opts.verbose && e instanceof Error && e.stack ? e.stack : String(e instanceof Error ? e.message : e);
     run.log(`  ERROR: ${error}`);
   } finally {
-    if (process.env.DPC_DEBUG_COVERAGE) for (const n of cluster.nodes.values()) run.log(`${n.name}:\n${(await n.ctl.call('coverage/show')).split('\n').filter((l) => /\S/.test(l)).join('\n')}`);
     try {
       await cluster.stop();
     } catch (e) {
