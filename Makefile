@@ -38,5 +38,10 @@ golden-update: build
 bench: build
 	node --expose-gc dist/bench/run.js
 
+# Reachability cases (../shared/conformance format) proven on private Open vSwitch instances.
+CASES ?= ../shared/conformance
+conformance: deps debs build
+	node dist/test/conformance/cli.js $(CASES)
+
 clean:
 	rm -rf dist out

@@ -383,8 +383,8 @@ function textReport(reports: readonly ShapeReport[], args: Args, load: { before:
   out.push(
     `dpc bench: node ${process.version}, ${process.platform} ${process.arch}, ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? '?'}), ` +
       `seed ${args.seed}; runs per phase: ${reports.map((r) => `${r.shape} ${r.runs}`).join(', ')} (wall = median, memory = max)`,
-    `load average (1 min) before ${load.before.toFixed(2)}, after ${load.after.toFixed(2)}` +
-      (Math.max(load.before, load.after) > 0.5 * cpu.length ? ': other work was running, timings may be inflated' : ''),
+    `load average (1 min) before ${load.before.toFixed(2)}, after ${load.after.toFixed(2)} (the bench itself adds about 1)` +
+      (load.before > 0.5 * cpu.length ? ': other work was running, wall times may be inflated (cpu times less so)' : ''),
     '',
   );
   const phaseRows: string[][] = [];

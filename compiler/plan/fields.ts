@@ -39,6 +39,10 @@ export const NotRewriteMACRegMark = mark(RewriteMACField, 0);
 export const APDenyField = field('APDeny', 0, 10, 10);
 export const APDenyRegMark = mark(APDenyField, 1);
 
+/** Loaded only when a rule logs, so the packet-in handler knows what the rule did. */
+export const APDispositionField = field('APDisposition', 0, 11, 12);
+export const Disposition = { allow: 0b00, drop: 0b01, reject: 0b10, pass: 0b11 } as const;
+
 export const RemoteSNATField = field('RemoteSNAT', 0, 19, 19);
 export const RemoteSNATRegMark = mark(RemoteSNATField, 1);
 

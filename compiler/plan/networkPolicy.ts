@@ -11,6 +11,8 @@ import type { AllocatedIsolation, AllocatedRule, ResolvedPolicies } from '../res
 import type { ServiceMatch } from '../resolve/types.js';
 import {
   APConjIDField,
+  APDispositionField,
+  Disposition,
   APDenyRegMark,
   OutputToControllerRegMark,
   PacketInOperationField,
@@ -153,13 +155,16 @@ function actionFlows(r: AllocatedRule, tables: TableMap, families: readonly (4 |
         { kind: 'ct', commit: true, table: metricTable(r), zone: CtZone, exec: [{ kind: 'setValue', field: 'ct_label', ...ctLabelFor(r) }] },
       ];
       // Logging forks a copy to the controller after the commit has sent the packet on.
-      if (r.logging) actions.push(loadMark(OutputToControllerRegMark), ...packetIn(PacketInOp.log), goto('Output'));
+      if (r.logging) {
+        actions.push(loadField(APDispositionField, BigInt(Disposition.allow)), loadMark(OutputToControllerRegMark), ...packetIn(PacketInOp.log), goto('Output'));
+      }
       return families.map((f) => ({ table: r.table, priority, match: { conjId: r.id, proto: f === 4 ? 'ip' : 'ipv6' }, actions, cookie: c }));
     }
     case 'Drop':
     case 'Reject': {
       const op = (r.action === 'Reject' ? PacketInOp.reject : 0) | (r.logging ? PacketInOp.log : 0);
       const actions: Action[] = [loadField(APConjIDField, id), loadMark(APDenyRegMark)];
+      if (r.logging) actions.push(loadField(APDispositionField, BigInt(r.action === 'Reject' ? Disposition.reject : Disposition.drop)));
       if (op === 0) actions.push(goto(metricTable(r)));
       else actions.push(...packetIn(op), { kind: 'group', id: groupFor(metricTable(r)) });
       return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c }];
@@ -167,7 +172,7 @@ function actionFlows(r: AllocatedRule, tables: TableMap, families: readonly (4 |
     case 'Pass': {
       const next: TableName = r.direction === 'Ingress' ? 'IngressRule' : 'EgressRule';
       const actions: Action[] = [loadField(conjField, id)];
-      if (r.logging) actions.push(...packetIn(PacketInOp.log), { kind: 'group', id: groupFor(next) });
+      if (r.logging) actions.push(loadField(APDispositionField, BigInt(Disposition.pass)), ...packetIn(PacketInOp.log), { kind: 'group', id: groupFor(next) });
       else actions.push(goto(next));
       return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c }];
     }

@@ -39,6 +39,8 @@ export interface Emission {
   ttl: number;
   srcMac: string;
   dstMac: string;
+  /** The frame as it left (for a tunnel: the inner frame). */
+  bytes: Buffer;
 }
 
 export interface PacketInRecord {
@@ -82,7 +84,9 @@ interface Prepared {
 /** What happens on the host side once a packet leaves a switch toward the gateway (node-level policy, later). */
 export interface HostLegContext {
   probe: Probe;
+  /** The Node whose gateway port the packet left on. */
   node: ClusterNode;
+  /** The frame as it left that port. */
   frame: ParsedFrame;
   destination: string;
 }
@@ -342,7 +346,7 @@ export class Prober {
       if (p.dest.kind === 'host') {
         const at = delivered[0]!;
         const node = this.cluster.nodes.get(at.node)!;
-        const host = await this.hostLeg({ probe: p.probe, node, frame: parseFrame(p.frame), destination: p.dest.ip });
+        const host = await this.hostLeg({ probe: p.probe, node, frame: parseFrame(at.bytes), destination: p.dest.ip });
         o.actual = host.verdict;
         o.summary = `left ${where(at)}${path}; ${host.note}`;
       } else {
@@ -356,7 +360,8 @@ export class Prober {
     } else if (rejects.length) {
       o.actual = 'reject';
       const r = rejects[0]!;
-      o.summary = `sent to the controller with the reject operation on ${r.node} (table ${r.tableId ?? '?'}, cookie ${r.cookie ?? '?'})${path}`;
+      const ops = r.operations.fromUserdata !== undefined ? `userdata operation 0b${r.operations.fromUserdata.toString(2)}, ` : '';
+      o.summary = `sent to the controller with the reject operation on ${r.node} (table ${r.tableId ?? '?'}, cookie ${r.cookie ?? '?'}, ${ops}reg0 operation 0b${r.operations.fromReg0.toString(2)}, reg3 ${r.reg3})${path}`;
     } else {
       o.actual = 'drop';
       const pins = o.packetIns.length ? `; packet-ins without reject: ${o.packetIns.map((r) => `${r.node} table ${r.tableId ?? '?'}`).join(', ')}` : '';
@@ -408,6 +413,7 @@ function emission(node: string, port: string, what: string, frame: ParsedFrame, 
     ttl: frame.ipv4?.ttl ?? 0,
     srcMac: frame.srcMac,
     dstMac: frame.dstMac,
+    bytes: frame.raw,
   };
 }
 
@@ -539,7 +545,7 @@ export class Attributor {
       found.push(entry ? { node, ruleId, via, entry } : { node, ruleId, via });
     };
 
-    if (outcome.actual === 'allow' || (outcome.actual !== 'drop' && outcome.actual !== 'reject' && outcome.actual !== 'error')) {
+    if (outcome.actual === 'allow') {
       const { src, dst } = this.prober.addresses(probe.spec);
       for (const n of nodes) {
         for (const e of parseConntrack(await n.ctl.call('dpctl/dump-conntrack'))) {

@@ -133,9 +133,10 @@ function pad(s: string, n: number): string {
 export function renderMatrix(check: MatrixCheck, results: CellResult[], port: number | undefined): string[] {
   const title = check.protocol === 'ICMP' ? 'ICMP' : `${check.protocol}/${port}`;
   const first = Math.max(...check.pods.map((p) => p.length), title.length) + 2;
-  const width = Math.max(...check.pods.map((p) => p.length), 9) + 2;
+  const mine = results.filter((r) => r.cell.port === port);
+  const width = Math.max(...check.pods.map((p) => p.length), mine.some((r) => !r.ok) ? 9 : 1) + 2;
   const lines = [`    ${pad(title, first)}${check.pods.map((p) => pad(p, width)).join('')}`.trimEnd()];
-  const byPair = new Map(results.filter((r) => r.cell.port === port).map((r) => [`${r.cell.from} ${targetLabel(r.cell.to)}`, r]));
+  const byPair = new Map(mine.map((r) => [`${r.cell.from} ${targetLabel(r.cell.to)}`, r]));
   for (const from of check.pods) {
     const row = check.pods.map((to) => {
       if (from === to) return pad('-', width);
