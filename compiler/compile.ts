@@ -11,7 +11,8 @@ import { resolvePositions } from './ingest/positions.js';
 import { buildModel, type ClusterModel } from './model/model.js';
 import { allocateNodePorts } from './allocate/ports.js';
 import { computeTableMap } from './plan/pipeline.js';
-import { planNode, type NodePlan } from './plan/nodePlan.js';
+import { planNode } from './plan/nodePlan.js';
+import { createSharedFlows } from './plan/podConnectivity.js';
 import { resolvePolicies } from './resolve/policies.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { DPC_VERSION } from './version.js';
@@ -101,17 +102,19 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   const tables = computeTableMap(model.config.features);
-  const plans: NodePlan[] = [];
+  const shared = createSharedFlows(model);
+  // One Node at a time, plan then render: a plan's records are garbage as soon as its text exists.
+  const bundles: NodeBundle[] = [];
   for (const node of model.nodes) {
     if (wanted && !wanted.has(node.name)) continue;
     const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
     diagnostics.push(...portDiags);
-    plans.push(planNode(model, node, ports, tables, resolved));
+    if (portDiags.some((d) => d.severity === 'error')) continue;
+    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared), model.config));
   }
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
-  const bundles = plans.map((p) => buildNodeBundle(p, model.config));
   const finalDiags = finish(sources, diagnostics);
   const manifest = {
     apiVersion: 'dpc/v1alpha1',

@@ -1,17 +1,16 @@
 /**
  * A Node's plan: everything its bundle will hold, as typed records. Features contribute flows; this module adds
- * Antrea's automatic miss flow to every table that no feature gave its own, and checks that no two flows
- * claim the same (table, priority, match), which OVS would silently collapse into one.
+ * Antrea's automatic miss flow to every table that no feature gave its own. That no two flows claim the same
+ * (table, priority, match) is checked where their text is made (targets/openflow/render.ts).
  */
 import type { ClusterModel, NodeInfo } from '../model/model.js';
 import type { NodePorts } from '../allocate/ports.js';
 import { CookieCategory, cookie, DROP, goto, type Flow } from './flow.js';
 import { Priority } from './fields.js';
 import type { TableMap } from './pipeline.js';
-import { planPodConnectivity } from './podConnectivity.js';
+import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
-import { matchKey } from './matchKey.js';
 
 export interface OvsdbPortPlan {
   name: string;
@@ -52,16 +51,6 @@ function missFlows(tables: TableMap, claimed: ReadonlySet<string>): Flow[] {
   return out;
 }
 
-/** Fails loudly on two different flows with one key: that is a compiler bug, never an input problem. */
-function checkUnique(flows: readonly Flow[]): void {
-  const seen = new Map<string, Flow>();
-  for (const f of flows) {
-    const key = `${f.table}|${f.priority}|${matchKey(f.match)}`;
-    if (seen.has(key)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${matchKey(f.match)}`);
-    seen.set(key, f);
-  }
-}
-
 function infraPorts(model: ClusterModel, ports: NodePorts): OvsdbPortPlan[] {
   const tunnelOptions: Record<string, string> = { key: 'flow', remote_ip: 'flow' };
   if (model.config.tunnelPort) tunnelOptions['dst_port'] = String(model.config.tunnelPort);
@@ -84,12 +73,18 @@ function infraPorts(model: ClusterModel, ports: NodePorts): OvsdbPortPlan[] {
   ];
 }
 
-export function planNode(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, policies: ResolvedPolicies): NodePlan {
+export function planNode(
+  model: ClusterModel,
+  node: NodeInfo,
+  ports: NodePorts,
+  tables: TableMap,
+  policies: ResolvedPolicies,
+  shared: SharedFlows,
+): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies);
-  const featureFlows = [...planPodConnectivity(model, node, ports, tables), ...np.flows];
+  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...np.flows];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
   const flows = [...featureFlows, ...missFlows(tables, claimed)];
-  checkUnique(flows);
   return {
     node,
     tables,

@@ -31,7 +31,33 @@ import {
 import { DROP, CookieCategory, cookie, goto, loadField, loadMark, regMatch, type Action, type Flow, type Match } from './flow.js';
 import { firstTableOfStage, hasTable, nextTable, type TableMap, type TableName } from './pipeline.js';
 
+/**
+ * Flows that are the same on every Node that has them, built once per compile. With a thousand Nodes each
+ * Node answers ARP for 999 peers; sharing the records also lets the renderer spell each line once.
+ */
+export interface SharedFlows {
+  arpResponder: ReadonlyMap<string, Flow>;
+}
+
+function arpResponderFlow(peer: NodeInfo): Flow {
+  return flow('ARPResponder', Priority.normal, { proto: 'arp', arpTpa: peer.gatewayIP, arpOp: 1 }, [
+    { kind: 'move', src: 'NXM_OF_ETH_SRC[]', dst: 'NXM_OF_ETH_DST[]' },
+    { kind: 'setMac', field: 'eth_src', mac: GlobalVirtualMAC },
+    { kind: 'setValue', field: 'arp_op', value: 2n },
+    { kind: 'move', src: 'NXM_NX_ARP_SHA[]', dst: 'NXM_NX_ARP_THA[]' },
+    { kind: 'setMac', field: 'arp_sha', mac: GlobalVirtualMAC },
+    { kind: 'move', src: 'NXM_OF_ARP_SPA[]', dst: 'NXM_OF_ARP_TPA[]' },
+    { kind: 'setIP', field: 'arp_spa', ip: peer.gatewayIP },
+    { kind: 'inPort' },
+  ]);
+}
+
+export function createSharedFlows(model: ClusterModel): SharedFlows {
+  return { arpResponder: new Map(model.nodes.map((n) => [n.name, arpResponderFlow(n)])) };
+}
+
 interface Ctx {
+  shared: SharedFlows;
   tables: TableMap;
   node: NodeInfo;
   ports: NodePorts;
@@ -61,20 +87,7 @@ function arpFlows(c: Ctx): Flow[] {
   const out: Flow[] = [guard(ports.gateway.ofport, node.gatewayIP, ports.gateway.mac)];
   for (const p of ports.pods) out.push(guard(p.ofport, p.pod.ip, p.mac));
   // Peer gateways are reached through the tunnel, so nothing on this bridge would answer ARP for them.
-  for (const peer of c.peers) {
-    out.push(
-      flow('ARPResponder', Priority.normal, { proto: 'arp', arpTpa: peer.gatewayIP, arpOp: 1 }, [
-        { kind: 'move', src: 'NXM_OF_ETH_SRC[]', dst: 'NXM_OF_ETH_DST[]' },
-        { kind: 'setMac', field: 'eth_src', mac: GlobalVirtualMAC },
-        { kind: 'setValue', field: 'arp_op', value: 2n },
-        { kind: 'move', src: 'NXM_NX_ARP_SHA[]', dst: 'NXM_NX_ARP_THA[]' },
-        { kind: 'setMac', field: 'arp_sha', mac: GlobalVirtualMAC },
-        { kind: 'move', src: 'NXM_OF_ARP_SPA[]', dst: 'NXM_OF_ARP_TPA[]' },
-        { kind: 'setIP', field: 'arp_spa', ip: peer.gatewayIP },
-        { kind: 'inPort' },
-      ]),
-    );
-  }
+  for (const peer of c.peers) out.push(c.shared.arpResponder.get(peer.name)!);
   out.push(flow('ARPResponder', Priority.low, { proto: 'arp' }, [{ kind: 'normal' }]));
   return out;
 }
@@ -292,9 +305,10 @@ export function podConnectivityMissFlows(tables: TableMap, proxy: boolean, egres
   return out;
 }
 
-export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap): Flow[] {
+export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, shared: SharedFlows): Flow[] {
   const f = model.config.features;
   const c: Ctx = {
+    shared,
     tables,
     node,
     ports,
