@@ -7,8 +7,10 @@ DEB_PACKAGES := openvswitch-switch iptables ipset iproute2
 
 all: build
 
+# `npm install` rather than `npm ci`: the lock file leaves out other platforms' optional packages (rollup's
+# native builds), which `npm ci` refuses although nothing here needs them.
 $(NODE_MODULES): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 deps: $(NODE_MODULES)
