@@ -13,10 +13,16 @@
  *
  * The generator works in two steps so new kinds are easy to add: `buildCluster` makes a plain model
  * (SyntheticCluster), and one `*Docs` function per kind turns it into objects; `generateSnapshot` splits the
- * objects into files. Policy generation lands with the NetworkPolicy issue: add a `policyDocs` body (it receives
- * the model and its own PRNG stream) and nothing else has to change.
+ * objects into files. Policies (`policyDocs`, bench/policies.ts) receive the model and their own PRNG stream.
+ *
+ * Profile `antrea-controller` reshapes the cluster after Antrea's controller benchmark instead: Namespaces of equal
+ * size, each with two workloads of equal replicas (4 Pods, 2 apps at 25,000 Namespaces / 100,000 Pods), and the
+ * policies that benchmark makes (3 per Namespace).
  */
 import type { SourceText } from '../compiler/ingest/documents.js';
+import { antreaControllerPolicyDocs, mixedPolicyDocs, type PolicyProfile } from './policies.js';
+
+export type { PolicyProfile } from './policies.js';
 
 // ─── options ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -27,11 +33,13 @@ export interface GenerateOptions {
   pods: number;
   /** Number of Namespaces; default max(3, round(pods / 30)) (see defaultNamespaces). */
   namespaces?: number;
-  /**
-   * Number of network policies. Must be 0 (the default) until policy generation lands with the NetworkPolicy
-   * issue; see `policyDocs`.
-   */
+  /** Number of network policies (default 0); see `policyDocs` and bench/policies.ts for the mix. */
   policies?: number;
+  /**
+   * `mixed` (default): the cluster above and the policy mix of bench/policies.ts. `antrea-controller`: equal
+   * Namespaces of two equal workloads and Antrea's controller-benchmark policies (3 per Namespace).
+   */
+  profile?: PolicyProfile;
   /** PRNG seed; default 1. */
   seed?: number;
   /** Objects per pods-N.yaml file; default 5,000. */
@@ -280,13 +288,18 @@ function buildNamespaces(count: number, rng: Rng): SyntheticNamespace[] {
   return out;
 }
 
-/** Workloads of one Namespace, with replica counts summing to exactly `pods`. */
-function buildWorkloads(namespace: string, pods: number, rng: Rng): { workload: SyntheticWorkload; replicas: number }[] {
+/**
+ * Workloads of one Namespace, with replica counts summing to exactly `pods`. `halves`: two workloads of distinct
+ * apps sharing the Pods equally (the antrea-controller profile); otherwise typical replica counts per app.
+ */
+function buildWorkloads(namespace: string, pods: number, rng: Rng, halves = false): { workload: SyntheticWorkload; replicas: number }[] {
   const out: { workload: SyntheticWorkload; replicas: number }[] = [];
   const used = new Map<string, number>();
   let left = pods;
+  const first = halves ? rng.int(APPS.length) : 0;
+  const second = halves ? (first + 1 + rng.int(APPS.length - 1)) % APPS.length : 0;
   while (left > 0) {
-    const profile = rng.pick(APPS);
+    const profile = halves ? APPS[out.length === 0 ? first : second]! : rng.pick(APPS);
     const n = used.get(profile.app) ?? 0;
     used.set(profile.app, n + 1);
     const version = rng.weighted(VERSIONS);
@@ -294,7 +307,7 @@ function buildWorkloads(namespace: string, pods: number, rng: Rng): { workload: 
     const app = n === 0 ? profile.app : n === 1 ? `${profile.app}-canary` : `${profile.app}-${n}`;
     const ports: SyntheticPort[] = [{ ...profile.port }];
     if (profile.port.name !== 'http-metrics' && rng.chance(0.4)) ports.push({ name: 'metrics', containerPort: 9102, protocol: 'TCP' });
-    const replicas = Math.min(left, rng.pick(profile.replicas));
+    const replicas = halves && out.length === 0 ? Math.ceil(pods / 2) : Math.min(left, rng.pick(profile.replicas));
     left -= replicas;
     out.push({
       workload: {
@@ -347,7 +360,8 @@ export function buildCluster(options: GenerateOptions): SyntheticCluster {
   // Pods per Namespace: a Zipf-like curve (exponent 0.7) over a shuffled order, so sizes vary widely.
   const namespaces = buildNamespaces(nsCount, rng.namespaces);
   const rank = rng.namespaces.shuffle(namespaces.map((_, i) => i));
-  const podsPerNs = apportion(podCount, rank.map((r) => 1 / (r + 1) ** 0.7));
+  const uniform = options.profile === 'antrea-controller';
+  const podsPerNs = apportion(podCount, rank.map((r) => (uniform ? 1 : 1 / (r + 1) ** 0.7)));
 
   // Node slots, shuffled: the scheduler's placement, deterministic.
   const slots: number[] = [];
@@ -361,7 +375,7 @@ export function buildCluster(options: GenerateOptions): SyntheticCluster {
   const pods: SyntheticPod[] = [];
   namespaces.forEach((ns, nsIndex) => {
     const names = new Set<string>();
-    for (const { workload, replicas } of buildWorkloads(ns.name, podsPerNs[nsIndex]!, rng.workloads)) {
+    for (const { workload, replicas } of buildWorkloads(ns.name, podsPerNs[nsIndex]!, rng.workloads, uniform)) {
       workloads.push(workload);
       for (let r = 0; r < replicas; r++) {
         let name: string;
@@ -487,12 +501,12 @@ export function agentConfigDocs(): KubeDoc[] {
 }
 
 /**
- * Network policies against the model. Not yet: lands with the NetworkPolicy issue, which also makes the
- * compiler accept the kinds. Use `rng` (its own stream) for every draw so the rest of the snapshot stays as is.
+ * Network policies against the model (and the ClusterGroups they name, not counted): bench/policies.ts describes
+ * both profiles. `rng` is their own stream, so the rest of the snapshot does not depend on them.
  */
-export function policyDocs(_cluster: SyntheticCluster, count: number, _rng: Rng): KubeDoc[] {
+export function policyDocs(cluster: SyntheticCluster, count: number, rng: Rng, profile: PolicyProfile = 'mixed'): KubeDoc[] {
   if (count === 0) return [];
-  throw new Error(`policies: ${count} requested, but policy generation lands with the NetworkPolicy issue; use 0 for now`);
+  return profile === 'antrea-controller' ? antreaControllerPolicyDocs(cluster, count, rng) : mixedPolicyDocs(cluster, count, rng);
 }
 
 // ─── YAML text ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -587,7 +601,7 @@ export function generateSnapshot(options: GenerateOptions): SourceText[] {
   const perFile = options.podsPerFile ?? 5000;
   if (!Number.isInteger(perFile) || perFile < 1) throw new Error(`podsPerFile must be a positive integer, not ${perFile}`);
   const cluster = buildCluster(options);
-  const policy = policyDocs(cluster, policies, new Rng(options.seed ?? 1).fork('policies'));
+  const policy = policyDocs(cluster, policies, new Rng(options.seed ?? 1).fork('policies'), options.profile);
   return [
     { name: 'antrea-config.yaml', text: toYaml(agentConfigDocs()) },
     { name: 'nodes.yaml', text: toYaml(nodeDocs(cluster)) },

@@ -5,16 +5,14 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sharedDir } from '../../test/conformance/cases.js';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from './documents.js';
 import { ingest, type Snapshot } from './ingest.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const sharedDir = process.env['DPC_SHARED_DIR'] ?? path.resolve(repoRoot, '..', 'shared');
-const conformanceDir = path.join(sharedDir, 'conformance');
+const conformanceDir = path.join(sharedDir(), 'conformance');
 const SOURCES = ['antrea-e2e', 'k8s-netpol-e2e'];
 
 interface Step {

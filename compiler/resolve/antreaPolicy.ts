@@ -12,15 +12,7 @@ import type { Selection } from './selection.js';
 import { hasNamedPorts, rulePorts, splitByServices, type RulePorts } from './services.js';
 import type { Direction, PeerSet, PolicyIntents, PolicyRef, RuleIntent } from './types.js';
 
-/** The static tiers every cluster has (docs/antrea-network-policy.md). */
-export const STATIC_TIERS: ReadonlyMap<string, number> = new Map([
-  ['emergency', 50],
-  ['securityops', 100],
-  ['networkops', 150],
-  ['platform', 200],
-  ['application', 250],
-  ['baseline', 253],
-]);
+/** The baseline Tier's priority: its rules go to the default tables, below K8s NetworkPolicy. */
 export const BASELINE_TIER_PRIORITY = 253;
 
 export interface AntreaPolicyInput {

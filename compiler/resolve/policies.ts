@@ -8,7 +8,9 @@ import type { ClusterModel } from '../model/model.js';
 import type { TableName } from '../plan/pipeline.js';
 import { allocateRuleIds } from '../allocate/ruleIds.js';
 import { assignPriorities, isBaseline, priorityOf, type PrioritySlot } from '../allocate/priorities.js';
-import { resolveAntreaPolicy, STATIC_TIERS, type AntreaPolicyInput } from './antreaPolicy.js';
+import { resolveAntreaPolicy, type AntreaPolicyInput } from './antreaPolicy.js';
+import { SYSTEM_TIERS } from '../ingest/rules/context.js';
+import { effectiveTierName } from '../ingest/rules/tiers.js';
 import { resolveK8sNetworkPolicy } from './k8sNetworkPolicy.js';
 import { createSelection } from './selection.js';
 import type { IsolationIntent, PolicyIntents, RuleIntent } from './types.js';
@@ -48,7 +50,7 @@ export function resolvePolicies(model: ClusterModel): { resolved: ResolvedPolici
   const intents: PolicyIntents = { rules: [], isolation: [] };
   for (const np of model.k8sNetworkPolicies) resolveK8sNetworkPolicy(np, sel, intents);
 
-  const tiers = new Map(STATIC_TIERS);
+  const tiers = new Map(SYSTEM_TIERS);
   for (const t of model.tiers) tiers.set(t.obj.metadata.name, t.obj.spec.priority);
   const antrea: AntreaPolicyInput[] = [
     ...model.clusterNetworkPolicies.map((p) => ({ kind: 'ClusterNetworkPolicy' as const, name: p.obj.metadata.name, uid: p.obj.metadata.uid, spec: p.obj.spec, loc: p.loc })),
@@ -67,8 +69,8 @@ export function resolvePolicies(model: ClusterModel): { resolved: ResolvedPolici
       diagnostics.push({ severity: 'error', ...Msg.antreaPolicyDisabled(), object, at: { loc: p.loc } });
       continue;
     }
-    const tierName = p.spec.tier && p.spec.tier !== '' ? p.spec.tier : 'application';
-    const tierPriority = tiers.get(tierName) ?? tiers.get(tierName.toLowerCase());
+    const tierName = effectiveTierName(p.spec.tier);
+    const tierPriority = tiers.get(tierName);
     if (tierPriority === undefined) {
       diagnostics.push({ severity: 'error', ...Msg.unknownTier(tierName), object, field: 'spec.tier', at: { loc: p.loc, field: ['spec', 'tier'] } });
       continue;

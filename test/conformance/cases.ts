@@ -2,6 +2,7 @@
 // and expanding every step into what the runner needs — the objects in force as compiler sources, the Pods in
 // force, and every check broken down into single cells (one source, one destination, one protocol and port).
 
+import { REPO_ROOT } from '../repoRoot.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -582,20 +583,5 @@ export function loadCases(dir: string, opts: { only?: readonly string[] } = {}):
 
 /** The shared folder (../shared beside the repository root), or DPC_SHARED_DIR. */
 export function sharedDir(): string {
-  if (process.env.DPC_SHARED_DIR) return resolve(process.env.DPC_SHARED_DIR);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name;
-        if (name === 'dpc') return resolve(dir, '..', 'shared');
-      } catch {
-        // not the one
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the dpc repository root (package.json named dpc); set DPC_SHARED_DIR');
-    dir = parent;
-  }
+  return process.env.DPC_SHARED_DIR ? resolve(process.env.DPC_SHARED_DIR) : resolve(REPO_ROOT, '..', 'shared');
 }

@@ -8,28 +8,12 @@ import { join } from 'node:path';
 import { addUnderlay, linkUnderlay, startOvs, UPLINK_PORT, type Ovs, type Underlay } from '../harness/ovs.js';
 import { arp, ETH_TYPE, ethernet, ipToBytes, parseFrame, parsePcap } from '../harness/packets.js';
 import type { NodeBundle } from '../../targets/bundle/bundle.js';
+import type { BundleInventory } from '../harness/bundle.js';
 import { ControllerConnection, type PacketIn } from './openflow.js';
 import { Unixctl } from './unixctl.js';
 
-export interface InventoryPod {
-  namespace: string;
-  name: string;
-  interface: string;
-  ofport: number;
-  mac: string;
-  ip: string;
-}
-
-export interface BundleMeta {
-  node: { name: string; internalIP: string; podCIDR: string; gatewayIP: string };
-  bridge: string;
-  tables: Record<string, number>;
-  inventory: {
-    gateway: { name: string; ofport: number; mac: string };
-    tunnel: { name: string; ofport: number };
-    pods: InventoryPod[];
-  };
-}
+export type BundleMeta = BundleInventory;
+export type InventoryPod = BundleInventory['inventory']['pods'][number];
 
 export interface RuleEntry {
   id: number;
