@@ -307,7 +307,7 @@ function buildWorkloads(namespace: string, pods: number, rng: Rng, halves = fals
     const app = n === 0 ? profile.app : n === 1 ? `${profile.app}-canary` : `${profile.app}-${n}`;
     const ports: SyntheticPort[] = [{ ...profile.port }];
     if (profile.port.name !== 'http-metrics' && rng.chance(0.4)) ports.push({ name: 'metrics', containerPort: 9102, protocol: 'TCP' });
-    const replicas = halves && out.length === 0 ? Math.ceil(pods / 2) : Math.min(left, rng.pick(profile.replicas));
+    const replicas = halves ? (out.length === 0 ? Math.ceil(pods / 2) : left) : Math.min(left, rng.pick(profile.replicas));
     left -= replicas;
     out.push({
       workload: {

@@ -95,3 +95,25 @@ describe('semantic checks', () => {
     expect(r.diagnostics.map((d) => d.code)).toContain('DPC1009');
   });
 });
+
+describe('policy rules dpc cannot honour are refused, never dropped', () => {
+  const refused = (rule: string) =>
+    errorsOf(`apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: unsupported}
+spec:
+  priority: 1
+  appliedTo:
+  - podSelector: {}
+  egress:
+${rule}`);
+  test.each([
+    ['an fqdn peer', '  - name: to-fqdn\n    action: Allow\n    to:\n    - fqdn: "*.example.com"\n', /spec\.egress\[0\]\.to\[0\]\.fqdn: an fqdn peer is not compiled/],
+    ['a toServices peer', '  - name: to-svc\n    action: Allow\n    toServices:\n    - {name: db, namespace: web}\n', /spec\.egress\[0\]\.toServices: a toServices peer is not compiled/],
+    ['an L7 rule', '  - name: l7\n    action: Allow\n    l7Protocols:\n    - http: {path: /}\n', /(l7Protocols|L7NetworkPolicy)/],
+  ])('%s', (_name, rule, message) => {
+    const errors = refused(rule);
+    expect(errors.join('\n')).toMatch(message);
+    expect(errors.join('\n')).toMatch(/ClusterNetworkPolicy unsupported/);
+  });
+});
