@@ -104,3 +104,38 @@ describe('determinism', () => {
     expect(flows(after, 'beta')).toEqual(flows(before, 'beta'));
   });
 });
+
+describe('rule IDs are stable', () => {
+  test('adding an unrelated policy changes no existing rule ID, table or priority', async () => {
+    const { caseSources, GOLDEN_DIR } = await import('./golden/golden.js');
+    const base = caseSources(join(GOLDEN_DIR, 'policies-antrea'));
+    const extra = `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: newcomer}
+spec:
+  tier: securityops
+  priority: 7
+  appliedTo:
+  - namespaceSelector:
+      matchLabels: {team: sre}
+  egress:
+  - name: block-metadata
+    action: Drop
+    to:
+    - ipBlock: {cidr: 169.254.169.254/32}
+`;
+    type Entry = { id: number; key: string; table: string; priority?: number };
+    const rules = (sources: SourceText[]) => {
+      const r = compile(sources);
+      expect(r.ok).toBe(true);
+      const out = new Map<string, Entry>();
+      for (const b of r.bundles) for (const e of (JSON.parse(b.files.get('visibility/rules.json')!) as { rules: Entry[] }).rules) out.set(`${b.node}/${e.key}`, e);
+      return out;
+    };
+    const before = rules(base);
+    const after = rules([...base, { name: 'newcomer.yaml', text: extra }]);
+    expect(before.size).toBeGreaterThan(5);
+    for (const [k, e] of before) expect(after.get(k), k).toEqual(e);
+    expect(after.size).toBeGreaterThan(before.size);
+  });
+});
