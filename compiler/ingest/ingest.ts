@@ -77,7 +77,7 @@ interface KindEntry {
   apiVersion: string;
   kind: string;
   schema: TSchema;
-  into: Collection | 'configMap' | 'notCompiled';
+  into: Collection | 'configMap';
 }
 
 /** Every kind dpc reads, keyed by `apiVersion kind`. */
@@ -189,7 +189,6 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigM
     out.diagnostics.push(...diags);
     return;
   }
-  if (entry.into === 'notCompiled') return;
   if (entry.into === 'configMap') {
     configMaps.push({ obj: value as ConfigMapObject, loc });
     return;

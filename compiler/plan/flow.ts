@@ -40,12 +40,6 @@ export interface Match {
   icmpCode?: number;
 }
 
-export type SetFieldTarget =
-  | { kind: 'reg'; reg: number }
-  | { kind: 'eth_src' | 'eth_dst' | 'arp_sha' }
-  | { kind: 'tun_dst' | 'arp_spa' }
-  | { kind: 'arp_op' | 'pkt_mark' | 'ct_mark' | 'ct_label' };
-
 export type Action =
   | { kind: 'goto'; table: TableName }
   | { kind: 'resubmit'; table: TableName }
