@@ -235,6 +235,30 @@ function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; 
   return { flows, groups, meters: [] };
 }
 
+interface RuleClauses {
+  families: (4 | 6)[];
+  peerMatches: Match[];
+  serviceList?: Match[];
+}
+
+/**
+ * The Node-independent clauses of a rule (peer addresses, services), built once per rule and shared by every
+ * Node's plan: the same Match objects let the renderer spell each of them once.
+ */
+const clauseCache = new WeakMap<AllocatedRule, RuleClauses>();
+
+function ruleClauses(r: AllocatedRule): RuleClauses {
+  const hit = clauseCache.get(r);
+  if (hit) return hit;
+  const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs];
+  const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
+  const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
+  const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => addressMatch(c, peerSide)) };
+  if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families));
+  clauseCache.set(r, out);
+  return out;
+}
+
 export function planNetworkPolicy(
   model: ClusterModel,
   node: NodeInfo,
@@ -249,19 +273,16 @@ export function planNetworkPolicy(
   const conj = new ConjunctionFlows();
   const localRules: AllocatedRule[] = [];
 
-  for (const r of policies.rules) {
-    const local = r.appliedTo.filter((p) => p.nodeName === node.name && portOf.has(p.key));
+  const mine = policies.byNode.get(node.name) ?? { rules: [], isolation: [] };
+  for (const { rule: r, local: candidates } of mine.rules) {
+    const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localRules.push(r);
-    const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs];
-    const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
-    const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
-    const peerMatches = peerCidrs.map((c) => addressMatch(c, peerSide));
+    const { families, peerMatches, serviceList } = ruleClauses(r);
     const localMatches: Match[] =
       r.direction === 'Ingress'
         ? local.map((p) => ({ regs: { 1: { value: BigInt(portOf.get(p.key)!.ofport) } } }))
         : local.map((p) => addressMatch(hostCidr(p.ip), 'src'));
-    const serviceList = r.services?.flatMap((s) => serviceMatches(s, families));
     // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
     if (peerMatches.length === 0 || serviceList?.length === 0) continue;
     const clauses = r.direction === 'Ingress' ? [peerMatches, localMatches] : [localMatches, peerMatches];
@@ -277,8 +298,8 @@ export function planNetworkPolicy(
   // K8s isolation: one drop flow per isolated local Pod and direction, owned by the first isolating policy.
   const localIsolation: AllocatedIsolation[] = [];
   const dropOwner = new Map<string, AllocatedIsolation>();
-  for (const iso of policies.isolation) {
-    const local = iso.pods.filter((p) => p.nodeName === node.name && portOf.has(p.key));
+  for (const { isolation: iso, local: candidates } of mine.isolation) {
+    const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localIsolation.push(iso);
     for (const p of local) {

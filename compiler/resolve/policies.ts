@@ -4,7 +4,7 @@
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
-import type { ClusterModel } from '../model/model.js';
+import type { ClusterModel, PodInfo } from '../model/model.js';
 import type { TableName } from '../plan/pipeline.js';
 import { allocateRuleIds } from '../allocate/ruleIds.js';
 import { assignPriorities, isBaseline, priorityOf, type PrioritySlot } from '../allocate/priorities.js';
@@ -28,6 +28,40 @@ export interface AllocatedIsolation extends IsolationIntent {
 export interface ResolvedPolicies {
   rules: AllocatedRule[];
   isolation: AllocatedIsolation[];
+  /**
+   * Per Node, the rules and isolations whose Pods include one of that Node's, each with those local Pods, in
+   * rule order. Built once, so planning a Node costs what concerns it, not every rule of the cluster.
+   */
+  byNode: ReadonlyMap<string, NodePolicies>;
+}
+
+export interface NodePolicies {
+  rules: { rule: AllocatedRule; local: readonly PodInfo[] }[];
+  isolation: { isolation: AllocatedIsolation; local: readonly PodInfo[] }[];
+}
+
+function indexByNode(rules: readonly AllocatedRule[], isolation: readonly AllocatedIsolation[]): Map<string, NodePolicies> {
+  const out = new Map<string, NodePolicies>();
+  const entry = (node: string) => {
+    let e = out.get(node);
+    if (!e) {
+      e = { rules: [], isolation: [] };
+      out.set(node, e);
+    }
+    return e;
+  };
+  const group = (pods: readonly PodInfo[]) => {
+    const m = new Map<string, PodInfo[]>();
+    for (const p of pods) {
+      const list = m.get(p.nodeName) ?? [];
+      list.push(p);
+      m.set(p.nodeName, list);
+    }
+    return m;
+  };
+  for (const rule of rules) for (const [node, local] of group(rule.appliedTo)) entry(node).rules.push({ rule, local });
+  for (const iso of isolation) for (const [node, local] of group(iso.pods)) entry(node).isolation.push({ isolation: iso, local });
+  return out;
 }
 
 /** Conjunctive match flows of K8s rules sit at 200 and their action flows at 190 (reference §3.3). */
@@ -86,7 +120,7 @@ export function resolvePolicies(model: ClusterModel): { resolved: ResolvedPolici
   const baseline = assignPriorities(native.filter((r) => isBaseline(r.tierPriority!)).map(slot));
   if (!multi || !baseline) {
     diagnostics.push({ severity: 'error', ...Msg.priorityExhausted(!multi ? 'AntreaPolicy*Rule' : '*DefaultRule') });
-    return { resolved: { rules: [], isolation: [] }, diagnostics };
+    return { resolved: { rules: [], isolation: [], byNode: new Map() }, diagnostics };
   }
   const rules: AllocatedRule[] = intents.rules.map((r) => ({
     ...r,
@@ -96,5 +130,5 @@ export function resolvePolicies(model: ClusterModel): { resolved: ResolvedPolici
   }));
   rules.sort((a, b) => (a.key < b.key ? -1 : 1));
   const isolation = intents.isolation.map((i) => ({ ...i, id: ids.get(i.key)! })).sort((a, b) => (a.key < b.key ? -1 : 1));
-  return { resolved: { rules, isolation }, diagnostics };
+  return { resolved: { rules, isolation, byNode: indexByNode(rules, isolation) }, diagnostics };
 }
