@@ -75,6 +75,10 @@ export interface Flow {
   actions: readonly Action[];
   cookie: bigint;
   origin?: Origin;
+  /** The match's canonical spelling, when the plan already made it (conjunctive flows key on it). */
+  spelledMatch?: string;
+  /** The same record stands in many Nodes' plans: the renderer spells it once. */
+  shared?: true;
 }
 
 /**

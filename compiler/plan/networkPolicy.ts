@@ -69,24 +69,53 @@ const npCookie = (id: number) => cookie(CookieCategory.networkPolicy, id);
 
 /** Accumulates conjunctive match flows; identical (table, priority, match) from several rules become one flow. */
 class ConjunctionFlows {
-  private readonly byKey = new Map<string, { flow: Omit<Flow, 'actions'>; conj: { id: number; clause: number; of: number }[] }>();
-  add(table: TableName, priority: number, match: Match, id: number, clause: number, of: number): void {
-    const key = `${table}|${priority}|${matchKey(match)}`;
-    let e = this.byKey.get(key);
-    if (!e) {
-      e = { flow: { table, priority, match, cookie: npCookie(id) }, conj: [] };
-      this.byKey.set(key, e);
-    }
+  /** table → priority → spelled match → the flow being built (nested maps: no key strings per call). */
+  private readonly entries = new Map<TableName, Map<number, Map<string, ConjEntry>>>();
+  add(table: TableName, priority: number, m: SpelledMatch, id: number, clause: number, of: number): void {
+    let byPriority = this.entries.get(table);
+    if (!byPriority) this.entries.set(table, (byPriority = new Map()));
+    let byMatch = byPriority.get(priority);
+    if (!byMatch) byPriority.set(priority, (byMatch = new Map()));
+    let e = byMatch.get(m.text);
+    if (!e) byMatch.set(m.text, (e = { table, priority, match: m, conj: [] }));
     if (!e.conj.some((c) => c.id === id && c.clause === clause)) e.conj.push({ id, clause, of });
   }
   flows(): Flow[] {
-    return [...this.byKey.values()].map((e) => {
-      const conj = [...e.conj].sort((a, b) => a.id - b.id || a.clause - b.clause);
-      // The lowest rule ID owns a shared flow's cookie; any is correct, one must be chosen stably.
-      return { ...e.flow, cookie: npCookie(conj[0]!.id), actions: conj.map((c) => ({ kind: 'conjunction' as const, id: c.id, clause: c.clause, of: c.of })) };
-    });
+    const out: Flow[] = [];
+    for (const byPriority of this.entries.values()) {
+      for (const byMatch of byPriority.values()) {
+        for (const e of byMatch.values()) {
+          const conj = e.conj.length > 1 ? [...e.conj].sort((a, b) => a.id - b.id || a.clause - b.clause) : e.conj;
+          // The lowest rule ID owns a shared flow's cookie; any is correct, one must be chosen stably.
+          out.push({
+            table: e.table,
+            priority: e.priority,
+            match: e.match.match,
+            spelledMatch: e.match.text,
+            cookie: npCookie(conj[0]!.id),
+            actions: conj.map((c) => ({ kind: 'conjunction' as const, id: c.id, clause: c.clause, of: c.of })),
+          });
+        }
+      }
+    }
+    return out;
   }
 }
+
+interface ConjEntry {
+  table: TableName;
+  priority: number;
+  match: SpelledMatch;
+  conj: { id: number; clause: number; of: number }[];
+}
+
+/** A match with its canonical spelling, made once. */
+interface SpelledMatch {
+  match: Match;
+  text: string;
+}
+
+const spelled = (match: Match): SpelledMatch => ({ match, text: matchKey(match) });
 
 function addressMatch(c: Cidr, side: 'src' | 'dst'): Match {
   const proto: Proto = c.family === 4 ? 'ip' : 'ipv6';
@@ -237,8 +266,8 @@ function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; 
 
 interface RuleClauses {
   families: (4 | 6)[];
-  peerMatches: Match[];
-  serviceList?: Match[];
+  peerMatches: SpelledMatch[];
+  serviceList?: SpelledMatch[];
 }
 
 /**
@@ -253,8 +282,8 @@ function ruleClauses(r: AllocatedRule): RuleClauses {
   const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs];
   const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
   const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
-  const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => addressMatch(c, peerSide)) };
-  if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families));
+  const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => spelled(addressMatch(c, peerSide))) };
+  if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(spelled);
   clauseCache.set(r, out);
   return out;
 }
@@ -279,10 +308,11 @@ export function planNetworkPolicy(
     if (local.length === 0) continue;
     localRules.push(r);
     const { families, peerMatches, serviceList } = ruleClauses(r);
-    const localMatches: Match[] =
+    const localMatches: SpelledMatch[] = (
       r.direction === 'Ingress'
-        ? local.map((p) => ({ regs: { 1: { value: BigInt(portOf.get(p.key)!.ofport) } } }))
-        : local.map((p) => addressMatch(hostCidr(p.ip), 'src'));
+        ? local.map((p): Match => ({ regs: { 1: { value: BigInt(portOf.get(p.key)!.ofport) } } }))
+        : local.map((p) => addressMatch(hostCidr(p.ip), 'src'))
+    ).map(spelled);
     // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
     if (peerMatches.length === 0 || serviceList?.length === 0) continue;
     const clauses = r.direction === 'Ingress' ? [peerMatches, localMatches] : [localMatches, peerMatches];

@@ -40,7 +40,7 @@ export interface SharedFlows {
 }
 
 function arpResponderFlow(peer: NodeInfo): Flow {
-  return flow('ARPResponder', Priority.normal, { proto: 'arp', arpTpa: peer.gatewayIP, arpOp: 1 }, [
+  return sharedFlow('ARPResponder', Priority.normal, { proto: 'arp', arpTpa: peer.gatewayIP, arpOp: 1 }, [
     { kind: 'move', src: 'NXM_OF_ETH_SRC[]', dst: 'NXM_OF_ETH_DST[]' },
     { kind: 'setMac', field: 'eth_src', mac: GlobalVirtualMAC },
     { kind: 'setValue', field: 'arp_op', value: 2n },
@@ -70,6 +70,10 @@ const COOKIE = cookie(CookieCategory.podConnectivity);
 
 function flow(table: TableName, priority: number, match: Match, actions: Action[]): Flow {
   return { table, priority, match, actions, cookie: COOKIE };
+}
+
+function sharedFlow(table: TableName, priority: number, match: Match, actions: Action[]): Flow {
+  return { ...flow(table, priority, match, actions), shared: true };
 }
 
 function rootFlows(c: Ctx): Flow[] {

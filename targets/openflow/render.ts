@@ -3,37 +3,36 @@ import type { Flow } from '../../compiler/plan/flow.js';
 import { tableId, type TableMap, type TableName } from '../../compiler/plan/pipeline.js';
 import { spellAction, spellMatch } from './spelling.js';
 
-interface Rendered {
-  /** `table|priority|match`: what OVS keys a flow by. */
-  key: string;
-  text: string;
+/** Records shared by every Node's plan are spelled once; only those are remembered. */
+const sharedText = new WeakMap<TableMap, WeakMap<Flow, string>>();
+
+function spell(f: Flow, tables: TableMap, match: string): string {
+  const id = tableId(tables, f.table);
+  let line = f.cookie !== 0n ? `cookie=0x${f.cookie.toString(16)}, ` : '';
+  if (id !== 0) line += `table=${id}, `;
+  line += match ? `priority=${f.priority},${match} actions=` : `priority=${f.priority} actions=`;
+  const tid = (name: string) => tableId(tables, name as TableName);
+  for (let i = 0; i < f.actions.length; i++) line += (i === 0 ? '' : ',') + spellAction(f.actions[i]!, tid);
+  return line;
 }
 
-/** Flows shared by every Node's plan (the same object) are spelled once per table map. */
-const memo = new WeakMap<TableMap, WeakMap<Flow, Rendered>>();
-
-function render(f: Flow, tables: TableMap): Rendered {
-  let byFlow = memo.get(tables);
+function render(f: Flow, tables: TableMap, match: string): string {
+  if (!f.shared) return spell(f, tables, match);
+  let byFlow = sharedText.get(tables);
   if (!byFlow) {
     byFlow = new WeakMap();
-    memo.set(tables, byFlow);
+    sharedText.set(tables, byFlow);
   }
-  const hit = byFlow.get(f);
-  if (hit) return hit;
-  const id = tableId(tables, f.table);
-  const head: string[] = [];
-  if (f.cookie !== 0n) head.push(`cookie=0x${f.cookie.toString(16)}`);
-  if (id !== 0) head.push(`table=${id}`);
-  const match = spellMatch(f.match);
-  head.push(match ? `priority=${f.priority},${match}` : `priority=${f.priority}`);
-  const actions = f.actions.map((a) => spellAction(a, (name) => tableId(tables, name as TableName))).join(',');
-  const out = { key: `${id}|${f.priority}|${match}`, text: `${head.join(', ')} actions=${actions}` };
-  byFlow.set(f, out);
-  return out;
+  let text = byFlow.get(f);
+  if (text === undefined) {
+    text = spell(f, tables, match);
+    byFlow.set(f, text);
+  }
+  return text;
 }
 
 export function renderFlow(f: Flow, tables: TableMap): string {
-  return render(f, tables).text;
+  return render(f, tables, f.spelledMatch ?? spellMatch(f.match));
 }
 
 interface Keyed {
@@ -52,12 +51,20 @@ export function compareFlowLines(a: Keyed, b: Keyed): number {
  * compiler bug, never an input problem.
  */
 export function renderFlows(flows: readonly Flow[], tables: TableMap): string {
-  const keys = new Set<string>();
+  // (table, priority) → matches seen, so the uniqueness check builds no key strings.
+  const seen = new Map<number, Set<string>>();
   const lines = flows.map((f) => {
-    const r = render(f, tables);
-    if (keys.has(r.key)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${r.key}`);
-    keys.add(r.key);
-    return { table: tableId(tables, f.table), priority: f.priority, text: r.text };
+    const table = tableId(tables, f.table);
+    const match = f.spelledMatch ?? spellMatch(f.match);
+    const slot = table * 0x10000 + f.priority;
+    let matches = seen.get(slot);
+    if (!matches) {
+      matches = new Set();
+      seen.set(slot, matches);
+    }
+    if (matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
+    matches.add(match);
+    return { table, priority: f.priority, text: render(f, tables, match) };
   });
   lines.sort(compareFlowLines);
   return lines.map((l) => `${l.text}\n`).join('');

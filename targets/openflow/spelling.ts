@@ -26,18 +26,7 @@ function matchesAll(c: Cidr | undefined): boolean {
   return c !== undefined && c.prefix === 0;
 }
 
-/** Matches shared between flows (a rule's peer clauses on every Node) are spelled once. */
-const spelled = new WeakMap<Match, string>();
-
 export function spellMatch(m: Match): string {
-  const hit = spelled.get(m);
-  if (hit !== undefined) return hit;
-  const text = spellMatchUncached(m);
-  spelled.set(m, text);
-  return text;
-}
-
-function spellMatchUncached(m: Match): string {
   const parts: string[] = [];
   if (m.pktMark) parts.push(`pkt_mark=${masked(m.pktMark)}`);
   if (m.conjId !== undefined) parts.push(`conj_id=${m.conjId}`);
