@@ -51,23 +51,26 @@ export function compareFlowLines(a: Keyed, b: Keyed): number {
  * compiler bug, never an input problem.
  */
 export function renderFlows(flows: readonly Flow[], tables: TableMap): string {
-  // (table, priority) → matches seen, so the uniqueness check builds no key strings.
-  const seen = new Map<number, Set<string>>();
-  const lines = flows.map((f) => {
+  // Flows grouped by (table, priority): the group key orders the file, and within a group the matches must be
+  // distinct (the uniqueness check) and the lines are sorted as plain strings.
+  const groups = new Map<number, { matches: Set<string>; lines: string[] }>();
+  for (const f of flows) {
     const table = tableId(tables, f.table);
     const match = f.spelledMatch ?? spellMatch(f.match);
-    const slot = table * 0x10000 + f.priority;
-    let matches = seen.get(slot);
-    if (!matches) {
-      matches = new Set();
-      seen.set(slot, matches);
-    }
-    if (matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
-    matches.add(match);
-    return { table, priority: f.priority, text: render(f, tables, match) };
-  });
-  lines.sort(compareFlowLines);
-  return lines.map((l) => `${l.text}\n`).join('');
+    // Higher priority first: the slot counts priorities down within a table.
+    const slot = table * 0x10000 + (0xffff - f.priority);
+    let g = groups.get(slot);
+    if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
+    if (g.matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
+    g.matches.add(match);
+    g.lines.push(render(f, tables, match));
+  }
+  const out: string[] = [];
+  for (const slot of [...groups.keys()].sort((a, b) => a - b)) {
+    const lines = groups.get(slot)!.lines.sort();
+    for (const l of lines) out.push(l);
+  }
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
 
 /** Sorts lines of an `ovs-ofctl dump-flows` the way renderFlows orders them. */
