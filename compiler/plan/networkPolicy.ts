@@ -5,10 +5,10 @@
  */
 import type { NodePorts } from '../allocate/ports.js';
 import { ESTABLISHED_BYPASS_PRIORITY } from '../allocate/priorities.js';
-import type { ClusterModel, NodeInfo } from '../model/model.js';
+import type { ClusterModel, NodeInfo, PodInfo } from '../model/model.js';
 import { hostCidr, type Cidr } from '../net/ip.js';
 import type { AllocatedIsolation, AllocatedRule, ResolvedPolicies } from '../resolve/policies.js';
-import type { ServiceMatch } from '../resolve/types.js';
+import type { Direction, ServiceMatch } from '../resolve/types.js';
 import {
   APConjIDField,
   APDispositionField,
@@ -303,16 +303,23 @@ export function planNetworkPolicy(
   const localRules: AllocatedRule[] = [];
 
   const mine = policies.byNode.get(node.name) ?? { rules: [], isolation: [] };
+  // A local Pod's clause is the same in every rule that protects it: spell it once per Node and direction.
+  const localCache = new Map<string, SpelledMatch>();
+  const localMatch = (p: PodInfo, direction: Direction): SpelledMatch => {
+    const key = `${direction}/${p.key}`;
+    let m = localCache.get(key);
+    if (!m) {
+      m = spelled(direction === 'Ingress' ? { regs: { 1: { value: BigInt(portOf.get(p.key)!.ofport) } } } : addressMatch(hostCidr(p.ip), 'src'));
+      localCache.set(key, m);
+    }
+    return m;
+  };
   for (const { rule: r, local: candidates } of mine.rules) {
     const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localRules.push(r);
     const { families, peerMatches, serviceList } = ruleClauses(r);
-    const localMatches: SpelledMatch[] = (
-      r.direction === 'Ingress'
-        ? local.map((p): Match => ({ regs: { 1: { value: BigInt(portOf.get(p.key)!.ofport) } } }))
-        : local.map((p) => addressMatch(hostCidr(p.ip), 'src'))
-    ).map(spelled);
+    const localMatches = local.map((p) => localMatch(p, r.direction));
     // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
     if (peerMatches.length === 0 || serviceList?.length === 0) continue;
     const clauses = r.direction === 'Ingress' ? [peerMatches, localMatches] : [localMatches, peerMatches];
