@@ -7,7 +7,7 @@ import type { AntreaPolicySpec, AntreaRule, AppliedTo, Peer } from '../../schema
 import { fieldPathText, type Diagnostic, type FieldPath, type ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import type { ClusterModel, PodInfo } from '../model/model.js';
-import { EMPTY_PEERS, groupMembers, ipBlockCidrs, MATCH_ALL_CIDRS, mergePeers } from './peers.js';
+import { EMPTY_PEERS, groupMembers, ipBlockCidrs, MATCH_ALL_CIDRS, mergePeers, nodePeers } from './peers.js';
 import type { Selection } from './selection.js';
 import { hasNamedPorts, rulePorts, splitByServices, type RulePorts } from './services.js';
 import type { Direction, PeerSet, PolicyIntents, PolicyRef, RuleIntent } from './types.js';
@@ -97,7 +97,7 @@ function resolvePeer(c: Ctx, p: Peer, field: FieldPath): PeerSet {
   if (p.externalEntitySelector) return (refuse(c, [...field, 'externalEntitySelector'], 'externalEntitySelector'), EMPTY_PEERS);
   if (p.ipBlock) return { pods: [], cidrs: ipBlockCidrs(p.ipBlock) };
   if (p.group) return groupPeers(c, p.group, [...field, 'group']);
-  if (p.nodeSelector) return { pods: [], cidrs: c.sel.nodes(p.nodeSelector).flatMap((n) => c.sel.nodeAddresses(n)) };
+  if (p.nodeSelector) return nodePeers(c.sel, p.nodeSelector);
   if (p.serviceAccount) return { pods: serviceAccountPods(c, p.serviceAccount), cidrs: [] };
   return { pods: c.sel.pods(p.podSelector, p.namespaceSelector, c.input.namespace), cidrs: [] };
 }

@@ -1,5 +1,5 @@
 /** Turning peers (from/to entries and Groups) into address sets. */
-import type { IPBlock } from '../../schemas/networkPolicy.js';
+import type { IPBlock, LabelSelector } from '../../schemas/networkPolicy.js';
 import type { GroupSpec } from '../../schemas/antreaPolicy.js';
 import type { ClusterModel, PodInfo } from '../model/model.js';
 import { cidrDifference, compareCidr, parseCidr, type Cidr } from '../net/ip.js';
@@ -15,7 +15,11 @@ export function ipBlockCidrs(block: IPBlock): Cidr[] {
   return cidrDifference(cidr, holes);
 }
 
+/** Union of peer sets, sorted and without duplicates (every PeerSet this module makes is already both). */
 export function mergePeers(sets: readonly PeerSet[]): PeerSet {
+  const nonEmpty = sets.filter((s) => s.pods.length > 0 || s.cidrs.length > 0);
+  if (nonEmpty.length === 0) return EMPTY_PEERS;
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
   const pods = new Map<string, PodInfo>();
   const cidrs = new Map<string, Cidr>();
   for (const s of sets) {
@@ -29,6 +33,13 @@ export function mergePeers(sets: readonly PeerSet[]): PeerSet {
 }
 
 export const EMPTY_PEERS: PeerSet = { pods: [], cidrs: [] };
+
+/** The addresses of the Nodes a nodeSelector picks, as a sorted set without duplicates. */
+export function nodePeers(sel: Selection, selector: LabelSelector): PeerSet {
+  const seen = new Map<string, Cidr>();
+  for (const n of sel.nodes(selector)) for (const c of sel.nodeAddresses(n)) seen.set(`${c.family}/${c.base}/${c.prefix}`, c);
+  return { pods: [], cidrs: [...seen.values()].sort(compareCidr) };
+}
 
 /**
  * Members of a ClusterGroup (namespace undefined) or a namespaced Group, children included. Validation has
@@ -45,7 +56,7 @@ export function groupMembers(model: ClusterModel, sel: Selection, name: string, 
     parts.push({ pods: sel.pods(spec.podSelector, spec.namespaceSelector, namespace), cidrs: [] });
   }
   if (spec.nodeSelector) {
-    parts.push({ pods: [], cidrs: sel.nodes(spec.nodeSelector).flatMap((n) => sel.nodeAddresses(n)) });
+    parts.push(nodePeers(sel, spec.nodeSelector));
   }
   for (const b of [...(spec.ipBlocks ?? []), ...(spec.ipBlock ? [spec.ipBlock] : [])]) parts.push({ pods: [], cidrs: ipBlockCidrs(b) });
   if (spec.serviceReference?.name) {
