@@ -15,7 +15,6 @@ import { planNode } from './plan/nodePlan.js';
 import { createSharedFlows } from './plan/podConnectivity.js';
 import { resolvePolicies } from './resolve/policies.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
-import type { RenderCache } from '../targets/openflow/render.js';
 import { DPC_VERSION } from './version.js';
 import type { Features } from './model/config.js';
 
@@ -104,7 +103,6 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   }
   const tables = computeTableMap(model.config.features);
   const shared = createSharedFlows(model);
-  const renderCache: RenderCache = new Map();
   // One Node at a time, plan then render: a plan's records are garbage as soon as its text exists.
   const bundles: NodeBundle[] = [];
   for (const node of model.nodes) {
@@ -112,7 +110,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
     diagnostics.push(...portDiags);
     if (portDiags.some((d) => d.severity === 'error')) continue;
-    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared), model.config, renderCache));
+    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared), model.config));
   }
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };

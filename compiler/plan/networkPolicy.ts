@@ -85,22 +85,6 @@ class ConjunctionFlows {
     for (const byPriority of this.entries.values()) {
       for (const byMatch of byPriority.values()) {
         for (const e of byMatch.values()) {
-          const own = e.match.owner;
-          const only = e.conj.length === 1 ? e.conj[0]! : undefined;
-          // A rule's own clause flow that no other rule shares on this Node is the same record on every Node.
-          if (own && only && only.id === own.id && only.clause === own.clause) {
-            own.flow ??= {
-              table: e.table,
-              priority: e.priority,
-              match: e.match.match,
-              spelledMatch: e.match.text,
-              cookie: npCookie(only.id),
-              actions: [{ kind: 'conjunction', id: only.id, clause: only.clause, of: only.of }],
-              shared: true,
-            };
-            out.push(own.flow);
-            continue;
-          }
           const conj = e.conj.length > 1 ? [...e.conj].sort((a, b) => a.id - b.id || a.clause - b.clause) : e.conj;
           // The lowest rule ID owns a shared flow's cookie; any is correct, one must be chosen stably.
           out.push({
@@ -129,8 +113,6 @@ interface ConjEntry {
 interface SpelledMatch {
   match: Match;
   text: string;
-  /** For a rule's own peer and service clauses: the rule, the clause, and the flow it makes when unshared. */
-  owner?: { id: number; clause: number; flow?: Flow };
 }
 
 const spelled = (match: Match): SpelledMatch => ({ match, text: matchKey(match) });
@@ -300,10 +282,8 @@ function ruleClauses(r: AllocatedRule): RuleClauses {
   const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs];
   const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
   const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
-  // Clause numbers as the plan assigns them: ingress (peers, local, services), egress (local, peers, services).
-  const owned = (clause: number) => (match: Match): SpelledMatch => ({ ...spelled(match), owner: { id: r.id, clause } });
-  const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => owned(r.direction === 'Ingress' ? 1 : 2)(addressMatch(c, peerSide))) };
-  if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(owned(3));
+  const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => spelled(addressMatch(c, peerSide))) };
+  if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(spelled);
   clauseCache.set(r, out);
   return out;
 }

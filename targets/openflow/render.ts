@@ -3,11 +3,8 @@ import type { Flow } from '../../compiler/plan/flow.js';
 import { tableId, type TableMap, type TableName } from '../../compiler/plan/pipeline.js';
 import { spellAction, spellMatch } from './spelling.js';
 
-/**
- * Text of flow records that stand in many Nodes' plans (`shared`), kept for the length of one compile so each
- * is spelled once. The compile that owns the table map creates it.
- */
-export type RenderCache = Map<Flow, string>;
+/** Records shared by every Node's plan are spelled once; only those are remembered. */
+const sharedText = new WeakMap<TableMap, WeakMap<Flow, string>>();
 
 function spell(f: Flow, tables: TableMap, match: string): string {
   const id = tableId(tables, f.table);
@@ -19,18 +16,23 @@ function spell(f: Flow, tables: TableMap, match: string): string {
   return line;
 }
 
-function render(f: Flow, tables: TableMap, match: string, cache: RenderCache | undefined): string {
-  if (!f.shared || !cache) return spell(f, tables, match);
-  let text = cache.get(f);
+function render(f: Flow, tables: TableMap, match: string): string {
+  if (!f.shared) return spell(f, tables, match);
+  let byFlow = sharedText.get(tables);
+  if (!byFlow) {
+    byFlow = new WeakMap();
+    sharedText.set(tables, byFlow);
+  }
+  let text = byFlow.get(f);
   if (text === undefined) {
     text = spell(f, tables, match);
-    cache.set(f, text);
+    byFlow.set(f, text);
   }
   return text;
 }
 
 export function renderFlow(f: Flow, tables: TableMap): string {
-  return spell(f, tables, f.spelledMatch ?? spellMatch(f.match));
+  return render(f, tables, f.spelledMatch ?? spellMatch(f.match));
 }
 
 interface Keyed {
@@ -48,7 +50,7 @@ export function compareFlowLines(a: Keyed, b: Keyed): number {
  * Fails loudly on two flows with one (table, priority, match): OVS would keep only one of them, so this is a
  * compiler bug, never an input problem.
  */
-export function renderFlows(flows: readonly Flow[], tables: TableMap, cache?: RenderCache): string {
+export function renderFlows(flows: readonly Flow[], tables: TableMap): string {
   // Flows grouped by (table, priority): the group key orders the file, and within a group the matches must be
   // distinct (the uniqueness check) and the lines are sorted as plain strings.
   const groups = new Map<number, { matches: Set<string>; lines: string[] }>();
@@ -61,7 +63,7 @@ export function renderFlows(flows: readonly Flow[], tables: TableMap, cache?: Re
     if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
     if (g.matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
     g.matches.add(match);
-    g.lines.push(render(f, tables, match, cache));
+    g.lines.push(render(f, tables, match));
   }
   const out: string[] = [];
   for (const slot of [...groups.keys()].sort((a, b) => a - b)) {
