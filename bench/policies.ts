@@ -40,9 +40,12 @@ type Doc = Record<string, unknown>;
 type Width = 'pod' | 'app' | 'namespace' | 'label' | 'all';
 const WIDTH_RANK: Record<Width, number> = { pod: 0, app: 1, namespace: 2, label: 3, all: 4 };
 
-/** The widest peers a rule may have for the width of its appliedTo (see the header). */
+/**
+ * The widest peers a rule may have for the width of its appliedTo (see the header): anything for one workload,
+ * up to a Namespace for a Namespace, one workload for a label or everything (such rules reach every Node).
+ */
 function peerCeiling(appliedTo: Width): Width {
-  return appliedTo === 'pod' || appliedTo === 'app' ? 'all' : appliedTo === 'namespace' ? 'label' : 'namespace';
+  return appliedTo === 'pod' || appliedTo === 'app' ? 'all' : appliedTo === 'namespace' ? 'namespace' : 'app';
 }
 
 // ─── the model, indexed ─────────────────────────────────────────────────────────────────────────────────────
@@ -302,15 +305,15 @@ class MixedPolicies {
       ['local-pod', own ? 6 : 0],
       ['local-app', own ? 26 : 0],
       ['local-ns', own ? 10 : 0],
-      ['ns-one', 12],
+      ['ns-one', fits('namespace') ? 12 : 0],
       ['ns-app', kind === 'acnp' ? 20 : 10],
       ['team', fits('label') ? 3 : 0],
-      ['team-app', fits('label') ? 10 : 0],
+      ['team-app', fits('namespace') ? 10 : 0],
       ['tenth', fits('label') && kind === 'acnp' ? 6 : 0],
       ['self', kind === 'acnp' ? 10 : 0],
       ['group', kind === 'acnp' ? 8 : 0],
       ['ipblock', 10],
-      ['everything', fits('all') ? 1 : 0],
+      ['everything', fits('all') ? 0.5 : 0],
     ]);
     switch (k) {
       case 'local-pod':
@@ -339,20 +342,23 @@ class MixedPolicies {
         const team = this.team();
         const n = this.rng.pick(this.ix.byTeam.get(team)!);
         const wl = this.wl(n);
-        return { peer: { namespaceSelector: labels({ team }), podSelector: labels({ app: wl.w.app }) }, width: 'label', tag: wl.w.app, wl };
+        return { peer: { namespaceSelector: labels({ team }), podSelector: labels({ app: wl.w.app }) }, width: 'namespace', tag: wl.w.app, wl };
       }
       case 'tenth': {
         const { sel, tag } = this.tenthLabel();
         return { peer: { podSelector: sel }, width: 'label', tag };
       }
       case 'self': {
-        // The appliedTo Pod's own Namespace, usually narrowed to a part of it.
+        // The appliedTo Pod's own Namespace, usually narrowed to one app (by its base name, which most
+        // Namespaces that run it use) or a 10 % tier of it.
         const r = this.rng.next();
-        const n = this.ns();
-        const wl = this.wl(n);
-        if (r < 0.3 && fits('label')) return { peer: { namespaces: { match: 'Self' } }, width: 'namespace', tag: 'same-ns' };
-        const sel = r < 0.7 ? labels({ tier: wl.w.tier }) : labels({ app: wl.w.app });
-        return { peer: { namespaces: { match: 'Self' }, podSelector: sel }, width: 'app', tag: `same-ns-${wl.w.tier}` };
+        if (r < 0.3 && fits('namespace')) return { peer: { namespaces: { match: 'Self' } }, width: 'namespace', tag: 'same-ns' };
+        if (r < 0.6) {
+          const tier = this.rng.pick(TENTH_TIERS);
+          return { peer: { namespaces: { match: 'Self' }, podSelector: labels({ tier }) }, width: 'app', tag: `same-ns-${tier}` };
+        }
+        const app = this.wl(this.ns()).w.app.replace(/-(canary|\d+)$/, '');
+        return { peer: { namespaces: { match: 'Self' }, podSelector: labels({ app }) }, width: 'app', tag: `same-ns-${app}` };
       }
       case 'group': {
         const candidates = this.groups.filter((g) => fits(g.width));
@@ -494,7 +500,12 @@ class MixedPolicies {
       const action = catchAll ? (this.rng.chance(0.7) ? 'Drop' : 'Reject') : this.action(baseline);
       const rule: Doc = { action };
       let tag = 'any';
-      if (!catchAll && !this.rng.chance(0.1)) {
+      const anyPeer = !catchAll && this.rng.chance(0.1);
+      if (anyPeer) {
+        // From (or to) anywhere, on given ports only.
+        const dest = direction === 'ingress' ? wl : undefined;
+        rule['ports'] = (dest ? this.ports(dest, false) : undefined) ?? [{ protocol: 'TCP', port: this.rng.pick([80, 443, 8080]) }];
+      } else if (!catchAll) {
         const peers: PeerPick[] = [];
         const n = this.rng.chance(0.2) ? 2 : 1;
         for (let j = 0; j < n; j++) peers.push(direction === 'ingress' ? this.peer(own, ceiling, kind) : this.egressPeer(own, ceiling, kind));
@@ -569,7 +580,7 @@ class MixedPolicies {
   // ── ClusterGroups ──
 
   buildGroups(count: number): KubeDoc[] {
-    const kinds = ['pci', 'team', 'tier', 'app', 'external', 'datastores'] as const;
+    const kinds = ['pci', 'app', 'team', 'tier', 'app', 'external', 'datastores', 'app'] as const;
     const used = new Set<string>();
     const add = (name: string, spec: Doc, width: Width, pods: boolean) => {
       if (used.has(name)) return;
@@ -618,18 +629,20 @@ class MixedPolicies {
   /** An appliedTo entry of a ClusterNetworkPolicy, with its width. */
   private clusterAppliedTo(): { entry: Doc; width: Width; wl: Wl | undefined; tag: string } {
     type Kind = 'ns-one' | 'team' | 'pci' | 'app-team' | 'app-ns' | 'tenth' | 'tier-env' | 'one-pod' | 'group' | 'prod' | 'everything';
+    // Most ClusterNetworkPolicies here are a platform team's per-tenant rules (one Namespace, one app); about one
+    // in ten reaches most Nodes (a team, a 10 % label, a wide group, everything).
     const k = this.rng.weighted<Kind>([
-      ['ns-one', 20],
-      ['app-ns', 15],
-      ['app-team', 12],
-      ['one-pod', 6],
-      ['team', 8],
-      ['pci', 3],
-      ['tenth', 8],
-      ['tier-env', 6],
-      ['group', 14],
-      ['prod', 1.5],
-      ['everything', 1.5],
+      ['ns-one', 30],
+      ['app-ns', 24],
+      ['app-team', 10],
+      ['one-pod', 8],
+      ['team', 2],
+      ['pci', 1],
+      ['tenth', 2],
+      ['tier-env', 2],
+      ['group', 6],
+      ['prod', 0.5],
+      ['everything', 0.5],
     ]);
     switch (k) {
       case 'ns-one': {

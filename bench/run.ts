@@ -1,48 +1,67 @@
 /**
  * The benchmark suite (DESIGN §8): for each cluster shape, generate a synthetic snapshot, then measure in
  * fresh child processes (bench/worker.ts):
- *   validate  parse + schema + semantic checks only (compile with validateOnly), in a process of its own
+ *   validate  parse + schema + semantic checks only (compile with validateOnly), in a process of its own...
+ *   resolve   ...followed there (shapes with policies) by policy resolution alone on the validated model
  *   compile   the full compile, rendering every bundle in memory, in a process of its own...
  *   write     ...followed there by writing those bundles to a temporary folder with writeBundles, on its own
  *             clock and with the peak-RSS mark reset in between (writing needs the compile's bundles)
+ * For shapes with policies the compile's bundles are also read back, outside the clock, for their NetworkPolicy
+ * flows: conjunction as compiled against the cross product of the same rules (bench/policyFlows.ts).
  * See bench/README.md for what every column means.
  *
- * Usage: node --expose-gc dist/bench/run.js [--shape NODESxPODS]... [--runs N] [--phase P]... [--seed N]
- *                                         [--json] [--cpu-prof DIR] [--keep]
+ * Usage: node --expose-gc dist/bench/run.js [--shape NODESxPODS[xPOLICIES] | --shape antrea-controller]...
+ *                                         [--runs N] [--phase P]... [--seed N] [--json] [--cpu-prof DIR] [--keep]
  * Exit status: 0 when every measured compile succeeded, 1 when one failed or a worker crashed, 2 on bad usage.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { defaultNamespaces, generateSnapshot } from './generate.js';
+import { defaultNamespaces, generateSnapshot, type PolicyProfile } from './generate.js';
+import type { PolicyFlowSummary } from './policyFlows.js';
 import type { FlowStats, Phase, WorkerResult, WorkerTask } from './worker.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKER = join(HERE, 'worker.js');
 
-const DEFAULT_SHAPES = ['100x3000', '1000x30000'];
+const DEFAULT_SHAPES = ['100x3000', '1000x30000', '1000x30000x3000'];
 /** Shapes up to this many Pods are measured 3 times by default (median), bigger ones once. */
 const AUTO_RUNS_MAX_PODS = 10_000;
-const PHASES: readonly Phase[] = ['validate', 'compile', 'write'];
+const PHASES: readonly Phase[] = ['validate', 'resolve', 'compile', 'write'];
 const PHASE_LABEL: Record<Phase, string> = {
   validate: 'parse+validate',
+  resolve: 'policy resolution',
   compile: 'compile (in memory)',
   write: 'write bundles',
 };
-/** DESIGN §8, for the 1,000 Nodes / 30,000 Pods shape. */
+/** DESIGN §8, for the 1,000 Nodes / 30,000 Pods / 3,000 policies shape. */
 const TARGET = { ratio: 2, compileMs: 60_000, peakRssBytes: 4 * 2 ** 30 };
+/** DESIGN §8, policy resolution at Antrea's controller-benchmark shape (Antrea: about 6 s and 1.6 GB). */
+const RESOLVE_TARGET = { ms: 5_000, peakRssBytes: 1.2e9 };
 
 interface Shape {
   name: string;
   nodes: number;
   pods: number;
+  policies: number;
+  /** Default: defaultNamespaces(pods). */
+  namespaces?: number;
+  profile?: PolicyProfile;
 }
+
+/** Shapes known by name (not in the default set). */
+const NAMED_SHAPES: Record<string, Omit<Shape, 'name'>> = {
+  // Antrea's controller benchmark (TestInitXLargeScaleWithSmallNamespaces): 4 Pods and 3 NetworkPolicies per
+  // Namespace; its Pods sit on 1,000 Node names.
+  'antrea-controller': { nodes: 1000, pods: 100_000, namespaces: 25_000, policies: 75_000, profile: 'antrea-controller' },
+};
 
 interface Args {
   shapes: Shape[];
+  /** Empty: every phase (policy resolution only for shapes with policies). */
   phases: Phase[];
   /** Measurements per phase; by default 3 for shapes up to AUTO_RUNS_MAX_PODS Pods, 1 above. */
   runs?: number;
@@ -50,17 +69,27 @@ interface Args {
   json: boolean;
   cpuProf?: string;
   keep: boolean;
+  /** Print the tables of a saved --json report instead of measuring. */
+  report?: string;
 }
 
 class UsageError extends Error {}
 
 function parseShape(text: string): Shape {
-  const m = /^(\d+)x(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`--shape wants NODESxPODS (e.g. 100x3000), not ${JSON.stringify(text)}`);
+  const named = NAMED_SHAPES[text];
+  if (named) return { name: text, ...named };
+  const m = /^(\d+)x(\d+)(?:x(\d+))?$/.exec(text);
+  if (!m) {
+    throw new UsageError(
+      `--shape wants NODESxPODS or NODESxPODSxPOLICIES (e.g. 100x3000, 1000x30000x3000) or one of ${Object.keys(NAMED_SHAPES).join(', ')}, not ${JSON.stringify(text)}`,
+    );
+  }
   const nodes = Number(m[1]);
   const pods = Number(m[2]);
+  const policies = Number(m[3] ?? 0);
   if (nodes < 1) throw new UsageError('--shape needs at least one Node');
-  return { name: text, nodes, pods };
+  if (policies > 0 && pods < 1) throw new UsageError('--shape: policies need Pods to select');
+  return { name: text, nodes, pods, policies };
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -105,18 +134,23 @@ function parseArgs(argv: readonly string[]): Args {
       case '--keep':
         args.keep = true;
         break;
+      case '--report':
+        args.report = resolve(value());
+        break;
       case '-h':
       case '--help':
         process.stdout.write(
           [
             'Usage: node --expose-gc dist/bench/run.js [options]',
-            '  --shape NODESxPODS  a cluster shape (repeatable or comma-separated; default 100x3000 and 1000x30000)',
-            '  --phase P           validate, compile or write (repeatable; default all three)',
+            '  --shape SHAPE       NODESxPODS[xPOLICIES] or antrea-controller (25,000 Namespaces, 100,000 Pods, 75,000',
+            '                      policies); repeatable or comma-separated; default 100x3000, 1000x30000, 1000x30000x3000',
+            '  --phase P           validate, resolve, compile or write (repeatable; default all, resolve only with policies)',
             '  --runs N            measurements per phase (default 3 up to 10,000 Pods, else 1); wall = median, memory = max',
             '  --seed N            generator seed (default 1)',
             '  --json              machine-readable output on stdout',
             '  --cpu-prof DIR      write a V8 CPU profile of every worker into DIR',
             '  --keep              keep the generated snapshot (its folder is printed)',
+            '  --report FILE       print the tables of a saved --json report (measures nothing)',
             '',
           ].join('\n'),
         );
@@ -127,9 +161,14 @@ function parseArgs(argv: readonly string[]): Args {
     }
   }
   if (args.shapes.length === 0) args.shapes = DEFAULT_SHAPES.map(parseShape);
-  if (args.phases.length === 0) args.phases = [...PHASES];
   args.phases = PHASES.filter((p) => args.phases.includes(p));
   return args;
+}
+
+/** The phases measured for a shape: those asked for, or all (policy resolution only when there are policies). */
+function phasesFor(shape: Shape, args: Args): Phase[] {
+  if (args.phases.length > 0) return args.phases;
+  return PHASES.filter((p) => p !== 'resolve' || shape.policies > 0);
 }
 
 // ─── running workers ────────────────────────────────────────────────────────────────────────────────────────
@@ -164,9 +203,11 @@ function runWorker(task: WorkerTask, cpuProf: string | undefined): Promise<Map<P
       const out = new Map<Phase, Measurement>();
       for (const phase of task.phases) {
         const result = results.find((r) => r.phase === phase);
-        // A write after a failed or crashed compile is not attempted: the compile's report says it all.
+        // A write after a failed or crashed compile (or a resolution after a failed validation) is not attempted:
+        // the first phase's report says it all.
+        const before: Phase | undefined = phase === 'write' ? 'compile' : phase === 'resolve' ? 'validate' : undefined;
         if (result) out.set(phase, { result });
-        else if (phase !== 'write' || results.some((r) => r.phase === 'compile' && r.ok)) out.set(phase, { crash });
+        else if (!before || results.some((r) => r.phase === before && r.ok)) out.set(phase, { crash });
       }
       done(out);
     });
@@ -199,6 +240,8 @@ interface PhaseReport {
   flows?: FlowStats;
   bytesWritten?: number;
   filesWritten?: number;
+  resolved?: { rules: number; isolation: number };
+  policyFlows?: PolicyFlowSummary;
 }
 
 interface ShapeReport {
@@ -208,6 +251,8 @@ interface ShapeReport {
   nodes: number;
   pods: number;
   namespaces: number;
+  policies: number;
+  profile: PolicyProfile;
   objects?: number;
   inputFiles: number;
   inputBytes: number;
@@ -220,7 +265,13 @@ interface ShapeReport {
   flows?: FlowStats;
   bytesWritten?: number;
   filesWritten?: number;
+  /** Rules (one per rule ID) and K8s isolations policy resolution produced for the whole cluster. */
+  resolved?: { rules: number; isolation: number };
+  /** NetworkPolicy flows per Node, conjunction against cross product (shapes with policies). */
+  policyFlows?: PolicyFlowSummary;
   targets?: { name: string; limit: string; value: string; met: boolean }[];
+  /** What the targets line says about the shape. */
+  targetsNote?: string;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -260,6 +311,10 @@ function aggregate(phase: Phase, ms: readonly Measurement[]): PhaseReport {
     report.bytesWritten = written.bytesWritten!;
     report.filesWritten = written.filesWritten!;
   }
+  const resolved = results.find((r) => r.resolved);
+  if (resolved?.resolved) report.resolved = resolved.resolved;
+  const policyFlows = results.find((r) => r.policyFlows);
+  if (policyFlows?.policyFlows) report.policyFlows = policyFlows.policyFlows;
   return report;
 }
 
@@ -268,7 +323,14 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
   const inDir = join(dir, 'in');
   mkdirSync(inDir, { recursive: true });
   const t0 = performance.now();
-  const sources = generateSnapshot({ nodes: shape.nodes, pods: shape.pods, seed: args.seed });
+  const sources = generateSnapshot({
+    nodes: shape.nodes,
+    pods: shape.pods,
+    policies: shape.policies,
+    ...(shape.namespaces !== undefined ? { namespaces: shape.namespaces } : {}),
+    ...(shape.profile ? { profile: shape.profile } : {}),
+    seed: args.seed,
+  });
   const generateMs = performance.now() - t0;
   let inputBytes = 0;
   for (const s of sources) {
@@ -280,7 +342,9 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     shape: shape.name,
     nodes: shape.nodes,
     pods: shape.pods,
-    namespaces: defaultNamespaces(shape.pods),
+    namespaces: shape.namespaces ?? defaultNamespaces(shape.pods),
+    policies: shape.policies,
+    profile: shape.profile ?? 'mixed',
     runs: 0,
     inputFiles: files.length,
     inputBytes,
@@ -289,11 +353,14 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
   };
   log(`${shape.name}: generated ${files.length} files, ${fmtBytes(inputBytes)} of YAML in ${fmtMs(generateMs)} (not measured)`);
 
-  // One worker for validate; one for compile, followed by write when asked (write needs the compile's bundles).
+  // One worker for validate, followed by resolve when asked (resolution runs on the validated model); one for
+  // compile, followed by write when asked (write needs the compile's bundles).
+  const wanted = phasesFor(shape, args);
   const jobs: Phase[][] = [];
-  if (args.phases.includes('validate')) jobs.push(['validate']);
-  if (args.phases.includes('write')) jobs.push(['compile', 'write']);
-  else if (args.phases.includes('compile')) jobs.push(['compile']);
+  if (wanted.includes('resolve')) jobs.push(['validate', 'resolve']);
+  else if (wanted.includes('validate')) jobs.push(['validate']);
+  if (wanted.includes('write')) jobs.push(['compile', 'write']);
+  else if (wanted.includes('compile')) jobs.push(['compile']);
   const runs = args.runs ?? (shape.pods <= AUTO_RUNS_MAX_PODS ? 3 : 1);
   report.runs = runs;
   const measured = new Map<Phase, Measurement[]>();
@@ -301,6 +368,8 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     for (let run = 0; run < runs; run++) {
       const task: WorkerTask = { phases, dir: inDir, files };
       if (phases.includes('write')) task.outDir = join(dir, `out-${run}`);
+      // Counting policy flows reads every bundle back (outside the clock): once per shape is enough.
+      if (phases.includes('compile') && shape.policies > 0 && !measured.get('compile')?.some((m) => m.result?.policyFlows)) task.policyFlows = true;
       const got = await runWorker(task, args.cpuProf);
       if (task.outDir) rmSync(task.outDir, { recursive: true, force: true, maxRetries: 2 });
       let failed = false;
@@ -309,7 +378,8 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
         const r = m.result;
         log(
           `${shape.name}: ${PHASE_LABEL[phase]} run ${run + 1}/${runs}: ` +
-            (r ? `${fmtMs(r.wallMs)}, peak RSS ${fmtBytes(r.peakRssBytes)}${r.ok ? '' : ', FAILED'}` : 'CRASHED'),
+            (r ? `${fmtMs(r.wallMs)}, peak RSS ${fmtBytes(r.peakRssBytes)}${r.ok ? '' : ', FAILED'}` : 'CRASHED') +
+            (r?.policyFlowsMs !== undefined ? ` (policy flows counted in ${fmtMs(r.policyFlowsMs)}, not measured)` : ''),
         );
         if (!r?.ok) failed = true;
       }
@@ -326,17 +396,36 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
       report.bytesWritten = p.bytesWritten;
       report.filesWritten = p.filesWritten!;
     }
+    if (p.resolved) report.resolved = p.resolved;
+    if (p.policyFlows) report.policyFlows = p.policyFlows;
   }
   if (!args.keep) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
   report.objects = report.phases.find((p) => p.runs > 0)?.objects;
 
   const validate = report.phases.find((p) => p.phase === 'validate' && p.ok);
   const comp = report.phases.find((p) => p.phase === 'compile' && p.ok);
+  const resolve = report.phases.find((p) => p.phase === 'resolve' && p.ok);
   if (validate && comp) {
     report.compileParseRatio = comp.wallMs / validate.wallMs;
     report.compileParseCpuRatio = comp.cpuMs / validate.cpuMs;
   }
+  if (shape.profile === 'antrea-controller' && resolve) {
+    report.targetsNote = `DESIGN §8 policy-resolution targets at ${shape.name} (Antrea's controller: about 6 s and 1.6 GB)`;
+    report.targets = [
+      { name: 'policy resolution wall time', limit: '< 5 s', value: `${fmtMs(resolve.wallMs)} (${fmtMs(resolve.cpuMs)} cpu)`, met: resolve.wallMs < RESOLVE_TARGET.ms },
+      {
+        name: 'peak RSS during resolution (model and sources included)',
+        limit: '< 1.2 GB',
+        value: `${fmtBytes(resolve.peakRssBytes)} (${fmtBytes(resolve.peakRssBytes - resolve.startRssBytes)} above the validated model)`,
+        met: resolve.peakRssBytes < RESOLVE_TARGET.peakRssBytes,
+      },
+    ];
+  }
   if (shape.nodes === 1000 && shape.pods === 30000 && comp) {
+    report.targetsNote =
+      shape.policies === 3000
+        ? `DESIGN §8 targets at ${shape.name} (the target shape)`
+        : `DESIGN §8 targets at ${shape.name} (${shape.policies === 0 ? 'without' : `with ${int(shape.policies)} policies instead of`} the 3,000 policies of the target shape)`;
     report.targets = [{ name: 'compile wall time', limit: '< 60 s', value: fmtMs(comp.wallMs), met: comp.wallMs < TARGET.compileMs }];
     if (report.compileParseRatio !== undefined) {
       report.targets.unshift({
@@ -377,14 +466,41 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], ri
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-function textReport(reports: readonly ShapeReport[], args: Args, load: { before: number; after: number }): string {
-  const out: string[] = [];
+/** The --json document. */
+interface JsonReport {
+  node: string;
+  platform: string;
+  cpus: number;
+  cpuModel?: string;
+  loadAverage: { before: number; after: number };
+  seed: number;
+  shapes: ShapeReport[];
+}
+
+function jsonReport(reports: ShapeReport[], args: Args, load: { before: number; after: number }): JsonReport {
   const cpu = cpus();
+  const doc: JsonReport = {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: cpu.length,
+    loadAverage: load,
+    seed: args.seed,
+    shapes: reports,
+  };
+  const model = cpu[0]?.model.trim();
+  if (model) doc.cpuModel = model;
+  return doc;
+}
+
+function textReport(doc: JsonReport): string {
+  const out: string[] = [];
+  const reports = doc.shapes;
+  const load = doc.loadAverage;
   out.push(
-    `dpc bench: node ${process.version}, ${process.platform} ${process.arch}, ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? '?'}), ` +
-      `seed ${args.seed}; runs per phase: ${reports.map((r) => `${r.shape} ${r.runs}`).join(', ')} (wall = median, memory = max)`,
+    `dpc bench: node ${doc.node}, ${doc.platform}, ${doc.cpus} CPUs (${doc.cpuModel ?? '?'}), ` +
+      `seed ${doc.seed}; runs per phase: ${reports.map((r) => `${r.shape} ${r.runs}`).join(', ')} (wall = median, memory = max)`,
     `load average (1 min) before ${load.before.toFixed(2)}, after ${load.after.toFixed(2)} (the bench itself adds about 1)` +
-      (load.before > 0.5 * cpu.length ? ': other work was running, wall times may be inflated (cpu times less so)' : ''),
+      (load.before > 0.5 * doc.cpus ? ': other work was running, wall times may be inflated (cpu times less so)' : ''),
     '',
   );
   const phaseRows: string[][] = [];
@@ -421,9 +537,58 @@ function textReport(reports: readonly ShapeReport[], args: Args, load: { before:
       new Set([1, 2, 4, 5]),
     ),
   );
+  const withPolicies = reports.filter((r) => r.policyFlows || r.resolved);
+  if (withPolicies.length > 0) {
+    out.push('', 'NetworkPolicy flows (cookie category 3) per Node:');
+    out.push(
+      table(
+        ['shape', 'policies', 'resolved rules', 'rules on a Node min / avg / max', 'NP flows', 'NP flows/Node min / avg / max', 'of all flows'],
+        withPolicies.map((r) => {
+          const f = r.policyFlows;
+          return [
+            r.shape,
+            int(r.policies),
+            r.resolved ? `${int(r.resolved.rules)} + ${int(r.resolved.isolation)} isol.` : '-',
+            f ? `${int(f.rules.min)} / ${int(f.rules.avg)} / ${int(f.rules.max)}` : '-',
+            f ? int(f.npFlows.total) : '-',
+            f ? `${int(f.npFlows.min)} / ${int(f.npFlows.avg)} / ${int(f.npFlows.max)}` : '-',
+            f && f.flows.total > 0 ? `${((100 * f.npFlows.total) / f.flows.total).toFixed(0)} %` : '-',
+          ];
+        }),
+        new Set([1, 4, 6]),
+      ),
+    );
+    const withFlows = withPolicies.filter((r) => r.policyFlows);
+    if (withFlows.length > 0) {
+      out.push(
+        '',
+        'Conjunctive match flows as compiled (per rule: Σ clause flows + 1 action flow) against a cross product of the same',
+        'rules on the same Nodes (per rule: peers × local appliedTo × services):',
+      );
+      out.push(
+        table(
+          ['shape', 'conjunction', 'per Node avg / max', 'cross product', 'per Node avg / max', 'cross / conj', 'largest rule (flows per clause)'],
+          withFlows.map((r) => {
+            const f = r.policyFlows!;
+            const l = f.largest;
+            return [
+              r.shape,
+              int(f.conjunctive.total),
+              `${int(f.conjunctive.avg)} / ${int(f.conjunctive.max)}`,
+              int(f.crossProduct.total),
+              `${int(f.crossProduct.avg)} / ${int(f.crossProduct.max)}`,
+              f.conjunctive.total > 0 ? `${(f.crossProduct.total / f.conjunctive.total).toFixed(2)}×` : '-',
+              l ? `${l.clauses.map(int).join(' × ')} on ${l.node}: ${int(l.sum)} conj, ${int(l.product)} cross` : '-',
+            ];
+          }),
+          new Set([1, 3, 5]),
+        ),
+      );
+    }
+  }
   for (const r of reports) {
     if (!r.targets) continue;
-    out.push('', `DESIGN §8 targets at ${r.shape} (the 3,000 policies of the target shape are not generated yet):`);
+    out.push('', `${r.targetsNote ?? `DESIGN §8 targets at ${r.shape}`}:`);
     for (const t of r.targets) out.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.value} (target ${t.limit})`);
   }
   if (reports.some((r) => r.phases.some((p) => !p.hwmReset))) {
@@ -453,6 +618,11 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  if (args.report) {
+    const doc = JSON.parse(readFileSync(args.report, 'utf8')) as JsonReport;
+    process.stdout.write(textReport(doc));
+    return doc.shapes.every((r) => r.phases.every((p) => p.ok)) ? 0 : 1;
+  }
   if (args.cpuProf) mkdirSync(args.cpuProf, { recursive: true });
   // Progress goes to stderr, so --json output on stdout stays clean.
   const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -466,21 +636,8 @@ async function main(): Promise<number> {
     else rmSync(root, { recursive: true, force: true, maxRetries: 2 });
   }
   load.after = loadavg()[0]!;
-  if (args.json) {
-    const cpu = cpus();
-    const doc = {
-      node: process.version,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: cpu.length,
-      cpuModel: cpu[0]?.model.trim(),
-      loadAverage: load,
-      seed: args.seed,
-      shapes: reports,
-    };
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  } else {
-    process.stdout.write(textReport(reports, args, load));
-  }
+  const doc = jsonReport(reports, args, load);
+  process.stdout.write(args.json ? `${JSON.stringify(doc, null, 2)}\n` : textReport(doc));
   if (args.cpuProf) log(`CPU profiles in ${args.cpuProf}`);
   // Warnings (e.g. features not compiled yet) do not fail the bench; errors and crashes do.
   return reports.every((r) => r.phases.every((p) => p.ok)) ? 0 : 1;

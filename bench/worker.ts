@@ -5,24 +5,30 @@
  * Reading the snapshot files from disk is not measured; parsing their text is. Before the clock starts the
  * worker collects garbage and resets the kernel's resident-set high-water mark (VmHWM), so the peak it reports
  * is the peak reached during the measured phase (it still includes Node itself, the loaded modules and
- * whatever the phase keeps alive from before: the source texts, and for `write` the compile result).
+ * whatever the phase keeps alive from before: the source texts, for `resolve` the validated model and for `write`
+ * the compile result).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compile, type CompileResult } from '../compiler/compile.js';
-import { formatDiagnostic } from '../compiler/diagnostics/diagnostic.js';
+import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import { resolvePolicies } from '../compiler/resolve/policies.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { writeBundles } from '../cli/writeBundles.js';
+import { analyzeBundle, summarize, type NodePolicyFlows, type PolicyFlowSummary } from './policyFlows.js';
 
-export type Phase = 'validate' | 'compile' | 'write';
+export type Phase = 'validate' | 'resolve' | 'compile' | 'write';
 
 export interface WorkerTask {
   /**
-   * `['validate']`, `['compile']` or `['compile', 'write']`. Writing needs the bundles of a compile in the same
-   * process; the peak-RSS reset between the two keeps their measurements apart, as separate processes would.
+   * `['validate']`, `['validate', 'resolve']`, `['compile']` or `['compile', 'write']`. Policy resolution runs on
+   * the model the validation built, and writing needs the bundles of a compile, in the same process; the
+   * peak-RSS reset between the two keeps their measurements apart, as separate processes would.
    */
   phases: Phase[];
+  /** After the compile, outside the clock: count NetworkPolicy flows in every bundle (bench/policyFlows.ts). */
+  policyFlows?: boolean;
   /** Folder holding the snapshot files. */
   dir: string;
   files: string[];
@@ -65,6 +71,11 @@ export interface WorkerResult {
   flows?: FlowStats;
   bytesWritten?: number;
   filesWritten?: number;
+  /** `resolve`: the rules (one per rule ID) and K8s isolations of the whole cluster. */
+  resolved?: { rules: number; isolation: number };
+  /** `compile` with `policyFlows`: NetworkPolicy flows per Node, and how long counting them took (not measured). */
+  policyFlows?: PolicyFlowSummary;
+  policyFlowsMs?: number;
 }
 
 function procStatusBytes(field: 'VmHWM' | 'VmRSS'): number {
@@ -117,8 +128,14 @@ function start(): Clock {
   return { hwmReset, startRssBytes: procStatusBytes('VmRSS'), cpu0: process.cpuUsage(), t0: performance.now() };
 }
 
+interface Outcome {
+  ok: boolean;
+  diagnostics: readonly Diagnostic[];
+  stats: WorkerResult['stats'];
+}
+
 /** Stops the clock and describes the phase; `result` is what the phase leaves alive. */
-function stop(clock: Clock, phase: Phase, result: CompileResult): WorkerResult {
+function stop(clock: Clock, phase: Phase, result: Outcome): WorkerResult {
   const wallMs = performance.now() - clock.t0;
   const cpu = process.cpuUsage(clock.cpu0);
   const peakRssBytes = procStatusBytes('VmHWM');
@@ -143,14 +160,37 @@ function stop(clock: Clock, phase: Phase, result: CompileResult): WorkerResult {
   };
 }
 
+/** NetworkPolicy flows of every bundle, from the text the compile rendered. */
+function policyFlowStats(result: CompileResult): { summary: PolicyFlowSummary; ms: number } {
+  const t0 = performance.now();
+  const perNode: NodePolicyFlows[] = [];
+  for (const b of result.bundles) {
+    const flows = b.files.get('openflow/flows.txt');
+    const rules = b.files.get('visibility/rules.json');
+    if (flows === undefined || rules === undefined) throw new Error(`${b.node}: bundle lacks openflow/flows.txt or visibility/rules.json`);
+    perNode.push(analyzeBundle(b.node, flows, rules));
+  }
+  return { summary: summarize(perNode), ms: performance.now() - t0 };
+}
+
 function run(task: WorkerTask): WorkerResult[] {
   const sources: SourceText[] = task.files.map((name) => ({ name, text: readFileSync(join(task.dir, name), 'utf8') }));
   const out: WorkerResult[] = [];
   const [first, ...rest] = task.phases;
-  if (first === 'validate' && rest.length === 0) {
-    const clock = start();
+  if (first === 'validate' && (rest.length === 0 || (rest.length === 1 && rest[0] === 'resolve'))) {
+    let clock = start();
     const result = compile(sources, { validateOnly: true });
     out.push(stop(clock, 'validate', result));
+    if (rest.length === 0 || !result.ok || !result.model) return out;
+    // Policy resolution alone (DESIGN §8's second target): selectors to Pods and addresses, rule IDs and
+    // priorities for the whole cluster, on the model the validation built.
+    const model = result.model;
+    clock = start();
+    const resolved = resolvePolicies(model);
+    const ok = !resolved.diagnostics.some((d) => d.severity === 'error');
+    const measured = stop(clock, 'resolve', { ok, diagnostics: resolved.diagnostics, stats: result.stats });
+    measured.resolved = { rules: resolved.resolved.rules.length, isolation: resolved.resolved.isolation.length };
+    out.push(measured);
     return out;
   }
   if (first !== 'compile' || rest.some((p) => p !== 'write') || rest.length > 1) {
@@ -161,6 +201,11 @@ function run(task: WorkerTask): WorkerResult[] {
   const measured = stop(clock, 'compile', result);
   const flows = flowStats(result);
   if (flows) measured.flows = flows;
+  if (task.policyFlows && result.ok) {
+    const { summary, ms } = policyFlowStats(result);
+    measured.policyFlows = summary;
+    measured.policyFlowsMs = ms;
+  }
   out.push(measured);
   if (rest.length === 0 || !result.ok) return out;
 
