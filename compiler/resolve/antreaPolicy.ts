@@ -183,16 +183,23 @@ export function resolveAntreaPolicy(
       if (relative.length === 0) {
         partitions.set('', { to: [...appliedTo], peers: anyPeer ? { pods: [], cidrs: MATCH_ALL_CIDRS } : fixedPeers });
       } else {
-        for (const pod of appliedTo) {
-          for (const p of relative) {
+        for (const p of relative) {
+          const byKey = new Map<string, PodInfo[]>();
+          for (const pod of appliedTo) {
             const key = partitionKey(c, p, pod);
             if (key === undefined) continue;
-            const part = `${p.namespaces?.match === 'Self' ? 'ns' : 'labels'}=${key}`;
-            const entry = partitions.get(part) ?? { to: [], peers: fixedPeers };
-            if (!entry.to.includes(pod)) entry.to.push(pod);
-            const nsPods = namespacesOfPartition(c, p, key).flatMap((ns) => c.sel.pods(p.podSelector, undefined, ns));
-            entry.peers = mergePeers([entry.peers, { pods: nsPods, cidrs: [] }]);
-            partitions.set(part, entry);
+            const list = byKey.get(key) ?? [];
+            list.push(pod);
+            byKey.set(key, list);
+          }
+          // The label keys belong in the name: two sameLabels peers over different keys are different splits.
+          const kind = p.namespaces?.match === 'Self' ? 'ns' : `labels${JSON.stringify(p.namespaces?.sameLabels ?? [])}`;
+          for (const [key, pods] of byKey) {
+            const part = `${kind}=${key}`;
+            const nsPods = mergePeers(namespacesOfPartition(c, p, key).map((ns) => ({ pods: c.sel.pods(p.podSelector, undefined, ns), cidrs: [] })));
+            const entry = partitions.get(part);
+            // Peers with the same partition function split appliedTo the same way: only their peers add up.
+            partitions.set(part, { to: entry?.to ?? pods, peers: mergePeers([entry?.peers ?? fixedPeers, nsPods]) });
           }
         }
       }
