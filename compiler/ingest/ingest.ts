@@ -34,6 +34,7 @@ import {
   type TierObject,
 } from '../../schemas/antreaPolicy.js';
 import { validatePolicies, type PolicyObjects } from './rules/index.js';
+import { emptyPolicyObjects } from './rules/context.js';
 import { readSources, type RawObject, type SourceText } from './documents.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
 import { embeddedPosition } from './positions.js';
@@ -244,12 +245,7 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
       services: [],
       agentConfigs: [],
       inventories: [],
-      networkPolicies: [],
-      antreaNetworkPolicies: [],
-      clusterNetworkPolicies: [],
-      tiers: [],
-      clusterGroups: [],
-      groups: [],
+      ...emptyPolicyObjects(),
     },
     diagnostics: read.diagnostics,
   };

@@ -31,14 +31,12 @@ export interface PolicyObjects {
   groups: readonly Located<GroupObject>[];
 }
 
-export const EMPTY_POLICY_OBJECTS: PolicyObjects = {
-  networkPolicies: [],
-  antreaNetworkPolicies: [],
-  clusterNetworkPolicies: [],
-  tiers: [],
-  clusterGroups: [],
-  groups: [],
-};
+/** Fresh, empty collections of every policy kind: the one list of them that ingest and the rules share. */
+export function emptyPolicyObjects(): { [K in keyof PolicyObjects]: PolicyObjects[K][number][] } {
+  return { networkPolicies: [], antreaNetworkPolicies: [], clusterNetworkPolicies: [], tiers: [], clusterGroups: [], groups: [] };
+}
+
+export const EMPTY_POLICY_OBJECTS: PolicyObjects = emptyPolicyObjects();
 
 /** Antrea's system Tiers (created by antrea-controller at start; reference/ovs-pipeline.md §3.4). */
 export const SYSTEM_TIERS: ReadonlyMap<string, number> = new Map([
