@@ -16,7 +16,7 @@ import { createSharedFlows } from './plan/podConnectivity.js';
 import { resolvePolicies } from './resolve/policies.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { DPC_VERSION } from './version.js';
-import type { Features } from './model/config.js';
+import { notCompiledFeatures } from './model/notCompiled.js';
 
 export interface CompileOptions {
   /** Compile only these Nodes (all when empty or absent). */
@@ -61,20 +61,6 @@ function snapshotDigest(snapshot: Snapshot): string {
   return h.digest('hex');
 }
 
-/** Enabled features that keep only their tables' miss flows in this version. */
-function notCompiledFeatures(f: Features): string[] {
-  const out: string[] = [];
-  if (f.antreaProxy) out.push('AntreaProxy (Services)');
-  if (f.proxyAll) out.push('proxyAll');
-  if (f.egress) out.push('Egress');
-  if (f.egressTrafficShaping) out.push('EgressTrafficShaping');
-  if (f.trafficControl) out.push('TrafficControl');
-  if (f.l7NetworkPolicy) out.push('L7NetworkPolicy');
-  if (f.multicast) out.push('Multicast');
-  if (f.flowExporter) out.push('FlowExporter');
-  return out;
-}
-
 function finish(sources: readonly SourceText[], diags: Diagnostic[]): Diagnostic[] {
   return sortDiagnostics(resolvePositions(diags, sources));
 }
@@ -91,7 +77,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     if (!model.nodeByName.has(name)) diagnostics.push({ severity: 'error', ...Msg.nodeNotInSnapshot(name) });
   }
   const skipped = notCompiledFeatures(model.config.features);
-  if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join(', ')) });
+  if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join('; ')) });
 
   if (hasErrors(diagnostics) || options.validateOnly) {
     return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };

@@ -108,8 +108,8 @@ export const Msg = {
     m(
       'DPC1165',
       refused
-        ? `${kind} ${JSON.stringify(name)} was refused (see its own error), so no policy can use it`
-        : `${kind} ${JSON.stringify(name)} does not exist in the snapshot${namespace ? ` (in Namespace ${namespace})` : ''}`,
+        ? `${kind} ${JSON.stringify(name)} was refused (see its own error); the policy is compiled with it empty, as Antrea treats a group that does not exist`
+        : `${kind} ${JSON.stringify(name)} does not exist in the snapshot${namespace ? ` (in Namespace ${namespace})` : ''}; the policy is compiled with it empty, as Antrea does until the group is created`,
     ),
   duplicatePolicyObject: () => m('DPC1166', 'defined more than once; every copy is left out'),
   protocolEntryKinds: (a: string, b: string) => m('DPC1167', `each entry must set exactly one of ${a} and ${b}`),
@@ -155,19 +155,31 @@ export const Msg = {
   portNameConflict: (port: string, other: string) => m('DPC2019', `OVS port name ${port} is already used by ${other}`),
   podCIDRMismatch: (a: string, b: string) => m('DPC2020', `spec.podCIDR ${a} is not the first entry of spec.podCIDRs (${b})`),
   nodeNotInSnapshot: (node: string) => m('DPC2022', `no Node named ${JSON.stringify(node)} in the snapshot`),
+  duplicateControllerConfig: () => m('DPC2023', 'more than one controller config (antrea-controller.conf) in the snapshot'),
   ipv6NotCompiled: () => m('DPC2021', 'IPv6 Pod CIDRs and addresses are not compiled yet; only the IPv4 family is used'),
   // 3xxx: agent config and features
   unsupportedEncapMode: (mode: string) =>
     m('DPC3001', `trafficEncapMode ${mode} is not supported by this version of dpc (only encap)`),
   unsupportedTunnelType: (t: string) => m('DPC3002', `tunnelType ${t} is not supported (geneve, vxlan or gre)`),
   featureNotCompiled: (features: string) =>
-    m('DPC3003', `enabled features not compiled yet (their tables keep Antrea's miss flows): ${features}`),
+    m('DPC3003', `enabled features not compiled yet, and what the bundles lack for each: ${features}`),
   noAgentConfig: () => m('DPC3004', 'no agent config in the snapshot; Antrea defaults are used'),
   unknownFeatureGate: (gate: string) => m('DPC3005', `unknown feature gate ${gate}`),
+  upstreamPolicyEnforced: (kind: string, gate: string) =>
+    m(
+      'DPC3006',
+      `${kind} (policy.networking.k8s.io) is enforced by this cluster, whose controller config enables the ${gate} feature gate, but dpc does not compile it; the snapshot is refused rather than compiled without it`,
+    ),
+  upstreamPolicySkipped: (kind: string, gate: string, configGiven: boolean) =>
+    m(
+      'DPC3007',
+      `${kind} (policy.networking.k8s.io) is skipped: Antrea enforces it only with the controller's ${gate} feature gate, which ${
+        configGiven ? 'the controller config leaves off' : 'is off by default (give antrea-controller.conf if the cluster turns it on)'
+      }`,
+    ),
   policyFeatureNotCompiled: (what: string) =>
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),
-  unknownGroup: (kind: string, name: string) => m('DPC3103', `${kind} ${JSON.stringify(name)} does not exist`),
   priorityExhausted: (table: string) =>
     m('DPC3104', `too many distinct policy priorities for table ${table}: OpenFlow priorities are exhausted`),
   antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),

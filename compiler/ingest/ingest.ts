@@ -2,7 +2,6 @@
  * Ingest: raw objects → typed, schema-checked objects sorted into one collection per kind. Objects that fail
  * their schema are reported and left out, so later stages only ever see well-formed input.
  */
-import { parseDocument } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
 import type { Diagnostic, ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
@@ -37,7 +36,16 @@ import { validatePolicies, type PolicyObjects } from './rules/index.js';
 import { emptyPolicyObjects } from './rules/context.js';
 import { readSources, type RawObject, type SourceText } from './documents.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
-import { embeddedPosition } from './positions.js';
+import {
+  AGENT_CONFIG_KEY,
+  CONTROLLER_CONFIG_KEY,
+  isStandaloneControllerConfig,
+  readEmbeddedConfig,
+  type SourcedConfig,
+  type SourcedControllerConfig,
+} from './embeddedConfig.js';
+import { ControllerConfigSchema, type ControllerConfig } from '../../schemas/controllerConfig.js';
+import { upstreamPolicyKind, type SourcedUpstreamPolicy } from './upstreamPolicies.js';
 
 export interface Sourced<T> {
   obj: T;
@@ -45,9 +53,7 @@ export interface Sourced<T> {
 }
 
 /** The agent config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
-export interface SourcedAgentConfig extends Sourced<AgentConfig> {
-  embedded?: { key: string; text: string };
-}
+export type SourcedAgentConfig = SourcedConfig<AgentConfig>;
 
 export interface Snapshot {
   nodes: Sourced<NodeObject>[];
@@ -55,6 +61,10 @@ export interface Snapshot {
   pods: Sourced<PodObject>[];
   services: Sourced<ServiceObject>[];
   agentConfigs: SourcedAgentConfig[];
+  /** antrea-controller.conf: its feature gates say which upstream policy kinds the cluster enforces. */
+  controllerConfigs: SourcedControllerConfig[];
+  /** policy.networking.k8s.io objects: never compiled; the model refuses or skips them by the controller's gates. */
+  upstreamPolicies: SourcedUpstreamPolicy[];
   inventories: Sourced<NodeInventoryObject>[];
   /** networking.k8s.io/v1 NetworkPolicy. Policy objects here passed every admission rule (rules/index.ts). */
   networkPolicies: Sourced<NetworkPolicyObject>[];
@@ -72,7 +82,7 @@ export interface IngestResult {
   diagnostics: Diagnostic[];
 }
 
-type Collection = Exclude<keyof Snapshot, 'agentConfigs'>;
+type Collection = Exclude<keyof Snapshot, 'agentConfigs' | 'controllerConfigs' | 'upstreamPolicies'>;
 
 interface KindEntry {
   apiVersion: string;
@@ -122,46 +132,25 @@ function isStandaloneAgentConfig(value: Record<string, unknown>): boolean {
   return !('apiVersion' in value) && !('kind' in value) && AGENT_CONFIG_KEYS.some((k) => k in value);
 }
 
-const AGENT_CONFIG_KEY = 'antrea-agent.conf';
-
 function readEmbeddedAgentConfig(cm: Sourced<ConfigMapObject>, out: IngestResult): void {
-  const text = cm.obj.data?.[AGENT_CONFIG_KEY];
-  const object: ObjectIdentity = { kind: 'ConfigMap', name: cm.obj.metadata.name, namespace: cm.obj.metadata.namespace };
-  const field = ['data', AGENT_CONFIG_KEY];
-  if (text === undefined) {
-    out.diagnostics.push({ severity: 'error', ...Msg.schema('is required'), object, field: `data.${AGENT_CONFIG_KEY}`, at: { loc: cm.loc, field } });
-    return;
-  }
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
-      out.diagnostics.push({
-        severity: 'error',
-        ...Msg.syntax(e.message.split('\n')[0] ?? e.message),
-        object,
-        field: `data.${AGENT_CONFIG_KEY}`,
-        at: { loc: cm.loc, field, embedded: lp },
-      });
-    }
-    return;
-  }
-  const value = doc.toJS({ maxAliasCount: 1000 }) ?? {};
-  const diags = validateAgainst(AgentConfigSchema, value, cm.loc, object, field);
-  if (diags.length > 0) {
-    // Point into the embedded text, not at the ConfigMap key that holds it.
-    for (const d of diags) {
-      const inner = d.at?.field?.slice(field.length) ?? [];
-      if (d.at) d.at = { loc: cm.loc, field, embedded: embeddedPosition(text, inner) };
-    }
-    out.diagnostics.push(...diags);
-    return;
-  }
-  out.snapshot.agentConfigs.push({ obj: value as AgentConfig, loc: cm.loc, embedded: { key: AGENT_CONFIG_KEY, text } });
+  const config = readEmbeddedConfig<AgentConfig>(cm, AGENT_CONFIG_KEY, AgentConfigSchema, out.diagnostics);
+  if (config) out.snapshot.agentConfigs.push(config);
+}
+
+function readEmbeddedControllerConfig(cm: Sourced<ConfigMapObject>, out: IngestResult): void {
+  const config = readEmbeddedConfig<ControllerConfig>(cm, CONTROLLER_CONFIG_KEY, ControllerConfigSchema, out.diagnostics);
+  if (config) out.snapshot.controllerConfigs.push(config);
 }
 
 function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigMapObject>[]): void {
   const { value, loc } = raw;
+  // Before the agent's: both may hold only featureGates, and then the file name decides.
+  if (isStandaloneControllerConfig(value, loc.file)) {
+    const diags = validateAgainst(ControllerConfigSchema, value, loc, { kind: 'ControllerConfig' });
+    if (diags.length > 0) out.diagnostics.push(...diags);
+    else out.snapshot.controllerConfigs.push({ obj: value as ControllerConfig, loc });
+    return;
+  }
   if (isStandaloneAgentConfig(value)) {
     const diags = validateAgainst(AgentConfigSchema, value, loc, { kind: 'AgentConfig' });
     if (diags.length > 0) out.diagnostics.push(...diags);
@@ -176,6 +165,10 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigM
   }
   const id = identityOf(value, kind);
   const entry = KIND_INDEX.get(`${apiVersion} ${kind}`);
+  if (!entry && upstreamPolicyKind(apiVersion, kind)) {
+    out.snapshot.upstreamPolicies.push({ obj: value, loc, kind });
+    return;
+  }
   if (!entry) {
     const known = NOT_COMPILED.some((g) => g.group === groupOf(apiVersion) && g.kinds.includes(kind));
     out.diagnostics.push(
@@ -210,8 +203,12 @@ export function ingest(sources: readonly SourceText[], previous?: readonly Sourc
   return out;
 }
 
+/**
+ * The gates the admission rules see. Antrea's webhooks run in the controller, so its config has the last word; the
+ * agent's gates stand in for a snapshot that gives no controller config.
+ */
 function featureGatesOf(snapshot: Snapshot): Readonly<Record<string, boolean>> {
-  return snapshot.agentConfigs[0]?.obj.featureGates ?? {};
+  return { ...(snapshot.agentConfigs[0]?.obj.featureGates ?? {}), ...(snapshot.controllerConfigs[0]?.obj.featureGates ?? {}) };
 }
 
 function policyObjectsOf(snapshot: Snapshot): PolicyObjects {
@@ -244,6 +241,8 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
       pods: [],
       services: [],
       agentConfigs: [],
+      controllerConfigs: [],
+      upstreamPolicies: [],
       inventories: [],
       ...emptyPolicyObjects(),
     },
@@ -252,9 +251,13 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
   const configMaps: Sourced<ConfigMapObject>[] = [];
   for (const raw of read.objects) classify(raw, out, configMaps);
   for (const cm of configMaps) {
-    if (cm.obj.metadata.name === ANTREA_CONFIG_MAP || cm.obj.data?.[AGENT_CONFIG_KEY] !== undefined) {
+    const data = cm.obj.data ?? {};
+    const controller = data[CONTROLLER_CONFIG_KEY] !== undefined;
+    if (controller) readEmbeddedControllerConfig(cm, out);
+    // antrea-config holds both configs; one trimmed to the controller's alone still counts.
+    if (data[AGENT_CONFIG_KEY] !== undefined || (cm.obj.metadata.name === ANTREA_CONFIG_MAP && !controller)) {
       readEmbeddedAgentConfig(cm, out);
-    } else {
+    } else if (!controller) {
       out.diagnostics.push({
         severity: 'warning',
         ...Msg.unusedConfigMap(),

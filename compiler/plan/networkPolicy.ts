@@ -27,6 +27,7 @@ import { CookieCategory, cookie, DROP, goto, loadField, loadMark, regMatch, type
 import { matchKey } from './matchKey.js';
 import { tableId, type TableMap, type TableName } from './pipeline.js';
 import { portRangeMasks } from './portRange.js';
+import { PacketInMeter } from './meters.js';
 
 /** Packet-in operations carried in reg0[25..31] (packetin.go). */
 export const PacketInOp = { log: 0b1, reject: 0b10 } as const;
@@ -38,7 +39,7 @@ export const POLICY_GROUPS: readonly { id: number; next: TableName }[] = [
   { id: 3, next: 'IngressRule' },
   { id: 4, next: 'IngressMetric' },
 ];
-export const PACKET_IN_METER = 256;
+export const PACKET_IN_METER = PacketInMeter.networkPolicy;
 /** The controller connection the runtime answers packet-ins on. */
 export const CONTROLLER_ID = 1;
 /** Userdata category byte for NetworkPolicy packet-ins. */
@@ -49,17 +50,9 @@ export interface GroupPlan {
   buckets: Action[][];
 }
 
-export interface MeterPlan {
-  id: number;
-  kind: 'pktps' | 'kbps';
-  rate: number;
-  burst: number;
-}
-
 export interface PolicyPlan {
   flows: Flow[];
   groups: GroupPlan[];
-  meters: MeterPlan[];
   /** Rules with flows on this Node (for visibility/rules.json). */
   rules: AllocatedRule[];
   isolation: AllocatedIsolation[];
@@ -228,7 +221,7 @@ function metricFlows(r: AllocatedRule, tables: TableMap): Flow[] {
 }
 
 /** Flows every Node gets while NetworkPolicy is compiled, policies or not. */
-function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; groups: GroupPlan[]; meters: MeterPlan[] } {
+function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; groups: GroupPlan[] } {
   const c = cookie(CookieCategory.networkPolicy);
   const flows: Flow[] = [];
   // Policy changes never cut established connections, and replies are never checked (§3.3).
@@ -244,7 +237,7 @@ function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; 
   for (const [table, next, priority] of bypass) {
     for (const ctState of ['-new+est', '-new+rel']) flows.push({ table, priority, match: { ctState, proto: 'ip' }, actions: [goto(next)], cookie: c });
   }
-  if (!antreaPolicy) return { flows, groups: [], meters: [] };
+  if (!antreaPolicy) return { flows, groups: [] };
   // The controller path: one packet-in flow per operation set, rate-limited by the packet-in meter.
   for (let op = 1; op <= 7; op++) {
     const value = (BigInt(op) << BigInt(PacketInOperationField.lo)) | (BigInt(OutputToControllerRegMark.value) << BigInt(OutputToControllerRegMark.field.lo));
@@ -261,7 +254,7 @@ function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; 
     id: g.id,
     buckets: [[{ kind: 'resubmit' as const, table: g.next }], [loadMark(OutputToControllerRegMark), { kind: 'resubmit' as const, table: 'Output' as TableName }]],
   }));
-  return { flows, groups, meters: [] };
+  return { flows, groups };
 }
 
 interface RuleClauses {
@@ -271,20 +264,26 @@ interface RuleClauses {
 }
 
 /**
- * The Node-independent clauses of a rule (peer addresses, services), built once per rule and shared by every
- * Node's plan: the same Match objects let the renderer spell each of them once.
+ * The clauses of a rule for one set of IP families (peer addresses, services), built once per rule and family set
+ * and shared by every Node's plan that runs those families: the same Match objects let the renderer spell each of
+ * them once. A Node gets clauses for the families it runs only, as Antrea builds service and action flows per
+ * enabled IP protocol (client.go ipProtocols, network_policy.go getServiceMatchPairs): an IPv6 peer on an IPv4-only
+ * Node would only add flows no packet can hit.
  */
-const clauseCache = new WeakMap<AllocatedRule, RuleClauses>();
+const clauseCache = new WeakMap<AllocatedRule, Map<string, RuleClauses>>();
 
-function ruleClauses(r: AllocatedRule): RuleClauses {
-  const hit = clauseCache.get(r);
+function ruleClauses(r: AllocatedRule, nodeFamilies: readonly (4 | 6)[]): RuleClauses {
+  const familiesKey = nodeFamilies.join(',');
+  let byFamilies = clauseCache.get(r);
+  if (!byFamilies) clauseCache.set(r, (byFamilies = new Map()));
+  const hit = byFamilies.get(familiesKey);
   if (hit) return hit;
-  const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs];
+  const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs].filter((c) => nodeFamilies.includes(c.family));
   const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
   const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
   const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => spelled(addressMatch(c, peerSide))) };
   if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(spelled);
-  clauseCache.set(r, out);
+  byFamilies.set(familiesKey, out);
   return out;
 }
 
@@ -297,7 +296,6 @@ export function planNetworkPolicy(
 ): PolicyPlan {
   const antreaPolicy = model.config.features.antreaPolicy;
   const { flows, groups } = staticFlows(tables, antreaPolicy);
-  const meters: MeterPlan[] = antreaPolicy ? [{ id: PACKET_IN_METER, kind: 'pktps', rate: model.config.packetInRate, burst: 2 * model.config.packetInRate }] : [];
   const portOf = new Map(ports.pods.map((p) => [p.pod.key, p]));
   const conj = new ConjunctionFlows();
   const localRules: AllocatedRule[] = [];
@@ -318,7 +316,7 @@ export function planNetworkPolicy(
     const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localRules.push(r);
-    const { families, peerMatches, serviceList } = ruleClauses(r);
+    const { families, peerMatches, serviceList } = ruleClauses(r, node.ipFamilies);
     const localMatches = local.map((p) => localMatch(p, r.direction));
     // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
     if (peerMatches.length === 0 || serviceList?.length === 0) continue;
@@ -352,5 +350,5 @@ export function planNetworkPolicy(
         : { table: 'EgressDefaultRule', priority: Priority.normal, match: addressMatch(hostCidr(pod.pod.ip), 'src'), actions: [DROP], cookie: npCookie(iso.id) },
     );
   }
-  return { flows, groups, meters, rules: localRules, isolation: localIsolation };
+  return { flows, groups, rules: localRules, isolation: localIsolation };
 }

@@ -9,7 +9,8 @@ import { CookieCategory, cookie, DROP, goto, type Flow } from './flow.js';
 import { Priority } from './fields.js';
 import type { TableMap } from './pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
-import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
+import { planNetworkPolicy, type GroupPlan, type PolicyPlan } from './networkPolicy.js';
+import { packetInMeters, type MeterPlan } from './meters.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
 
 export interface OvsdbPortPlan {
@@ -91,7 +92,7 @@ export function planNode(
     ports,
     flows,
     groups: np.groups,
-    meters: np.meters,
+    meters: packetInMeters(model.config),
     policy: { rules: np.rules, isolation: np.isolation },
     ovsdbPorts: infraPorts(model, ports),
   };

@@ -67,9 +67,17 @@ interface Ctx {
 }
 
 const COOKIE = cookie(CookieCategory.podConnectivity);
+/**
+ * Antrea builds some of the flows below in other features, whose category their cookie carries: the Service
+ * skeleton in featureService, the IngressSecurityClassifier in featureNetworkPolicy, the way into EgressMark in
+ * featureEgress (pipeline.go).
+ */
+const SERVICE = cookie(CookieCategory.service);
+const NETWORK_POLICY = cookie(CookieCategory.networkPolicy);
+const EGRESS = cookie(CookieCategory.egress);
 
-function flow(table: TableName, priority: number, match: Match, actions: Action[]): Flow {
-  return { table, priority, match, actions, cookie: COOKIE };
+function flow(table: TableName, priority: number, match: Match, actions: Action[], owner = COOKIE): Flow {
+  return { table, priority, match, actions, cookie: owner };
 }
 
 function sharedFlow(table: TableName, priority: number, match: Match, actions: Action[]): Flow {
@@ -135,7 +143,7 @@ function conntrackFlows(c: Ctx): Flow[] {
   if (c.proxy) {
     // Replies to hairpinned Service traffic and to Node-originated Service traffic are un-SNATed first.
     for (const ip of [parseIP(VirtualServiceIPv4)!, c.node.gatewayIP]) {
-      out.push(flow('UnSNAT', Priority.normal, { proto: 'ip', nwDst: hostCidr(ip) }, [{ kind: 'ct', table: 'ConntrackZone', zone: SNATCtZone, nat: true }]));
+      out.push(flow('UnSNAT', Priority.normal, { proto: 'ip', nwDst: hostCidr(ip) }, [{ kind: 'ct', table: 'ConntrackZone', zone: SNATCtZone, nat: true }], SERVICE));
     }
   }
   out.push(
@@ -145,10 +153,13 @@ function conntrackFlows(c: Ctx): Flow[] {
   if (c.proxy) {
     out.push(
       flow('ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: { value: 0n, mask: CtMark.service }, proto: 'ip' }, [goto(egressSecurity)]),
-      flow('ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: { value: CtMark.service, mask: CtMark.service }, proto: 'ip' }, [
-        loadMark(RewriteMACRegMark),
-        goto(egressSecurity),
-      ]),
+      flow(
+        'ConntrackState',
+        Priority.low,
+        { ctState: '-new+trk', ctMark: { value: CtMark.service, mask: CtMark.service }, proto: 'ip' },
+        [loadMark(RewriteMACRegMark), goto(egressSecurity)],
+        SERVICE,
+      ),
     );
   } else {
     out.push(flow('ConntrackState', Priority.low, { ctState: '-new+trk', proto: 'ip' }, [goto(egressSecurity)]));
@@ -174,10 +185,7 @@ function conntrackFlows(c: Ctx): Flow[] {
 function serviceSkeletonFlows(c: Ctx): Flow[] {
   if (!c.proxy) return [];
   return [
-    flow('PreRoutingClassifier', Priority.normal, { proto: 'ip' }, [
-      { kind: 'resubmit', table: 'SessionAffinity' },
-      { kind: 'resubmit', table: 'ServiceLB' },
-    ]),
+    flow('PreRoutingClassifier', Priority.normal, { proto: 'ip' }, [{ kind: 'resubmit', table: 'SessionAffinity' }, { kind: 'resubmit', table: 'ServiceLB' }], SERVICE),
   ];
 }
 
@@ -222,11 +230,8 @@ function l3Flows(c: Ctx): Flow[] {
   }
   if (c.egress) {
     out.push(
-      flow('L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromPodRegMark, NotAntreaFlexibleIPAMRegMark) }, [goto('EgressMark')]),
-      flow('L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [
-        { kind: 'setMac', field: 'eth_dst', mac: gwMac },
-        goto('EgressMark'),
-      ]),
+      flow('L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromPodRegMark, NotAntreaFlexibleIPAMRegMark) }, [goto('EgressMark')], EGRESS),
+      flow('L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [{ kind: 'setMac', field: 'eth_dst', mac: gwMac }, goto('EgressMark')], EGRESS),
     );
   }
   if (c.proxy) {
@@ -236,6 +241,7 @@ function l3Flows(c: Ctx): Flow[] {
         Priority.low,
         { ctMark: { value: CtMark.service, mask: CtMark.service }, regs: regMatch(RewriteMACRegMark, FromGatewayRegMark) },
         [{ kind: 'setMac', field: 'eth_dst', mac: gwMac }, loadMark(ToGatewayRegMark), goto('L3DecTTL')],
+        SERVICE,
       ),
     );
   }
@@ -272,11 +278,11 @@ function ingressClassifierFlows(c: Ctx): Flow[] {
     ),
   ];
   for (const m of [ToGatewayRegMark, ToTunnelRegMark, ToUplinkRegMark]) {
-    out.push(flow('IngressSecurityClassifier', Priority.normal, { regs: regMatch(m) }, [goto('IngressMetric')]));
+    out.push(flow('IngressSecurityClassifier', Priority.normal, { regs: regMatch(m) }, [goto('IngressMetric')], NETWORK_POLICY));
   }
   if (c.proxy) {
     out.push(
-      flow('IngressSecurityClassifier', Priority.normal, { ctMark: { value: CtMark.hairpin, mask: CtMark.hairpin } }, [goto('ConntrackCommit')]),
+      flow('IngressSecurityClassifier', Priority.normal, { ctMark: { value: CtMark.hairpin, mask: CtMark.hairpin } }, [goto('ConntrackCommit')], NETWORK_POLICY),
     );
   }
   return out;
@@ -286,7 +292,7 @@ function outputFlows(c: Ctx): Flow[] {
   const out: Flow[] = [];
   if (c.proxy) {
     out.push(
-      flow('Output', Priority.high, { ctMark: { value: CtMark.hairpin, mask: CtMark.hairpin }, regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'inPort' }]),
+      flow('Output', Priority.high, { ctMark: { value: CtMark.hairpin, mask: CtMark.hairpin }, regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'inPort' }], SERVICE),
     );
   }
   out.push(flow('Output', Priority.normal, { regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'outputReg', src: 'NXM_NX_REG1[]' }]));
@@ -300,11 +306,11 @@ export function podConnectivityMissFlows(tables: TableMap, proxy: boolean, egres
   const out: Flow[] = [];
   if (proxy && hasTable(tables, 'SessionAffinity')) {
     // Reached by resubmit: it only marks "select an Endpoint" and returns.
-    out.push(flow('SessionAffinity', Priority.miss, {}, [loadMark(EpToSelectRegMark)]));
+    out.push(flow('SessionAffinity', Priority.miss, {}, [loadMark(EpToSelectRegMark)], SERVICE));
   }
   out.push(flow('L3Forwarding', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
   if (egress && hasTable(tables, 'EgressMark')) {
-    out.push(flow('EgressMark', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
+    out.push(flow('EgressMark', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')], EGRESS));
   }
   return out;
 }

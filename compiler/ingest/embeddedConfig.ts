@@ -1,0 +1,78 @@
+/**
+ * Antrea's component configs: the agent's and the controller's, each a YAML file of its own (antrea-agent.conf,
+ * antrea-controller.conf) or a key of the antrea-config ConfigMap, whose value is that file's text. Reading the
+ * text inside a ConfigMap and pointing diagnostics into it is the same for both.
+ */
+import { basename } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { TSchema } from '@sinclair/typebox';
+import type { Diagnostic, ObjectLocation } from '../diagnostics/diagnostic.js';
+import { Msg } from '../diagnostics/messages.js';
+import type { ConfigMapObject } from '../../schemas/core.js';
+import { CONTROLLER_CONFIG_KEYS, type ControllerConfig } from '../../schemas/controllerConfig.js';
+import { validateAgainst, type ObjectIdentity } from './validate.js';
+import { embeddedPosition } from './positions.js';
+
+export const AGENT_CONFIG_KEY = 'antrea-agent.conf';
+export const CONTROLLER_CONFIG_KEY = 'antrea-controller.conf';
+
+/** A config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
+export interface SourcedConfig<T> {
+  obj: T;
+  loc: ObjectLocation;
+  embedded?: { key: string; text: string };
+}
+export type SourcedControllerConfig = SourcedConfig<ControllerConfig>;
+
+/**
+ * The config held under `key` of a ConfigMap, checked against `schema`; undefined (with diagnostics) when it
+ * does not parse or validate. Positions point into the embedded text, not at the key that holds it.
+ */
+export function readEmbeddedConfig<T>(
+  cm: { obj: ConfigMapObject; loc: ObjectLocation },
+  key: string,
+  schema: TSchema,
+  diagnostics: Diagnostic[],
+): SourcedConfig<T> | undefined {
+  const text = cm.obj.data?.[key];
+  const object: ObjectIdentity = { kind: 'ConfigMap', name: cm.obj.metadata.name, namespace: cm.obj.metadata.namespace };
+  const field = ['data', key];
+  if (text === undefined) {
+    diagnostics.push({ severity: 'error', ...Msg.schema('is required'), object, field: `data.${key}`, at: { loc: cm.loc, field } });
+    return undefined;
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
+      diagnostics.push({
+        severity: 'error',
+        ...Msg.syntax(e.message.split('\n')[0] ?? e.message),
+        object,
+        field: `data.${key}`,
+        at: { loc: cm.loc, field, embedded: lp },
+      });
+    }
+    return undefined;
+  }
+  const value = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  const diags = validateAgainst(schema, value, cm.loc, object, field);
+  if (diags.length > 0) {
+    for (const d of diags) {
+      const inner = d.at?.field?.slice(field.length) ?? [];
+      if (d.at) d.at = { loc: cm.loc, field, embedded: embeddedPosition(text, inner) };
+    }
+    diagnostics.push(...diags);
+    return undefined;
+  }
+  return { obj: value as T, loc: cm.loc, embedded: { key, text } };
+}
+
+/**
+ * A document without apiVersion and kind is a standalone antrea-controller.conf when its file is named so (as
+ * the chart mounts it; `antrea-controller.conf.yaml` too), or when it has a key only the controller's config has.
+ */
+export function isStandaloneControllerConfig(value: Record<string, unknown>, file: string): boolean {
+  if ('apiVersion' in value || 'kind' in value) return false;
+  return basename(file).startsWith(CONTROLLER_CONFIG_KEY) || CONTROLLER_CONFIG_KEYS.some((k) => k in value);
+}
