@@ -5,6 +5,11 @@
  * where a packet can show it, on a real Open vSwitch.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './repoRoot.js';
 import { compile, type CompileResult } from '../compiler/compile.js';
 import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
@@ -246,6 +251,27 @@ describe('upstream policy kinds Antrea enforces are refused when the controller 
     const conf = { name: 'antrea-controller.conf', text: 'featureGates: {ClusterNetworkPolicy: true}\n' };
     expect(codes(compile([...clusterSources(twoNodes), tier, conf]).diagnostics, 'DPC1101')).toHaveLength(1);
     expect(codes(compile([...clusterSources(twoNodes), tier]).diagnostics, 'DPC1101')).toEqual([]);
+  });
+
+  test('the CLI reads antrea-controller.conf from a directory, and validate refuses as compile does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpc-upstream-'));
+    for (const s of clusterSources(twoNodes)) writeFileSync(join(dir, s.name), s.text);
+    writeFileSync(join(dir, 'anp.yaml'), ANP);
+    writeFileSync(join(dir, 'antrea-controller.conf'), 'featureGates:\n  AdminNetworkPolicy: true\n');
+    for (const command of ['validate', 'compile']) {
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli', 'dpc.js'), command, dir, ...(command === 'compile' ? ['-o', join(dir, 'out')] : [])], {
+        encoding: 'utf8',
+      });
+      expect(r.status, command).toBe(1);
+      expect(r.stderr).toMatch(/anp\.yaml:1:1: error: AdminNetworkPolicy cluster-deny: .*\[DPC3006\]/);
+    }
+  });
+
+  test('like antrea-controller, a config enabling an upstream kind without AntreaPolicy is refused', () => {
+    const conf = { name: 'antrea-controller.conf', text: 'featureGates:\n  AntreaPolicy: false\n  ClusterNetworkPolicy: true\n' };
+    expect(codes(compile([...clusterSources(twoNodes), conf]).diagnostics, 'DPC3008').map(formatDiagnostic)).toEqual([
+      expect.stringMatching(/^antrea-controller\.conf:2:3: error: ControllerConfig: featureGates\.ClusterNetworkPolicy: the ClusterNetworkPolicy feature gate needs the AntreaPolicy feature gate/),
+    ]);
   });
 
   test('two controller configs and unknown controller gates are reported', () => {

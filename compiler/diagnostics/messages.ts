@@ -170,6 +170,8 @@ export const Msg = {
       'DPC3006',
       `${kind} (policy.networking.k8s.io) is enforced by this cluster, whose controller config enables the ${gate} feature gate, but dpc does not compile it; the snapshot is refused rather than compiled without it`,
     ),
+  gateNeedsAntreaPolicy: (gate: string) =>
+    m('DPC3008', `the ${gate} feature gate needs the AntreaPolicy feature gate, which this config turns off; antrea-controller would not start`),
   upstreamPolicySkipped: (kind: string, gate: string, configGiven: boolean) =>
     m(
       'DPC3007',

@@ -44,6 +44,13 @@ export function normalizeControllerConfig(sources: readonly SourcedControllerCon
     }
     gates[gate] = on;
   }
+  // The upstream kinds are translated into Antrea-native policies: the controller refuses to start without
+  // AntreaPolicy (cmd/antrea-controller/options.go validate).
+  for (const gate of ['ClusterNetworkPolicy', 'AdminNetworkPolicy']) {
+    if (gates[gate] && !gates['AntreaPolicy']) {
+      diagnostics.push({ severity: 'error', ...Msg.gateNeedsAntreaPolicy(gate), object, field: `featureGates.${gate}`, at: at('featureGates') });
+    }
+  }
   return { settings: { gates, given: first !== undefined }, diagnostics };
 }
 
