@@ -419,7 +419,9 @@ describe('a Node gets policy flows for the IP families it runs only', () => {
   });
 
   test('a dual-stack Node keeps both families', () => {
-    const beta = flowsOf(bundleOf(compileDualBeta(), 'beta'));
+    const r = compileDualBeta();
+    expect(codes(r.diagnostics, 'DPC2021').map((d) => d.object?.name)).toEqual(['beta']);
+    const beta = flowsOf(bundleOf(r, 'beta'));
     expect(beta.some((l) => l.includes('ipv6_dst=2001:db8::/48'))).toBe(true);
     expect(beta.some((l) => l.includes('tcp6,tp_dst=443'))).toBe(true);
     expect(beta.some((l) => l.includes('tcp6,tp_dst=25'))).toBe(true);

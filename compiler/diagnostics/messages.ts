@@ -156,7 +156,8 @@ export const Msg = {
   podCIDRMismatch: (a: string, b: string) => m('DPC2020', `spec.podCIDR ${a} is not the first entry of spec.podCIDRs (${b})`),
   nodeNotInSnapshot: (node: string) => m('DPC2022', `no Node named ${JSON.stringify(node)} in the snapshot`),
   duplicateControllerConfig: () => m('DPC2023', 'more than one controller config (antrea-controller.conf) in the snapshot'),
-  ipv6NotCompiled: () => m('DPC2021', 'IPv6 Pod CIDRs and addresses are not compiled yet; only the IPv4 family is used'),
+  ipv6NotCompiled: () =>
+    m('DPC2021', 'IPv6 forwarding is not compiled yet: the bundle forwards IPv4 only (policy rules keep their IPv6 flows where the Node also has an IPv6 address)'),
   // 3xxx: agent config and features
   unsupportedEncapMode: (mode: string) =>
     m('DPC3001', `trafficEncapMode ${mode} is not supported by this version of dpc (only encap)`),
