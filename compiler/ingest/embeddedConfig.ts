@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
-import type { Diagnostic, ObjectLocation } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, Located, ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import type { ConfigMapObject } from '../../schemas/core.js';
 import { CONTROLLER_CONFIG_KEYS, type ControllerConfig } from '../../schemas/controllerConfig.js';
@@ -17,12 +17,10 @@ export const AGENT_CONFIG_KEY = 'antrea-agent.conf';
 export const CONTROLLER_CONFIG_KEY = 'antrea-controller.conf';
 
 /** A config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
-export interface SourcedConfig<T> {
-  obj: T;
-  loc: ObjectLocation;
+export interface LocatedConfig<T> extends Located<T> {
   embedded?: { key: string; text: string };
 }
-export type SourcedControllerConfig = SourcedConfig<ControllerConfig>;
+export type LocatedControllerConfig = LocatedConfig<ControllerConfig>;
 
 /**
  * The config held under `key` of a ConfigMap, checked against `schema`; undefined (with diagnostics) when it
@@ -33,7 +31,7 @@ export function readEmbeddedConfig<T>(
   key: string,
   schema: TSchema,
   diagnostics: Diagnostic[],
-): SourcedConfig<T> | undefined {
+): LocatedConfig<T> | undefined {
   const text = cm.obj.data?.[key];
   const object: ObjectIdentity = { kind: 'ConfigMap', name: cm.obj.metadata.name, namespace: cm.obj.metadata.namespace };
   const field = ['data', key];

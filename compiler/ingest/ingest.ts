@@ -3,7 +3,7 @@
  * their schema are reported and left out, so later stages only ever see well-formed input.
  */
 import type { TSchema } from '@sinclair/typebox';
-import type { Diagnostic, ObjectLocation } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, Located, ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import { AGENT_CONFIG_KEYS, AgentConfigSchema, type AgentConfig } from '../../schemas/agentConfig.js';
 import {
@@ -41,40 +41,35 @@ import {
   CONTROLLER_CONFIG_KEY,
   isStandaloneControllerConfig,
   readEmbeddedConfig,
-  type SourcedConfig,
-  type SourcedControllerConfig,
+  type LocatedConfig,
+  type LocatedControllerConfig,
 } from './embeddedConfig.js';
 import { ControllerConfigSchema, type ControllerConfig } from '../../schemas/controllerConfig.js';
-import { upstreamPolicyKind, type SourcedUpstreamPolicy } from './upstreamPolicies.js';
-
-export interface Sourced<T> {
-  obj: T;
-  loc: ObjectLocation;
-}
+import { upstreamPolicyKind, type LocatedUpstreamPolicy } from './upstreamPolicies.js';
 
 /** The agent config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
-export type SourcedAgentConfig = SourcedConfig<AgentConfig>;
+export type LocatedAgentConfig = LocatedConfig<AgentConfig>;
 
 export interface Snapshot {
-  nodes: Sourced<NodeObject>[];
-  namespaces: Sourced<NamespaceObject>[];
-  pods: Sourced<PodObject>[];
-  services: Sourced<ServiceObject>[];
-  agentConfigs: SourcedAgentConfig[];
+  nodes: Located<NodeObject>[];
+  namespaces: Located<NamespaceObject>[];
+  pods: Located<PodObject>[];
+  services: Located<ServiceObject>[];
+  agentConfigs: LocatedAgentConfig[];
   /** antrea-controller.conf: its feature gates say which upstream policy kinds the cluster enforces. */
-  controllerConfigs: SourcedControllerConfig[];
+  controllerConfigs: LocatedControllerConfig[];
   /** policy.networking.k8s.io objects: never compiled; the model refuses or skips them by the controller's gates. */
-  upstreamPolicies: SourcedUpstreamPolicy[];
-  inventories: Sourced<NodeInventoryObject>[];
+  upstreamPolicies: LocatedUpstreamPolicy[];
+  inventories: Located<NodeInventoryObject>[];
   /** networking.k8s.io/v1 NetworkPolicy. Policy objects here passed every admission rule (rules/index.ts). */
-  networkPolicies: Sourced<NetworkPolicyObject>[];
+  networkPolicies: Located<NetworkPolicyObject>[];
   /** crd.antrea.io/v1beta1 NetworkPolicy (ANNP). */
-  antreaNetworkPolicies: Sourced<AntreaNetworkPolicyObject>[];
-  clusterNetworkPolicies: Sourced<ClusterNetworkPolicyObject>[];
+  antreaNetworkPolicies: Located<AntreaNetworkPolicyObject>[];
+  clusterNetworkPolicies: Located<ClusterNetworkPolicyObject>[];
   /** Tiers of the snapshot only; Antrea's system Tiers exist implicitly (rules/context.ts SYSTEM_TIERS). */
-  tiers: Sourced<TierObject>[];
-  clusterGroups: Sourced<ClusterGroupObject>[];
-  groups: Sourced<GroupObject>[];
+  tiers: Located<TierObject>[];
+  clusterGroups: Located<ClusterGroupObject>[];
+  groups: Located<GroupObject>[];
 }
 
 export interface IngestResult {
@@ -132,17 +127,17 @@ function isStandaloneAgentConfig(value: Record<string, unknown>): boolean {
   return !('apiVersion' in value) && !('kind' in value) && AGENT_CONFIG_KEYS.some((k) => k in value);
 }
 
-function readEmbeddedAgentConfig(cm: Sourced<ConfigMapObject>, out: IngestResult): void {
+function readEmbeddedAgentConfig(cm: Located<ConfigMapObject>, out: IngestResult): void {
   const config = readEmbeddedConfig<AgentConfig>(cm, AGENT_CONFIG_KEY, AgentConfigSchema, out.diagnostics);
   if (config) out.snapshot.agentConfigs.push(config);
 }
 
-function readEmbeddedControllerConfig(cm: Sourced<ConfigMapObject>, out: IngestResult): void {
+function readEmbeddedControllerConfig(cm: Located<ConfigMapObject>, out: IngestResult): void {
   const config = readEmbeddedConfig<ControllerConfig>(cm, CONTROLLER_CONFIG_KEY, ControllerConfigSchema, out.diagnostics);
   if (config) out.snapshot.controllerConfigs.push(config);
 }
 
-function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigMapObject>[]): void {
+function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigMapObject>[]): void {
   const { value, loc } = raw;
   // Before the agent's: both may hold only featureGates, and then the file name decides.
   if (isStandaloneControllerConfig(value, loc.file)) {
@@ -187,7 +182,7 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigM
     configMaps.push({ obj: value as ConfigMapObject, loc });
     return;
   }
-  (out.snapshot[entry.into] as Sourced<unknown>[]).push({ obj: value, loc });
+  (out.snapshot[entry.into] as Located<unknown>[]).push({ obj: value, loc });
 }
 
 const ANTREA_CONFIG_MAP = 'antrea-config';
@@ -248,7 +243,7 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
     },
     diagnostics: read.diagnostics,
   };
-  const configMaps: Sourced<ConfigMapObject>[] = [];
+  const configMaps: Located<ConfigMapObject>[] = [];
   for (const raw of read.objects) classify(raw, out, configMaps);
   for (const cm of configMaps) {
     const data = cm.obj.data ?? {};

@@ -15,7 +15,7 @@ export const UPSTREAM_POLICY_GATES: Readonly<Record<string, string>> = {
   ClusterNetworkPolicy: 'ClusterNetworkPolicy',
 };
 
-export interface SourcedUpstreamPolicy {
+export interface LocatedUpstreamPolicy {
   obj: Record<string, unknown>;
   loc: ObjectLocation;
   kind: string;

@@ -6,7 +6,7 @@ import type { AgentConfig } from '../../schemas/agentConfig.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { configSource } from './configSource.js';
 import { Msg } from '../diagnostics/messages.js';
-import type { SourcedAgentConfig } from '../ingest/ingest.js';
+import type { LocatedAgentConfig } from '../ingest/ingest.js';
 
 export type TunnelType = 'geneve' | 'vxlan' | 'gre';
 
@@ -78,7 +78,7 @@ export interface ConfigResult {
   diagnostics: Diagnostic[];
 }
 
-export function normalizeAgentConfig(sources: readonly SourcedAgentConfig[]): ConfigResult {
+export function normalizeAgentConfig(sources: readonly LocatedAgentConfig[]): ConfigResult {
   const diagnostics: Diagnostic[] = [];
   const { first, objectRef, at } = configSource(sources, 'AgentConfig', Msg.duplicateConfig(), 'first agent config is here', diagnostics);
   if (!first) diagnostics.push({ severity: 'warning', ...Msg.noAgentConfig() });

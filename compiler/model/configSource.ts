@@ -5,17 +5,17 @@
 import type { Diagnostic, SourceRef } from '../diagnostics/diagnostic.js';
 import type { MessageText } from '../diagnostics/messages.js';
 import { embeddedPosition } from '../ingest/positions.js';
-import type { SourcedConfig } from '../ingest/embeddedConfig.js';
+import type { LocatedConfig } from '../ingest/embeddedConfig.js';
 
 export interface ConfigSource<T> {
-  first: SourcedConfig<T> | undefined;
+  first: LocatedConfig<T> | undefined;
   /** The object a diagnostic names: the ConfigMap holding the config, or the config itself. */
   objectRef: { kind: string; name?: string };
   at: (field: string) => SourceRef | undefined;
 }
 
 export function configSource<T>(
-  sources: readonly SourcedConfig<T>[],
+  sources: readonly LocatedConfig<T>[],
   kind: string,
   duplicate: MessageText,
   firstNote: string,

@@ -6,8 +6,8 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import { configSource } from './configSource.js';
-import type { SourcedControllerConfig } from '../ingest/embeddedConfig.js';
-import { UPSTREAM_POLICY_GATES, type SourcedUpstreamPolicy } from '../ingest/upstreamPolicies.js';
+import type { LocatedControllerConfig } from '../ingest/embeddedConfig.js';
+import { UPSTREAM_POLICY_GATES, type LocatedUpstreamPolicy } from '../ingest/upstreamPolicies.js';
 
 /** Antrea's controller feature gates and their defaults (pkg/features/antrea_features.go, ControllerGates). */
 const CONTROLLER_GATE_DEFAULTS: Readonly<Record<string, boolean>> = {
@@ -34,7 +34,7 @@ export interface ControllerSettings {
   given: boolean;
 }
 
-export function normalizeControllerConfig(sources: readonly SourcedControllerConfig[]): { settings: ControllerSettings; diagnostics: Diagnostic[] } {
+export function normalizeControllerConfig(sources: readonly LocatedControllerConfig[]): { settings: ControllerSettings; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const { first, objectRef: object, at } = configSource(sources, 'ControllerConfig', Msg.duplicateControllerConfig(), 'first controller config is here', diagnostics);
   const gates: Record<string, boolean> = { ...CONTROLLER_GATE_DEFAULTS };
@@ -55,7 +55,7 @@ export function normalizeControllerConfig(sources: readonly SourcedControllerCon
 }
 
 /** Each upstream policy: an error when the controller enforces its kind, else a warning that it is skipped. */
-export function checkUpstreamPolicies(policies: readonly SourcedUpstreamPolicy[], controller: ControllerSettings): Diagnostic[] {
+export function checkUpstreamPolicies(policies: readonly LocatedUpstreamPolicy[], controller: ControllerSettings): Diagnostic[] {
   return policies.map(({ obj, loc, kind }) => {
     const gate = UPSTREAM_POLICY_GATES[kind]!;
     const meta = (typeof obj['metadata'] === 'object' && obj['metadata'] !== null ? obj['metadata'] : {}) as Record<string, unknown>;

@@ -4,18 +4,34 @@
  * the feature gates say, so they are planned for every Node, not by the features that use them.
  */
 import type { DataplaneConfig } from '../model/config.js';
+import type { NodeInfo } from '../model/model.js';
+import type { Feature, Origin } from './flow.js';
 
 export interface MeterPlan {
-  id: number;
-  kind: 'pktps' | 'kbps';
-  rate: number;
-  burst: number;
+  readonly id: number;
+  readonly kind: 'pktps' | 'kbps';
+  readonly rate: number;
+  readonly burst: number;
+  readonly origin: Origin;
 }
 
 /** Packet-in meter IDs: NetworkPolicy logging and Reject, Traceflow, DNS interception for FQDN policies. */
 export const PacketInMeter = { networkPolicy: 256, traceflow: 257, dnsInterception: 258 } as const;
 
-export function packetInMeters(config: Pick<DataplaneConfig, 'packetInRate'>): MeterPlan[] {
+/** The feature each meter serves; Traceflow is none of dpc's, so its meter belongs to the pipeline's start-up. */
+const METER_FEATURE: Readonly<Record<number, Feature>> = {
+  [PacketInMeter.networkPolicy]: 'NetworkPolicy',
+  [PacketInMeter.traceflow]: 'Pipeline',
+  [PacketInMeter.dnsInterception]: 'NetworkPolicy',
+};
+
+export function packetInMeters(config: Pick<DataplaneConfig, 'packetInRate'>, node: NodeInfo): MeterPlan[] {
   const rate = config.packetInRate;
-  return Object.values(PacketInMeter).map((id) => ({ id, kind: 'pktps' as const, rate, burst: 2 * rate }));
+  return Object.values(PacketInMeter).map((id) => ({
+    id,
+    kind: 'pktps' as const,
+    rate,
+    burst: 2 * rate,
+    origin: { feature: METER_FEATURE[id]!, kind: 'Node', name: node.name },
+  }));
 }

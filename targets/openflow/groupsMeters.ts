@@ -1,7 +1,7 @@
 /** groups.txt and meters.txt: one `ovs-ofctl add-group` / `add-meter` argument a line (OVS 3.1 has no file form for meters). */
 import type { GroupPlan } from '../../compiler/plan/networkPolicy.js';
 import type { MeterPlan } from '../../compiler/plan/meters.js';
-import { tableId, type TableMap, type TableName } from '../../compiler/plan/pipeline.js';
+import { tableId, type TableMap, type TableName } from '../../compiler/allocate/pipeline.js';
 import { spellAction } from './spelling.js';
 
 export function renderGroups(groups: readonly GroupPlan[], tables: TableMap): string {
