@@ -21,7 +21,7 @@ import type { Features } from './model/config.js';
 export interface CompileOptions {
   /** Compile only these Nodes (all when empty or absent). */
   nodes?: readonly string[];
-  /** Stop after validation: no plans, no bundles. */
+  /** Run every check compile runs (ingest, model, resolve, allocate), then stop before planning and rendering. */
   validateOnly?: boolean;
   /** The snapshot this one replaces, for rules Antrea enforces only on update (DESIGN §3a `--previous`). */
   previous?: readonly SourceText[];
@@ -93,28 +93,26 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const skipped = notCompiledFeatures(model.config.features);
   if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join(', ')) });
 
-  if (hasErrors(diagnostics) || options.validateOnly) {
-    return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
+  if (hasErrors(diagnostics)) {
+    return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   const { resolved, diagnostics: policyDiags } = resolvePolicies(model);
   diagnostics.push(...policyDiags);
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
+  const allocated = model.nodes
+    .filter((node) => !wanted || wanted.has(node.name))
+    .map((node) => ({ node, ...allocateNodePorts(model, node) }));
+  for (const a of allocated) diagnostics.push(...a.diagnostics);
+  // validate stops here, after the last stage that can refuse input: planning and rendering never do.
+  if (hasErrors(diagnostics) || options.validateOnly) {
+    return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
+  }
   const tables = computeTableMap(model.config.features);
   const shared = createSharedFlows(model);
   // One Node at a time, plan then render: a plan's records are garbage as soon as its text exists.
-  const bundles: NodeBundle[] = [];
-  for (const node of model.nodes) {
-    if (wanted && !wanted.has(node.name)) continue;
-    const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
-    diagnostics.push(...portDiags);
-    if (portDiags.some((d) => d.severity === 'error')) continue;
-    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared), model.config));
-  }
-  if (hasErrors(diagnostics)) {
-    return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
-  }
+  const bundles = allocated.map(({ node, ports }) => buildNodeBundle(planNode(model, node, ports, tables, resolved, shared), model.config));
   const finalDiags = finish(sources, diagnostics);
   const manifest = {
     apiVersion: 'dpc/v1alpha1',
