@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.js';
+import { buildUnlessBuilt, DPC } from './dpcCommand.js';
 import { clusterSources, twoNodes } from './fixtures/clusters.js';
 
-const DPC = join(REPO_ROOT, 'dist', 'cli', 'dpc.js');
 
 function dpc(args: string[], opts: { input?: string; cwd?: string } = {}) {
   const r = spawnSync(process.execPath, [DPC, ...args], { input: opts.input ?? '', cwd: opts.cwd ?? REPO_ROOT, encoding: 'utf8' });
@@ -18,12 +18,7 @@ function writeCluster(dir: string): void {
   for (const s of clusterSources(twoNodes)) writeFileSync(join(dir, s.name), s.text);
 }
 
-beforeAll(() => {
-  // `make test` builds first and says so; a bare `vitest run` builds here so the CLI under test is current.
-  if (process.env.DPC_BUILT === '1') return;
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-}, 120_000);
+beforeAll(buildUnlessBuilt, 120_000);
 
 describe('dpc CLI', () => {
   test('--version and --help', () => {

@@ -8,15 +8,11 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.js';
+import { buildUnlessBuilt, DPC } from './dpcCommand.js';
 import { clusterSources, twoNodes, type ClusterSpec } from './fixtures/clusters.js';
 
-const DPC = join(REPO_ROOT, 'dist', 'cli', 'dpc.js');
 
-beforeAll(() => {
-  if (process.env.DPC_BUILT === '1') return;
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-}, 120_000);
+beforeAll(buildUnlessBuilt, 120_000);
 
 function cnp(name: string, spec: string): string {
   return `apiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: ${name}}\nspec:\n${spec}`;
