@@ -165,8 +165,8 @@ export function main(argv: readonly string[]): number {
   const output = { force: args.force, inputs: [...args.paths, ...args.previous] };
   try {
     if (args.command === 'compile') checkOutputDir(args.out, output);
-    const sources = readInputs(args.paths, () => readFileSync(0, 'utf8'));
-    const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0, 'utf8')) : undefined;
+    const sources = readInputs(args.paths, () => readFileSync(0));
+    const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0)) : undefined;
     const result = compile(sources, { nodes: args.nodes, validateOnly: args.command === 'validate', ...(previous ? { previous } : {}) });
     const write = result.ok && args.command === 'compile';
     if (write) writeBundles(args.out, result.bundles, result.manifest, output);

@@ -85,6 +85,21 @@ describe('dpc CLI', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('.out'))).toEqual([]);
   });
 
+  test('files and stdin in UTF-16 or UTF-8 with a byte order mark are read as kubectl reads them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    const sources = clusterSources(twoNodes);
+    sources.forEach((s, i) => {
+      const le = Buffer.from(s.text, 'utf16le');
+      const bytes = [Buffer.concat([Buffer.from([0xff, 0xfe]), le]), Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le).swap16()])][i % 2]!;
+      writeFileSync(join(dir, s.name), bytes);
+    });
+    const r = dpc(['validate', dir]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.stdout).toMatch(/valid: \d+ objects, 2 Nodes, 4 Pods/);
+    const bom = spawnSync(process.execPath, [DPC, 'validate', '-'], { input: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(sources.map((s) => s.text).join('---\n'))]), encoding: 'utf8' });
+    expect(bom.stdout).toMatch(/valid: \d+ objects, 2 Nodes, 4 Pods/);
+  });
+
   test('a missing path is an input error', () => {
     const r = dpc(['validate', join(tmpdir(), 'does-not-exist-dpc')]);
     expect(r.code).toBe(1);

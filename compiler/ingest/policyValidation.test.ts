@@ -138,9 +138,10 @@ kind: NetworkPolicy
 metadata: {name: same, namespace: x}
 spec: {podSelector: {}, policyTypes: [Ingress]}
 `;
+  const namespaceX = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n';
 
   it('sorts the kinds into their collections and leaves refused objects out, by object, not by name', () => {
-    const { snapshot, diagnostics } = ingest([{ name: 'a.yaml', text: `${annpBad}---\n${knp}` }]);
+    const { snapshot, diagnostics } = ingest([{ name: 'a.yaml', text: `${namespaceX}---\n${annpBad}---\n${knp}` }]);
     expect(snapshot.antreaNetworkPolicies).toEqual([]);
     expect(snapshot.networkPolicies.map((s) => s.obj.metadata.name)).toEqual(['same']);
     expect(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['DPC1107']);
@@ -148,7 +149,7 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
 
   it('no longer refuses the policy kinds as not compiled, but still the kinds it does not compile', () => {
     const egress = 'apiVersion: crd.antrea.io/v1beta1\nkind: Egress\nmetadata: {name: e}\nspec: {}\n';
-    const { diagnostics } = ingest([{ name: 'a.yaml', text: `${knp}---\n${egress}` }]);
+    const { diagnostics } = ingest([{ name: 'a.yaml', text: `${namespaceX}---\n${knp}---\n${egress}` }]);
     expect(diagnostics.map((d) => `${d.code} ${d.object?.kind}`)).toEqual(['DPC1007 Egress']);
   });
 
