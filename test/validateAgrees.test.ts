@@ -63,7 +63,7 @@ const CASES: { what: string; code: string; text: string; agent?: string }[] = [
     agent: 'featureGates: {AntreaPolicy: false}\ntunnelType: geneve',
   },
   { what: 'an unknown Tier', code: 'DPC1107', text: cnp('tier', `  tier: nowhere\n${egressRule('  - {name: r, action: Drop, to: [{podSelector: {}}]}\n')}`) },
-  { what: 'exhausted baseline priorities', code: 'DPC3104', text: exhaustedBaseline() },
+  { what: 'exhausted baseline priorities', code: 'DPC4001', text: exhaustedBaseline() },
   { what: 'an ofport used twice by the inventory', code: 'DPC2015', text: inventory },
 ];
 

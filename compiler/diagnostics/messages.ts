@@ -1,7 +1,12 @@
 /**
  * The diagnostic catalogue. Every message the compiler can report is defined here once, with a code that
- * never changes meaning: DPC1xxx reading and schema, DPC2xxx cluster model, DPC3xxx features and config,
- * DPC4xxx planning. Call sites pick a message; they never spell codes or texts themselves.
+ * never changes meaning. The thousands digit names the stage that reports it (messages.test.ts keeps codes
+ * unique, in their stage's range, and each one reachable from the code):
+ *   DPC1xxx ingest   (10xx reading and schema, 11xx–12xx policy admission rules)
+ *   DPC2xxx model    (cluster objects: Nodes, Pods, Namespaces, inventories)
+ *   DPC3xxx config and resolve (30xx agent config and features, 31xx policy features and references)
+ *   DPC4xxx allocate (IDs and priorities)
+ * Call sites pick a message; they never spell codes or texts themselves.
  */
 
 export interface MessageText {
@@ -13,7 +18,6 @@ const m = (code: string, message: string): MessageText => ({ code, message });
 
 export const Msg = {
   // 1xxx: reading and schema
-  unreadable: (why: string) => m('DPC1001', `cannot read input: ${why}`),
   syntax: (why: string) => m('DPC1002', `cannot parse: ${why}`),
   notAnObject: () => m('DPC1003', 'a document must be a Kubernetes object (a mapping with apiVersion and kind)'),
   missingKind: () => m('DPC1004', 'the object has no kind'),
@@ -24,8 +28,8 @@ export const Msg = {
   unusedConfigMap: () => m('DPC1008', 'only the antrea-config ConfigMap is read; this ConfigMap is skipped'),
   noInput: () => m('DPC1009', 'no input objects were found'),
   missingApiVersion: () => m('DPC1010', 'the object has no apiVersion'),
-  notServed: (kind: string, apiVersion: string, served: readonly string[]) =>
-    m('DPC1011', `${kind} is not served in ${apiVersion}, so the API server refuses it; ${kind} is served in ${served.join(' and ')}`),
+  notServed: (kind: string, apiVersion: string, served: string) =>
+    m('DPC1011', `${kind} is not served in ${apiVersion}, so the API server refuses it; ${kind} is served in ${served}`),
   // 11xx–12xx: policy admission (compiler/ingest/rules/; reference/iptables-egress.md §6.1, §6.4, §6.5)
   // Tiers
   tierPriorityReserved: (p: number) =>
@@ -174,7 +178,8 @@ export const Msg = {
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),
   unknownGroup: (kind: string, name: string) => m('DPC3103', `${kind} ${JSON.stringify(name)} does not exist`),
-  priorityExhausted: (table: string) =>
-    m('DPC3104', `too many distinct policy priorities for table ${table}: OpenFlow priorities are exhausted`),
   antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),
+  // 4xxx: allocate
+  priorityExhausted: (table: string) =>
+    m('DPC4001', `too many distinct policy priorities for table ${table}: OpenFlow priorities are exhausted`),
 } as const;

@@ -5,11 +5,12 @@
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
-import type { Snapshot, Sourced } from './ingest.js';
+import type { Located } from '../diagnostics/diagnostic.js';
+import type { Snapshot } from './ingest.js';
 
 export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-type Namespaced = Sourced<{ kind: string; metadata: { name: string; namespace?: string } }>;
+type Namespaced = Located<{ kind: string; metadata: { name: string; namespace?: string } }>;
 
 export function checkNamespacesExist(snapshot: Snapshot): Diagnostic[] {
   const existing = new Set([...SYSTEM_NAMESPACES, ...snapshot.namespaces.map((n) => n.obj.metadata.name)]);
