@@ -23,7 +23,7 @@ export interface CompileOptions {
   nodes?: readonly string[];
   /** Stop after validation: no plans, no bundles. */
   validateOnly?: boolean;
-  /** The snapshot this one replaces, for rules Antrea enforces only on update (DESIGN §3a `--previous`). */
+  /** The snapshot this one replaces, for rules Antrea enforces only on update (docs/design.md §3a `--previous`). */
   previous?: readonly SourceText[];
 }
 

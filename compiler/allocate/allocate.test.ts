@@ -3,7 +3,7 @@ import { assignPriorities, priorityOf } from './priorities.js';
 import { allocateRuleIds, FIRST_RULE_ID } from './ruleIds.js';
 import { portRangeMasks } from '../plan/portRange.js';
 
-describe('OpenFlow priorities of Antrea-native rules (reference §3.4)', () => {
+describe('OpenFlow priorities of Antrea-native rules (docs/reference/ovs-pipeline.md §3.4)', () => {
   test("Antrea's examples", () => {
     const slots = [
       { tier: 250, policy: 5, rule: 0 },

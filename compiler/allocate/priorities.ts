@@ -1,5 +1,5 @@
 /**
- * OpenFlow priorities of Antrea-native rules (reference/ovs-pipeline.md §3.4, Antrea's priority.go):
+ * OpenFlow priorities of Antrea-native rules (docs/reference/ovs-pipeline.md §3.4, Antrea's priority.go):
  * multi-tier tables use 65000 − (200·T + f·P + R) with f = 100 in the application tier and 20 elsewhere;
  * baseline tables use 180 − (10·P + R). Distinct (T, P, R) slots must stay distinct and ordered; where the
  * formula collides (fractional P), later slots are pushed down one by one, keeping the order.

@@ -64,7 +64,7 @@ function indexByNode(rules: readonly AllocatedRule[], isolation: readonly Alloca
   return out;
 }
 
-/** Conjunctive match flows of K8s rules sit at 200 and their action flows at 190 (reference §3.3). */
+/** Conjunctive match flows of K8s rules sit at 200 and their action flows at 190 (docs/reference/ovs-pipeline.md §3.3). */
 export const K8S_RULE_PRIORITY = 200;
 
 function ruleTable(r: RuleIntent): TableName {

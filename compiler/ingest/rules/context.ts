@@ -38,7 +38,7 @@ export function emptyPolicyObjects(): { [K in keyof PolicyObjects]: PolicyObject
 
 export const EMPTY_POLICY_OBJECTS: PolicyObjects = emptyPolicyObjects();
 
-/** Antrea's system Tiers (created by antrea-controller at start; reference/ovs-pipeline.md §3.4). */
+/** Antrea's system Tiers (created by antrea-controller at start; docs/reference/ovs-pipeline.md §3.4). */
 export const SYSTEM_TIERS: ReadonlyMap<string, number> = new Map([
   ['emergency', 50],
   ['securityops', 100],
@@ -165,7 +165,7 @@ export function refOf(kind: string, obj: { metadata: { name: string; namespace?:
 export interface PolicyRule {
   /** The module's name, e.g. `tierPriorityUnique`. */
   readonly name: string;
-  /** Where the rule comes from: a section of reference/iptables-egress.md, or `dpc` for dpc's own. */
+  /** Where the rule comes from: a section of docs/reference/iptables-egress.md, or `dpc` for dpc's own. */
   readonly reference: string;
   check(ctx: RuleContext): Diagnostic[];
 }
