@@ -45,7 +45,7 @@ CASES ?= conformance
 conformance: deps debs build
 	node dist/test/conformance/cli.js $(CASES)
 
-# The sync check: when an upstream copy of the cases sits beside the repository (../shared/conformance),
+# The sync check: when an upstream copy of the cases sits beside the repository (shared/conformance next to it),
 # report the cases of the suites held here that differ from it; without one it skips and says so.
 conformance-sync-check: deps build
 	DPC_BUILT=1 npx vitest run test/conformanceSync.test.ts

@@ -1,7 +1,8 @@
 /**
  * The repository's conformance cases against their upstream copy, when one sits beside the repository
- * (../shared/conformance, or DPC_SHARED_DIR/conformance). A user's clone has none: the check then skips and says
- * why, under CI too, since the cases the suite runs are the repository's own. `make conformance-sync-check`.
+ * (shared/conformance next to it, or DPC_SHARED_DIR/conformance). A user's clone has none: the check then skips
+ * and says why, under CI too, since the cases the suite runs are the repository's own.
+ * `make conformance-sync-check` runs this file alone.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,9 +3,9 @@
  * naming exactly that object (its predecessor given as the previous snapshot, so update rules apply), and every
  * other step of every case is admitted without a policy error.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFORMANCE_DIR } from '../../test/conformance/cases.js';
+import { CONFORMANCE_DIR, findFixture } from '../../test/conformance/cases.js';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -26,16 +26,6 @@ interface Case {
 }
 
 const POLICY_KINDS = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'Tier', 'ClusterGroup', 'Group']);
-
-/** The nearest `fixtures/` folder at or above the case's folder holds its fixture (conformance/README.md). */
-function fixturePath(caseDir: string, fixture: string): string {
-  let dir = caseDir;
-  for (;;) {
-    const p = path.join(dir, 'fixtures', `${fixture}.yaml`);
-    if (existsSync(p) || dir === conformanceDir || path.dirname(dir) === dir) return p;
-    dir = path.dirname(dir);
-  }
-}
 
 function loadCases(): { file: string; dir: string; c: Case }[] {
   const out: { file: string; dir: string; c: Case }[] = [];
@@ -87,7 +77,7 @@ describe('conformance cases through ingest', () => {
 
   for (const { file, dir, c } of cases) {
     it(file, () => {
-      const fixtureFile = fixturePath(dir, c.fixture);
+      const fixtureFile = findFixture(dir, c.fixture) ?? expect.fail(`${file}: no fixture ${c.fixture}`);
       const fixtureText = readFileSync(fixtureFile, 'utf8');
       const fixtureName = path.relative(conformanceDir, fixtureFile);
       let previous: SourceText[] | undefined;
