@@ -26,5 +26,5 @@ describe.skipIf(!HAVE_OVS)('conformance cases on real OVS', () => {
     // On failure, show the runner's own report of the wrong cases: matrices, wrong cells and traces.
     expect(failed.map((c) => c.id), failed.flatMap((c) => c.lines).join('\n')).toEqual([]);
     expect(summary.passed).toBeGreaterThan(0);
-  }, 600_000);
+  }, 1_200_000);
 });
