@@ -1,7 +1,7 @@
 /**
  * Writes bundles so that a reader never sees a half-written output directory: everything goes into a fresh
  * sibling directory first, which then takes the old one's place with two renames. dpc replaces only what it
- * wrote itself (DESIGN §3a): a missing or empty directory, or a previous dpc output; never a user's files.
+ * wrote itself (docs/design.md §3a): a missing or empty directory, or a previous dpc output; never a user's files.
  */
 import * as nodeFs from 'node:fs';
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * `dpc validate` refuses exactly what `dpc compile` refuses (DESIGN §3a): the same diagnostics and the same exit
+ * `dpc validate` refuses exactly what `dpc compile` refuses (docs/design.md §3a): the same diagnostics and the same exit
  * code, for refusals made by every stage (ingest rules, resolve, allocate), run through the real command.
  */
 import { beforeAll, describe, expect, test } from 'vitest';

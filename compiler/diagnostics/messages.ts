@@ -30,7 +30,7 @@ export const Msg = {
   missingApiVersion: () => m('DPC1010', 'the object has no apiVersion'),
   notServed: (kind: string, apiVersion: string, served: string) =>
     m('DPC1011', `${kind} is not served in ${apiVersion}, so the API server refuses it; ${kind} is served in ${served}`),
-  // 11xx–12xx: policy admission (compiler/ingest/rules/; reference/iptables-egress.md §6.1, §6.4, §6.5)
+  // 11xx–12xx: policy admission (compiler/ingest/rules/; docs/reference/iptables-egress.md §6.1, §6.4, §6.5)
   // Tiers
   tierPriorityReserved: (p: number) =>
     m('DPC1100', `Tier priority ${p} is reserved by Antrea (251, 252, 254 and 255 are never available to Tiers)`),
