@@ -238,6 +238,11 @@ describe('upstream policy kinds Antrea enforces are refused when the controller 
     expect(codes(r.diagnostics, 'DPC3004')).toEqual([]);
   });
 
+  test('an upstream kind in a version Antrea does not read is refused as the API server would', () => {
+    const r = compile([...clusterSources(twoNodes), { name: 'anp.yaml', text: ANP.replace('v1alpha1', 'v1alpha2') }]);
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.object?.kind} ${d.field} ${d.code}`)).toEqual(['AdminNetworkPolicy apiVersion DPC1011']);
+  });
+
   test('read from stdin, a controller config is recognised by the keys only it has', () => {
     const conf = { name: '<stdin>', text: 'featureGates: {AdminNetworkPolicy: true}\nselfSignedCert: true\nnodeIPAM: {enableNodeIPAM: false}\n' };
     const r = compile([...clusterSources(twoNodes), conf, { name: 'anp.yaml', text: ANP }]);
@@ -278,7 +283,7 @@ describe('upstream policy kinds Antrea enforces are refused when the controller 
     const a = { name: 'antrea-controller.conf', text: 'featureGates: {NoSuchGate: true}\n' };
     const b = { name: 'more/antrea-controller.conf.yaml', text: 'featureGates: {}\n' };
     const r = compile([...clusterSources(twoNodes), a, b]);
-    expect(codes(r.diagnostics, 'DPC2023').map(formatDiagnostic)).toEqual([expect.stringMatching(/^more\/antrea-controller\.conf\.yaml:1:1: error: /)]);
+    expect(codes(r.diagnostics, 'DPC2024').map(formatDiagnostic)).toEqual([expect.stringMatching(/^more\/antrea-controller\.conf\.yaml:1:1: error: /)]);
     expect(codes(r.diagnostics, 'DPC3005').map(formatDiagnostic)).toEqual([expect.stringMatching(/^antrea-controller\.conf:1:\d+: warning: .*unknown feature gate NoSuchGate/)]);
   });
 });

@@ -4,13 +4,13 @@
  * text inside a ConfigMap and pointing diagnostics into it is the same for both.
  */
 import { basename } from 'node:path';
-import { parseDocument } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
 import type { Diagnostic, Located, ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import type { ConfigMapObject } from '../../schemas/core.js';
 import { CONTROLLER_CONFIG_KEYS, type ControllerConfig } from '../../schemas/controllerConfig.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
+import { readYamlDocuments } from './documents.js';
 import { embeddedPosition } from './positions.js';
 
 export const AGENT_CONFIG_KEY = 'antrea-agent.conf';
@@ -39,21 +39,20 @@ export function readEmbeddedConfig<T>(
     diagnostics.push({ severity: 'error', ...Msg.schema('is required'), object, field: `data.${key}`, at: { loc: cm.loc, field } });
     return undefined;
   }
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  const doc = readYamlDocuments(text)[0] ?? { value: {} };
+  if ('errors' in doc) {
     for (const e of doc.errors) {
-      const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
       diagnostics.push({
         severity: 'error',
-        ...Msg.syntax(e.message.split('\n')[0] ?? e.message),
+        ...Msg.syntax(e.message),
         object,
         field: `data.${key}`,
-        at: { loc: cm.loc, field, embedded: lp },
+        at: { loc: cm.loc, field, embedded: { line: e.line, col: e.col } },
       });
     }
     return undefined;
   }
-  const value = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  const value = doc.value ?? {};
   const diags = validateAgainst(schema, value, cm.loc, object, field);
   if (diags.length > 0) {
     for (const d of diags) {

@@ -34,7 +34,7 @@ import {
 } from '../../schemas/antreaPolicy.js';
 import { validatePolicies, type PolicyObjects } from './rules/index.js';
 import { emptyPolicyObjects } from './rules/context.js';
-import { readSources, type RawObject, type SourceText } from './documents.js';
+import { readSources, readYamlDocuments, type RawObject, type SourceText } from './documents.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
 import {
   AGENT_CONFIG_KEY,
@@ -46,6 +46,8 @@ import {
 } from './embeddedConfig.js';
 import { ControllerConfigSchema, type ControllerConfig } from '../../schemas/controllerConfig.js';
 import { upstreamPolicyKind, type LocatedUpstreamPolicy } from './upstreamPolicies.js';
+import { groupOf, servedInstead } from './servedVersions.js';
+import { checkNamespacesExist } from './namespaceLifecycle.js';
 
 /** The agent config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
 export type LocatedAgentConfig = LocatedConfig<AgentConfig>;
@@ -109,11 +111,6 @@ const NOT_COMPILED: readonly { group: string; kinds: readonly string[] }[] = [
 
 const KIND_INDEX = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
 
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}
-
 function identityOf(value: Record<string, unknown>, kind: string): ObjectIdentity {
   const meta = value['metadata'];
   const m = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>) : {};
@@ -135,6 +132,18 @@ function readEmbeddedAgentConfig(cm: Located<ConfigMapObject>, out: IngestResult
 function readEmbeddedControllerConfig(cm: Located<ConfigMapObject>, out: IngestResult): void {
   const config = readEmbeddedConfig<ControllerConfig>(cm, CONTROLLER_CONFIG_KEY, ControllerConfigSchema, out.diagnostics);
   if (config) out.snapshot.controllerConfigs.push(config);
+}
+
+/** A policy.networking.k8s.io policy, kept for the model to refuse or skip; true when `value` is one. */
+function readUpstreamPolicy(value: Record<string, unknown>, loc: ObjectLocation, apiVersion: string, kind: string, id: ObjectIdentity, out: IngestResult): boolean {
+  const upstream = upstreamPolicyKind(apiVersion, kind);
+  if (!upstream) return false;
+  if (upstream.apiVersion !== apiVersion) {
+    out.diagnostics.push({ severity: 'error', ...Msg.notServed(kind, apiVersion, upstream.apiVersion), object: id, field: 'apiVersion', at: { loc, field: ['apiVersion'] } });
+  } else {
+    out.snapshot.upstreamPolicies.push({ obj: value, loc, kind });
+  }
+  return true;
 }
 
 function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigMapObject>[]): void {
@@ -159,11 +168,18 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigM
     return;
   }
   const id = identityOf(value, kind);
-  const entry = KIND_INDEX.get(`${apiVersion} ${kind}`);
-  if (!entry && upstreamPolicyKind(apiVersion, kind)) {
-    out.snapshot.upstreamPolicies.push({ obj: value, loc, kind });
+  if (apiVersion === '') {
+    out.diagnostics.push({ severity: 'error', ...Msg.missingApiVersion(), object: id, field: 'apiVersion', at: { loc } });
     return;
   }
+  // Before the served-version check: the upstream ClusterNetworkPolicy shares its kind name with Antrea's.
+  if (readUpstreamPolicy(value, loc, apiVersion, kind, id, out)) return;
+  const served = servedInstead(apiVersion, kind);
+  if (served) {
+    out.diagnostics.push({ severity: 'error', ...Msg.notServed(kind, apiVersion, served.join(' and ')), object: id, field: 'apiVersion', at: { loc, field: ['apiVersion'] } });
+    return;
+  }
+  const entry = KIND_INDEX.get(`${apiVersion} ${kind}`);
   if (!entry) {
     const known = NOT_COMPILED.some((g) => g.group === groupOf(apiVersion) && g.kinds.includes(kind));
     out.diagnostics.push(
@@ -193,6 +209,7 @@ const ANTREA_CONFIG_MAP = 'antrea-config';
  */
 export function ingest(sources: readonly SourceText[], previous?: readonly SourceText[]): IngestResult {
   const out = readSnapshot(sources);
+  out.diagnostics.push(...checkNamespacesExist(out.snapshot));
   const prior = previous ? readSnapshot(previous).snapshot : undefined;
   admitPolicies(out, prior);
   return out;

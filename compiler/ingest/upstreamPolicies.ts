@@ -8,11 +8,11 @@ import type { ObjectLocation } from '../diagnostics/diagnostic.js';
 
 export const UPSTREAM_POLICY_GROUP = 'policy.networking.k8s.io';
 
-/** Kind → the controller feature gate that makes Antrea enforce it. */
-export const UPSTREAM_POLICY_GATES: Readonly<Record<string, string>> = {
-  AdminNetworkPolicy: 'AdminNetworkPolicy',
-  BaselineAdminNetworkPolicy: 'AdminNetworkPolicy',
-  ClusterNetworkPolicy: 'ClusterNetworkPolicy',
+/** Kind → the controller feature gate that makes Antrea enforce it, and the one apiVersion Antrea reads it in. */
+export const UPSTREAM_POLICIES: Readonly<Record<string, { gate: string; apiVersion: string }>> = {
+  AdminNetworkPolicy: { gate: 'AdminNetworkPolicy', apiVersion: `${UPSTREAM_POLICY_GROUP}/v1alpha1` },
+  BaselineAdminNetworkPolicy: { gate: 'AdminNetworkPolicy', apiVersion: `${UPSTREAM_POLICY_GROUP}/v1alpha1` },
+  ClusterNetworkPolicy: { gate: 'ClusterNetworkPolicy', apiVersion: `${UPSTREAM_POLICY_GROUP}/v1alpha2` },
 };
 
 export interface LocatedUpstreamPolicy {
@@ -21,8 +21,9 @@ export interface LocatedUpstreamPolicy {
   kind: string;
 }
 
-/** The gate of an upstream policy kind, by its group (any version: serving versions is the API server's check). */
-export function upstreamPolicyKind(apiVersion: string, kind: string): string | undefined {
-  if (apiVersion.split('/')[0] !== UPSTREAM_POLICY_GROUP || !apiVersion.includes('/')) return undefined;
-  return UPSTREAM_POLICY_GATES[kind];
+/** The upstream kind an object of this group is, whatever its version (the caller checks the version). */
+export function upstreamPolicyKind(apiVersion: string, kind: string): { gate: string; apiVersion: string } | undefined {
+  const slash = apiVersion.indexOf('/');
+  if (slash < 0 || apiVersion.slice(0, slash) !== UPSTREAM_POLICY_GROUP) return undefined;
+  return UPSTREAM_POLICIES[kind];
 }

@@ -7,7 +7,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import { configSource } from './configSource.js';
 import type { LocatedControllerConfig } from '../ingest/embeddedConfig.js';
-import { UPSTREAM_POLICY_GATES, type LocatedUpstreamPolicy } from '../ingest/upstreamPolicies.js';
+import { UPSTREAM_POLICIES, type LocatedUpstreamPolicy } from '../ingest/upstreamPolicies.js';
 
 /** Antrea's controller feature gates and their defaults (pkg/features/antrea_features.go, ControllerGates). */
 const CONTROLLER_GATE_DEFAULTS: Readonly<Record<string, boolean>> = {
@@ -57,7 +57,7 @@ export function normalizeControllerConfig(sources: readonly LocatedControllerCon
 /** Each upstream policy: an error when the controller enforces its kind, else a warning that it is skipped. */
 export function checkUpstreamPolicies(policies: readonly LocatedUpstreamPolicy[], controller: ControllerSettings): Diagnostic[] {
   return policies.map(({ obj, loc, kind }) => {
-    const gate = UPSTREAM_POLICY_GATES[kind]!;
+    const gate = UPSTREAM_POLICIES[kind]!.gate;
     const meta = (typeof obj['metadata'] === 'object' && obj['metadata'] !== null ? obj['metadata'] : {}) as Record<string, unknown>;
     const object = { kind, ...(typeof meta['name'] === 'string' ? { name: meta['name'] } : {}) };
     return controller.gates[gate]

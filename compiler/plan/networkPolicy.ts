@@ -1,5 +1,5 @@
 /**
- * Per-Node NetworkPolicy flows (reference/ovs-pipeline.md §3): conjunctive matches (from, to, service clauses
+ * Per-Node NetworkPolicy flows (docs/reference/ovs-pipeline.md §3): conjunctive matches (from, to, service clauses
  * numbered by presence), one action flow per rule, metric flows, K8s isolation drops, the established bypass,
  * and the Reject/logging path through groups and the controller.
  */
@@ -32,7 +32,7 @@ import { portRangeMasks } from './portRange.js';
 import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js';
 import { PacketInMeter } from './meters.js';
 
-/** Packet-in operations carried in reg0[25..31] (packetin.go). */
+/** Packet-in operations carried in PacketInOperationField (packetin.go). */
 export const PacketInOp = { log: 0b1, reject: 0b10 } as const;
 
 /** Groups that fork a packet to the controller and on to a table (Antrea's initGroups). */

@@ -4,7 +4,8 @@
  * the reference and treats the group as empty until it appears (pkg/controller/networkpolicy/crd_utils.go
  * createAppliedToGroupForGroup: a group not in the internal group store yields nothing), so dpc compiles the
  * policy the same way and says so, naming the policy and the group: in a snapshot a missing group is often a
- * mistake, and an empty appliedTo or peer silently changes what the rule does.
+ * mistake, and an empty appliedTo or peer silently changes what the rule does (docs/reference/iptables-egress.md
+ * §6.1/§6.5 context).
  */
 import type { Diagnostic, FieldPath } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
