@@ -14,6 +14,9 @@ import { computeTableMap } from './plan/pipeline.js';
 import { planNode } from './plan/nodePlan.js';
 import { createSharedFlows } from './plan/podConnectivity.js';
 import { resolvePolicies } from './resolve/policies.js';
+import { resolveTrafficControls } from './resolve/trafficControl.js';
+import { allocateTrafficControlPorts, collectTrafficControlPorts } from './allocate/trafficControlPorts.js';
+import { summarizeTrafficControl, type TrafficControlNodeSummary } from './plan/trafficControl.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { DPC_VERSION } from './version.js';
 import type { Features } from './model/config.js';
@@ -36,6 +39,8 @@ export interface CompileResult {
   /** manifest.json content; empty unless ok. */
   manifest: string;
   model?: ClusterModel;
+  /** Per compiled Node, what each TrafficControl captures there (only with the TrafficControl gate on). */
+  trafficControl?: { node: string; trafficControls: TrafficControlNodeSummary[] }[];
   stats: { objects: number; nodes: number; pods: number };
 }
 
@@ -68,7 +73,6 @@ function notCompiledFeatures(f: Features): string[] {
   if (f.proxyAll) out.push('proxyAll');
   if (f.egress) out.push('Egress');
   if (f.egressTrafficShaping) out.push('EgressTrafficShaping');
-  if (f.trafficControl) out.push('TrafficControl');
   if (f.l7NetworkPolicy) out.push('L7NetworkPolicy');
   if (f.multicast) out.push('Multicast');
   if (f.flowExporter) out.push('FlowExporter');
@@ -92,12 +96,17 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   }
   const skipped = notCompiledFeatures(model.config.features);
   if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join(', ')) });
+  // Before validate stops: two TrafficControls configuring one port differently is an input error.
+  const { ports: tcPortSet, diagnostics: tcDiags } = collectTrafficControlPorts(model.trafficControls);
+  diagnostics.push(...tcDiags);
 
   if (hasErrors(diagnostics) || options.validateOnly) {
     return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   const { resolved, diagnostics: policyDiags } = resolvePolicies(model);
   diagnostics.push(...policyDiags);
+  const tcEnabled = model.config.features.trafficControl;
+  const tcResolved = resolveTrafficControls(model);
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
@@ -105,12 +114,18 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const shared = createSharedFlows(model);
   // One Node at a time, plan then render: a plan's records are garbage as soon as its text exists.
   const bundles: NodeBundle[] = [];
+  const tcSummary: NonNullable<CompileResult['trafficControl']> = [];
   for (const node of model.nodes) {
     if (wanted && !wanted.has(node.name)) continue;
     const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
     diagnostics.push(...portDiags);
     if (portDiags.some((d) => d.severity === 'error')) continue;
-    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared), model.config));
+    const tcPorts = tcEnabled ? allocateTrafficControlPorts(model, node, tcPortSet, ports) : undefined;
+    diagnostics.push(...(tcPorts?.diagnostics ?? []));
+    if (tcPorts?.diagnostics.some((d) => d.severity === 'error')) continue;
+    const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
+    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared, tc), model.config));
+    if (tcEnabled) tcSummary.push({ node: node.name, trafficControls: summarizeTrafficControl(node.name, tcResolved, tcPortSet) });
   }
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
@@ -124,5 +139,13 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     nodes: Object.fromEntries(bundles.map((b) => [b.node, { digest: `sha256:${b.digest}`, flows: b.flowCount, pods: b.podCount }])),
     diagnostics: finalDiags,
   };
-  return { ok: true, diagnostics: finalDiags, bundles, manifest: `${JSON.stringify(manifest, null, 2)}\n`, model, stats };
+  return {
+    ok: true,
+    diagnostics: finalDiags,
+    bundles,
+    manifest: `${JSON.stringify(manifest, null, 2)}\n`,
+    model,
+    stats,
+    ...(tcEnabled ? { trafficControl: tcSummary } : {}),
+  };
 }

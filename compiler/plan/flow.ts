@@ -66,6 +66,8 @@ export interface Origin {
   namespace?: string;
   name?: string;
   rule?: string;
+  /** The feature that made the record. */
+  feature?: string;
 }
 
 export interface Flow {
@@ -124,6 +126,12 @@ export function loadField(f: RegField, value: bigint): Action {
   return mask === 0xffffffffn
     ? { kind: 'setReg', reg: f.reg, value: shifted }
     : { kind: 'setReg', reg: f.reg, value: shifted, mask };
+}
+
+/** `output:NXM_NX_REGn[]`: output to the port a whole register holds. */
+export function outputToField(f: RegField): Action {
+  if (fieldMask(f) !== 0xffffffffn) throw new Error(`internal: output needs a whole register, not ${f.name}`);
+  return { kind: 'outputReg', src: `NXM_NX_REG${f.reg}[]` };
 }
 
 export const goto = (table: TableName): Action => ({ kind: 'goto', table });

@@ -5,20 +5,26 @@
  */
 import type { ClusterModel, NodeInfo } from '../model/model.js';
 import type { NodePorts } from '../allocate/ports.js';
-import { CookieCategory, cookie, DROP, goto, type Flow } from './flow.js';
+import { CookieCategory, cookie, DROP, goto, type Flow, type Origin } from './flow.js';
 import { Priority } from './fields.js';
 import type { TableMap } from './pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
+import type { TcPortOnNode } from '../allocate/trafficControlPorts.js';
+import { planTrafficControl, type NodeTrafficControl } from './trafficControl.js';
 
 export interface OvsdbPortPlan {
   name: string;
-  type: 'internal' | 'geneve' | 'vxlan' | 'gre';
+  /** OVS Interface type; `system` attaches an existing device. */
+  type: 'internal' | 'system' | 'geneve' | 'vxlan' | 'gre' | 'erspan';
   ofport: number;
   mac?: string;
   options: Readonly<Record<string, string>>;
   externalIds: Readonly<Record<string, string>>;
+  /** The OpenFlow port is set no-flood (no copy of NORMAL's floods), which OVSDB cannot say: openflow/portmods.txt. */
+  noFlood?: true;
+  origin?: Origin;
 }
 
 export interface NodePlan {
@@ -32,6 +38,8 @@ export interface NodePlan {
   policy: Pick<PolicyPlan, 'rules' | 'isolation'>;
   /** Ports the bundle creates on the bridge; Pod ports belong to the CNI plugin and are only assumed. */
   ovsdbPorts: readonly OvsdbPortPlan[];
+  /** With the TrafficControl gate on: its ports on this Node, with their ofports and where those came from. */
+  trafficControlPorts?: readonly TcPortOnNode[];
 }
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
@@ -80,9 +88,11 @@ export function planNode(
   tables: TableMap,
   policies: ResolvedPolicies,
   shared: SharedFlows,
+  trafficControl?: NodeTrafficControl,
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies);
-  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...np.flows];
+  const tc = trafficControl ? planTrafficControl(node, ports, tables, trafficControl) : undefined;
+  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...np.flows, ...(tc?.flows ?? [])];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
   const flows = [...featureFlows, ...missFlows(tables, claimed)];
   return {
@@ -93,6 +103,7 @@ export function planNode(
     groups: np.groups,
     meters: np.meters,
     policy: { rules: np.rules, isolation: np.isolation },
-    ovsdbPorts: infraPorts(model, ports),
+    ovsdbPorts: [...infraPorts(model, ports), ...(tc?.ovsdbPorts ?? [])],
+    ...(trafficControl ? { trafficControlPorts: trafficControl.ports } : {}),
   };
 }
