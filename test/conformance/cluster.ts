@@ -166,8 +166,8 @@ export class ClusterNode {
       if (this.gatewayMac !== meta.inventory.gateway.mac.toLowerCase()) {
         throw new Error(`${bundle.node}: ${gw} came up with MAC ${this.gatewayMac}, the bundle assumes ${meta.inventory.gateway.mac}`);
       }
-      // OpenFlow port settings OVSDB cannot hold (a TrafficControl port is no-flood).
-      for (const line of linesOf(file('openflow/portmods.txt'))) this.ovs.ofctl('mod-port', this.bridge, ...line.split(' '));
+      // OpenFlow port settings OVSDB cannot hold (a TrafficControl port is no-flood, a bit only OpenFlow 1.0 has).
+      for (const line of linesOf(file('openflow/portmods.txt'))) this.ovs.ofctl('-O', 'OpenFlow10', 'mod-port', this.bridge, ...line.split(' '));
       this.applied.transact = transact;
     } else if (transact !== this.applied.transact) {
       throw new Error(`${bundle.node}: ovsdb/transact.json changed between steps; the runner applies it once per case`);
