@@ -144,11 +144,13 @@ function printResult(args: Args, result: CompileResult, wrote: boolean): void {
 function trafficControlText(result: CompileResult): string {
   let out = '';
   for (const { node, trafficControls } of result.trafficControl ?? []) {
-    if (trafficControls.length === 0) continue;
+    // A TrafficControl that neither captures nor loses a Pod here does nothing here (`--format json` lists it).
+    const acting = trafficControls.filter((t) => t.pods.length > 0 || t.lostTo.length > 0);
+    if (acting.length === 0) continue;
     out += `TrafficControl on ${node}:\n`;
-    for (const t of trafficControls) {
+    for (const t of acting) {
       const to = `${t.target}${t.returnPort ? `, back through ${t.returnPort}` : ''}`;
-      const pods = t.pods.length ? t.pods.join(', ') : 'no local Pods';
+      const pods = t.pods.length ? t.pods.join(', ') : 'no Pods';
       const lost = t.lostTo.map((l) => `${l.pod} to ${l.trafficControl}`);
       out += `  ${t.trafficControl}: ${t.action} ${t.direction} to ${to}: ${pods}${lost.length ? `; loses ${lost.join(', ')}` : ''}\n`;
     }
