@@ -16,8 +16,7 @@ import { Msg } from '../diagnostics/messages.js';
 import type { ClusterModel, NodeInfo } from '../model/model.js';
 import type { TcPortSpec, TrafficControlInfo } from '../model/trafficControl.js';
 import { parseIP } from '../net/ip.js';
-import { RESERVED_OFPORTS } from '../plan/fields.js';
-import type { NodePorts, PortSource } from './ports.js';
+import { RESERVED_OFPORTS, type NodePorts, type PortSource } from './ports.js';
 
 /** Antrea's defaults when a UDP tunnel names no destination port (controller.go). */
 const DEFAULT_DST_PORT = { vxlan: 4789, geneve: 6081 } as const;

@@ -19,12 +19,12 @@ import {
   TrafficControlRedirectRegMark,
   TrafficControlTargetOFPortField,
 } from './fields.js';
-import { CookieCategory, cookie, goto, loadField, loadMark, outputToField, regMatch, type Action, type Flow, type Match, type Origin } from './flow.js';
-import { firstTableOfStage, nextTable, type TableMap, type TableName } from './pipeline.js';
+import { CookieCategory, cookie, goto, loadField, loadMark, regMatch, type Action, type Flow, type Match, type Origin } from './flow.js';
+import { firstTableOfStage, nextTable, type TableMap, type TableName } from '../allocate/pipeline.js';
 import type { OvsdbPortPlan } from './nodePlan.js';
 
 const COOKIE = cookie(CookieCategory.trafficControl);
-const FEATURE = 'TrafficControl';
+const FEATURE = 'TrafficControl' as const;
 
 /** What a Node's bundle needs to know about TrafficControl. */
 export interface NodeTrafficControl {
@@ -60,8 +60,8 @@ function flow(table: TableName, priority: number, match: Match, actions: Action[
 function commonFlows(tables: TableMap): Flow[] {
   const origin: Origin = { kind: 'Feature', name: FEATURE, feature: FEATURE };
   return [
-    flow('Output', Priority.trafficControlOutput, { regs: regMatch(OutputToOFPortRegMark, TrafficControlMirrorRegMark) }, [outputToField(TargetOFPortField), outputToField(TrafficControlTargetOFPortField)], origin),
-    flow('Output', Priority.trafficControlOutput, { regs: regMatch(OutputToOFPortRegMark, TrafficControlRedirectRegMark) }, [outputToField(TrafficControlTargetOFPortField)], origin),
+    flow('Output', Priority.trafficControlOutput, { regs: regMatch(OutputToOFPortRegMark, TrafficControlMirrorRegMark) }, [{ kind: 'outputReg', field: TargetOFPortField }, { kind: 'outputReg', field: TrafficControlTargetOFPortField }], origin),
+    flow('Output', Priority.trafficControlOutput, { regs: regMatch(OutputToOFPortRegMark, TrafficControlRedirectRegMark) }, [{ kind: 'outputReg', field: TrafficControlTargetOFPortField }], origin),
     // A packet back from a return port was marked before it left; it only needs its output port again.
     flow('TrafficControl', Priority.high, { regs: regMatch(OutputToOFPortRegMark, FromTCReturnRegMark) }, [goto(firstTableOfStage(tables, 'output'))], origin),
   ];
