@@ -149,6 +149,7 @@ const pcapCluster: ClusterSpec = {
     { namespace: 'web', name: 'gre', node: 'alpha', ip: '172.30.8.32' },
     { namespace: 'web', name: 'e1', node: 'alpha', ip: '172.30.8.33' },
     { namespace: 'web', name: 'e2', node: 'alpha', ip: '172.30.8.34' },
+    { namespace: 'web', name: 'guarded', node: 'alpha', ip: '172.30.8.35' },
   ],
   agentConfig: 'trafficEncapMode: encap\ntunnelType: geneve\nfeatureGates: {TrafficControl: true}',
 };
@@ -163,6 +164,9 @@ const PCAP_TCS = [
   tc('gre', 'gre', 'Egress', 'Mirror', `{gre: {remoteIP: ${REMOTE}, key: 77}}`),
   tc('erspan1', 'e1', 'Egress', 'Mirror', `{erspan: {remoteIP: ${REMOTE}, version: 1, sessionID: 9, index: 255}}`),
   tc('erspan2', 'e2', 'Egress', 'Mirror', `{erspan: {remoteIP: ${REMOTE}, version: 2, sessionID: 10, dir: 1, hardwareID: 3}}`),
+  tc('mirror-guarded', 'guarded', 'Ingress', 'Mirror', '{device: {name: mir1}}'),
+  // Isolates the guarded Pod for ingress: nothing may reach it.
+  'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: isolate-guarded, namespace: web}\nspec:\n  podSelector: {matchLabels: {app: guarded}}\n  policyTypes: [Ingress]\n',
 ].join('---\n');
 
 interface PodRef {
@@ -221,7 +225,7 @@ describe.skipIf(!HAVE_OVS || !HAVE_TSHARK)('TrafficControl targets, frame by fra
     cluster = new Cluster();
     await cluster.apply(r.bundles);
     node = cluster.nodes.get('alpha')!;
-    for (const dev of ['mir0', 'red0']) {
+    for (const dev of ['mir0', 'mir1', 'red0']) {
       node.ovs.vsctl('set', 'interface', dev, `options:tx_pcap=${node.pcapPath(dev)}`);
       node.cursors.set(dev, new PcapCursor(node.pcapPath(dev)));
     }
@@ -252,13 +256,21 @@ describe.skipIf(!HAVE_OVS || !HAVE_TSHARK)('TrafficControl targets, frame by fra
     expect(out.get('red0')).toEqual([frame]);
   });
 
+  test('the action happens in Output, after ingress policy: a packet policy drops is never mirrored', async () => {
+    // Both ends are mirrored (client Both to mir0, guarded Ingress to mir1), and the guarded Pod's policy drops it.
+    const out = await send(pod('client').interface, [echo(pod('client'), pod('guarded'), 4)]);
+    expect([...out.keys()]).toEqual([]);
+    // The same Pods without the drop: the server is not isolated, so the client's copy goes to mir0.
+    const allowed = await send(pod('client').interface, [echo(pod('client'), pod('server'), 5)]);
+    expect(allowed.get('mir0')).toHaveLength(1);
+  });
+
   test('no-flood: a broadcast ARP flooded by NORMAL reaches the Pods, never a TrafficControl port', async () => {
     const c = pod('client');
     const arpReq = Buffer.from(`ffffffffffff${c.mac.replace(/:/g, '')}08060001080006040001${c.mac.replace(/:/g, '')}${c.ip.split('.').map((x) => Number(x).toString(16).padStart(2, '0')).join('')}000000000000ac1e0819`, 'hex');
     const out = await send(c.interface, [arpReq]);
     expect(out.get(pod('server').interface)?.length).toBe(1);
-    expect(out.get('mir0')).toBeUndefined();
-    expect(out.get('red0')).toBeUndefined();
+    for (const dev of ['mir0', 'mir1', 'red0']) expect(out.get(dev), dev).toBeUndefined();
   });
 
   test.each([
