@@ -143,7 +143,7 @@ function printResult(args: Args, result: CompileResult, wrote: boolean): void {
 /** Per Node, what each TrafficControl captures there and where the traffic goes (nothing when none exist). */
 function trafficControlText(result: CompileResult): string {
   let out = '';
-  for (const { node, trafficControls } of result.trafficControl ?? []) {
+  for (const { node, trafficControls, overlaps } of result.trafficControl ?? []) {
     // A TrafficControl that neither captures nor loses a Pod here does nothing here (`--format json` lists it).
     const acting = trafficControls.filter((t) => t.pods.length > 0 || t.lostTo.length > 0);
     if (acting.length === 0) continue;
@@ -153,6 +153,10 @@ function trafficControlText(result: CompileResult): string {
       const pods = t.pods.length ? t.pods.join(', ') : 'no Pods';
       const lost = t.lostTo.map((l) => `${l.pod} to ${l.trafficControl}`);
       out += `  ${t.trafficControl}: ${t.action} ${t.direction} to ${to}: ${pods}${lost.length ? `; loses ${lost.join(', ')}` : ''}\n`;
+    }
+    if (overlaps.length > 0) {
+      const pairs = overlaps.map((o) => `${o.egress} -> ${o.ingress}`).join(', ');
+      out += `  note: between Pods of two TrafficControls (${pairs}), the source's egress flow and the destination's ingress flow match at one priority, and OVS applies only one of them, as on an Antrea Node\n`;
     }
   }
   return out;

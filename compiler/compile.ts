@@ -18,7 +18,7 @@ import { indexPoliciesByNode } from './plan/policyIndex.js';
 import { resolvePolicies } from './resolve/policies.js';
 import { resolveTrafficControls } from './resolve/trafficControl.js';
 import { allocateTrafficControlPorts, collectTrafficControlPorts } from './allocate/trafficControlPorts.js';
-import { summarizeTrafficControl, type TrafficControlNodeSummary } from './plan/trafficControl.js';
+import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNodeSummary } from './plan/trafficControl.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { createSpellingCache } from '../targets/openflow/render.js';
 import { deepFreeze } from './util/deepFreeze.js';
@@ -52,7 +52,7 @@ export interface CompileResult {
   manifest: string;
   model?: ClusterModel;
   /** Per compiled Node, what each TrafficControl captures there (only with the TrafficControl gate on). */
-  trafficControl?: { node: string; trafficControls: TrafficControlNodeSummary[] }[];
+  trafficControl?: { node: string; trafficControls: TrafficControlNodeSummary[]; overlaps: { egress: string; ingress: string }[] }[];
   /** Each compiled Node's plan, when `keepPlans` was asked for. */
   plans?: NodePlan[];
   stats: { objects: number; nodes: number; pods: number };
@@ -142,7 +142,10 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, tc));
     bundles.push(buildNodeBundle(plan, model.config, spelling));
     if (options.keepPlans) plans.push(plan);
-    if (tcEnabled) tcSummary.push({ node: node.name, trafficControls: summarizeTrafficControl(node.name, tcResolved, tcPortSet) });
+    if (tcEnabled) {
+      const trafficControls = summarizeTrafficControl(node.name, tcResolved, tcPortSet);
+      tcSummary.push({ node: node.name, trafficControls, overlaps: trafficControlOverlaps(trafficControls) });
+    }
   }
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };

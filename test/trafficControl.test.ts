@@ -163,6 +163,12 @@ describe('flows and ports per Node', () => {
     expect(alpha.map((t) => t.trafficControl)).toEqual(['zz-older', 'aa-newer']);
     expect(alpha[0]).toMatchObject({ pods: ['web/client'], target: 'device t1', returnPort: 'device r1', lostTo: [] });
     expect(alpha[1]).toMatchObject({ pods: ['web/server'], lostTo: [{ pod: 'web/client', trafficControl: 'zz-older' }] });
+    // Client and server are under different TrafficControls, both directions: each pair of flows overlaps.
+    expect(r.trafficControl!.find((s) => s.node === 'alpha')!.overlaps).toEqual([
+      { egress: 'zz-older', ingress: 'aa-newer' },
+      { egress: 'aa-newer', ingress: 'zz-older' },
+    ]);
+    expect(r.trafficControl!.find((s) => s.node === 'beta')!.overlaps).toEqual([]);
     // The return port gets its classifier flow; a device is attached as a system interface.
     expect(flows).toContainEqual(expect.stringContaining(`table=${table(r, 'Classifier')}, priority=200,in_port=${tcOfport(r, 'alpha', 'r1')} actions=set_field:0x6/0xf->reg0,goto_table:${table(r, 'L3Forwarding')}`));
     expect(file(r, 'alpha', 'ovsdb/transact.json')).toContain('"name":"t1","type":"system"');
@@ -208,5 +214,23 @@ describe('flows and ports per Node', () => {
     expect(derived).toEqual([{ name: 'tap0', ofport: expect.any(Number), source: 'derived' }]);
     expect(derived[0]!.ofport).toBeGreaterThan(32771);
     expect(file(r, 'alpha', 'openflow/flows.txt')).toContain('set_field:0x9->reg9');
+  });
+});
+
+describe('determinism', () => {
+  test('the order of TrafficControl documents and files changes nothing', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { REPO_ROOT } = await import('./repoRoot.js');
+    const dir = join(REPO_ROOT, 'golden', 'traffic-control', 'input');
+    const sources = readdirSync(dir).sort().map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+    const reversed = sources
+      .map((s) => ({ name: s.name, text: s.text.split(/^---\n/m).reverse().join('---\n') }))
+      .reverse();
+    const a = compile(sources);
+    const b = compile(reversed);
+    expect(a.ok && b.ok).toBe(true);
+    expect(b.bundles.map((x) => [...x.files])).toEqual(a.bundles.map((x) => [...x.files]));
+    expect(b.trafficControl).toEqual(a.trafficControl);
   });
 });

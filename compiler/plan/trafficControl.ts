@@ -159,6 +159,20 @@ export function planTrafficControl(node: NodeInfo, ports: NodePorts, tables: Tab
   return { flows, ovsdbPorts };
 }
 
+/**
+ * Pairs of TrafficControls whose flows both match a packet between their Pods on one Node: the source Pod's
+ * in_port flow and the destination Pod's reg1 flow share table and priority, so OVS applies one of them, which
+ * one undefined (reference/ovs-pipeline.md §5.2). Antrea installs exactly these flows; dpc says so in review.
+ */
+export function trafficControlOverlaps(summaries: readonly TrafficControlNodeSummary[]): { egress: string; ingress: string }[] {
+  const acting = summaries.filter((s) => s.pods.length > 0);
+  const out: { egress: string; ingress: string }[] = [];
+  for (const e of acting.filter((s) => s.direction !== 'Ingress')) {
+    for (const i of acting.filter((s) => s.direction !== 'Egress')) if (e !== i) out.push({ egress: e.trafficControl, ingress: i.trafficControl });
+  }
+  return out;
+}
+
 /** Per Node, in claiming order: what each TrafficControl does to the Node's Pods. */
 export function summarizeTrafficControl(nodeName: string, resolved: ResolvedTrafficControls, portSet: TcPortSet): TrafficControlNodeSummary[] {
   const specOf = new Map(portSet.ports.map((p) => [p.name, p.spec]));
