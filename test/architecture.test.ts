@@ -69,3 +69,19 @@ describe('architecture: stages only look backwards', () => {
     expect(violations(files)).toEqual([]);
   });
 });
+
+describe('architecture: flow code uses named fields', () => {
+  /** Code (comments stripped) of plan modules that build flows; fields.ts declares the bits, flow.ts combines them. */
+  const flowCode = () =>
+    sources('compiler/plan')
+      .filter((p) => !/\/(fields|flow|portRange)\.ts$/.test(p))
+      .map((path) => ({ path, code: readFileSync(join(repoRoot, path), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '') }));
+
+  test('no plan module spells a hex mask, a bit range or a register by number', () => {
+    const spelled = /0x[0-9a-f]+|\[\d+\.\.\d+\]|\breg\d\b|NXM_NX_(REG|CT_MARK|CT_LABEL|PKT_MARK)/i;
+    const offenders = flowCode()
+      .filter((f) => spelled.test(f.code))
+      .map((f) => `${f.path}: ${spelled.exec(f.code)![0]}`);
+    expect(offenders).toEqual([]);
+  });
+});

@@ -31,7 +31,7 @@ import { tableId, type TableMap, type TableName } from '../allocate/pipeline.js'
 import { portRangeMasks } from './portRange.js';
 import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js';
 
-/** Packet-in operations carried in reg0[25..31] (packetin.go). */
+/** Packet-in operations carried in PacketInOperationField (packetin.go). */
 export const PacketInOp = { log: 0b1, reject: 0b10 } as const;
 
 /** Groups that fork a packet to the controller and on to a table (Antrea's initGroups). */

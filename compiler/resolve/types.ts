@@ -70,7 +70,3 @@ export interface PolicyIntents {
   rules: RuleIntent[];
   isolation: IsolationIntent[];
 }
-
-export function policyLabel(p: PolicyRef): string {
-  return p.namespace ? `${p.type}/${p.namespace}/${p.name}` : `${p.type}/${p.name}`;
-}
