@@ -1,7 +1,8 @@
 /**
  * crd.antrea.io/v1alpha2 TrafficControl, in both shapes dpc reads: the released one (`targetPort`/`returnPort`,
- * Antrea's CRD build/charts/antrea/crds/trafficcontrol.yaml) and the earlier proposal's (`destination`,
- * ../shared/seeds/traffic-control-proposal.txt). Types, enums and ranges are the CRD's; what a JSON Schema cannot
+ * Antrea's CRD build/charts/antrea/crds/trafficcontrol.yaml) and the earlier proposal's (`destination`, from the
+ * TrafficControl proposal in Antrea's issue tracker: a destination `name`, `port {internal, peerName}` or a
+ * vxlan/geneve/gre/erspan tunnel with one `tunnelID`). Types, enums and ranges are the CRD's; what a JSON Schema cannot
  * say readably (exactly one port kind, which shape an object uses, remote IP syntax) is the rule
  * compiler/ingest/rules/trafficControlShape.ts, which names the exact field.
  */

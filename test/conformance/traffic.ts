@@ -1,4 +1,4 @@
-// The `traffic` check kind (TrafficControl; ../shared/conformance/README.md): traffic between two Pods on the
+// The `traffic` check kind (TrafficControl; conformance/README.md): traffic between two Pods on the
 // real switches, counting what OVS sends to a mirror or redirect target and what comes back through a return port.
 //
 // The runner plays the parts the Go tests leave to Linux, and nothing else:
