@@ -445,7 +445,7 @@ describe('the summary of enabled features not compiled says what the bundles lac
     expect(m).toMatch(/AntreaProxy: Services are not load-balanced \(no ServiceLB, EndpointDNAT or Endpoint group entries/);
     expect(m).toMatch(/AntreaPolicy: the DNS response interception flows Antrea installs at start \(conjunction 1/);
     expect(m).toMatch(/Egress: Egress and ExternalIPPool objects are refused, so no Pod traffic is SNATed/);
-    expect(m).not.toMatch(/TrafficControl|Multicast|FlowExporter|proxyAll|L7/);
+    expect(m).not.toMatch(/Multicast|FlowExporter|proxyAll|L7/);
   });
 
   test('each enabled feature names its gap; nothing enabled, nothing said', () => {
@@ -453,7 +453,6 @@ describe('the summary of enabled features not compiled says what the bundles lac
     for (const phrase of [
       'proxyAll: NodePort, LoadBalancer and external-IP traffic is not handled',
       'EgressTrafficShaping: no Egress QoS meters or flows',
-      'TrafficControl: TrafficControl objects are refused',
       'L7NetworkPolicy: rules with l7Protocols are refused',
       'Multicast: no multicast forwarding or IGMP flows',
       'FlowExporter: no connection is exported',

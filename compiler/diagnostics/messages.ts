@@ -138,6 +138,18 @@ export const Msg = {
     m('DPC1204', `groups nest one level only: ${child} has childGroups of its own, so it cannot be a child`),
   childGroupMissing: (kind: string, name: string) =>
     m('DPC1205', `child ${kind} ${JSON.stringify(name)} does not exist; it counts as empty until it is created`),
+  // TrafficControl (schema only: Antrea has no admission webhook for it; reference/iptables-egress.md §6.6)
+  tcShapesMixed: () =>
+    m('DPC1230', "mixes the released shape (targetPort, returnPort) with the proposal's destination; a TrafficControl uses one or the other"),
+  tcTargetMissing: () => m('DPC1231', "is required (or, in the proposal's shape, spec.destination)"),
+  tcPortKinds: (kinds: string, found: number) =>
+    m('DPC1232', found === 0 ? `must set one of ${kinds}` : `must set exactly one of ${kinds}, not ${found}`),
+  tcReturnPortErspan: () => m('DPC1233', 'an ERSPAN tunnel cannot be a return port (the CRD allows ovsInternal, device, geneve, vxlan and gre)'),
+  tcReturnWithMirror: () => m('DPC1234', 'a return port is used only with the Redirect action, and this TrafficControl mirrors'),
+  tcRemoteIPInvalid: (ip: string) => m('DPC1235', `${JSON.stringify(ip)} is not an IPv4 or IPv6 address`),
+  tcVniRange: (n: number) => m('DPC1236', `tunnel ID ${n} is not a VNI (0 to 16777215)`),
+  tcPortConflict: (port: string, other: string) =>
+    m('DPC1237', `OVS port ${port} is also a port of ${other}, configured differently; one port has one configuration`),
   // 2xxx: cluster model
   duplicate: () => m('DPC2001', 'duplicate object: defined more than once'),
   unknownNode: (node: string) => m('DPC2002', `Pod is scheduled on Node ${JSON.stringify(node)}, which is not in the snapshot`),
@@ -190,6 +202,8 @@ export const Msg = {
         configGiven ? 'the controller config leaves off' : 'is off by default (give antrea-controller.conf if the cluster turns it on)'
       }`,
     ),
+  trafficControlGateOff: () =>
+    m('DPC3030', 'the TrafficControl feature gate is off in the agent config, so this TrafficControl is not compiled'),
   policyFeatureNotCompiled: (what: string) =>
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),

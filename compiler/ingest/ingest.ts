@@ -32,7 +32,9 @@ import {
   type GroupObject,
   type TierObject,
 } from '../../schemas/antreaPolicy.js';
+import { TrafficControlSchema, type TrafficControlObject } from '../../schemas/trafficControl.js';
 import { validatePolicies, type PolicyObjects } from './rules/index.js';
+import { checkTrafficControls } from './rules/trafficControlShape.js';
 import { emptyPolicyObjects } from './rules/context.js';
 import { readSources, readYamlDocuments, type RawObject, type SourceText } from './documents.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
@@ -72,6 +74,8 @@ export interface Snapshot {
   tiers: Located<TierObject>[];
   clusterGroups: Located<ClusterGroupObject>[];
   groups: Located<GroupObject>[];
+  /** crd.antrea.io/v1alpha2 TrafficControl, either shape; those here passed rules/trafficControlShape.ts. */
+  trafficControls: Located<TrafficControlObject>[];
 }
 
 export interface IngestResult {
@@ -102,11 +106,12 @@ const KINDS: readonly KindEntry[] = [
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Tier', schema: TierSchema, into: 'tiers' },
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'ClusterGroup', schema: ClusterGroupSchema, into: 'clusterGroups' },
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Group', schema: GroupSchema, into: 'groups' },
+  { apiVersion: 'crd.antrea.io/v1alpha2', kind: 'TrafficControl', schema: TrafficControlSchema, into: 'trafficControls' },
 ];
 
 /** Kinds dpc knows but does not compile yet: refusing them beats silently ignoring a policy. */
 const NOT_COMPILED: readonly { group: string; kinds: readonly string[] }[] = [
-  { group: 'crd.antrea.io', kinds: ['Egress', 'ExternalIPPool', 'TrafficControl'] },
+  { group: 'crd.antrea.io', kinds: ['Egress', 'ExternalIPPool'] },
 ];
 
 const KIND_INDEX = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
@@ -212,6 +217,9 @@ export function ingest(sources: readonly SourceText[], previous?: readonly Sourc
   out.diagnostics.push(...checkNamespacesExist(out.snapshot));
   const prior = previous ? readSnapshot(previous).snapshot : undefined;
   admitPolicies(out, prior);
+  const tc = checkTrafficControls(out.snapshot.trafficControls);
+  out.diagnostics.push(...tc.diagnostics);
+  out.snapshot.trafficControls = tc.accepted;
   return out;
 }
 
@@ -256,6 +264,7 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
       controllerConfigs: [],
       upstreamPolicies: [],
       inventories: [],
+      trafficControls: [],
       ...emptyPolicyObjects(),
     },
     diagnostics: read.diagnostics,

@@ -19,6 +19,7 @@ import {
 } from '../net/ip.js';
 import { normalizeAgentConfig, type DataplaneConfig } from './config.js';
 import { checkUpstreamPolicies, normalizeControllerConfig, type ControllerSettings } from './controllerConfig.js';
+import { normalizeTrafficControl, type TrafficControlInfo } from './trafficControl.js';
 import type { NodeInventoryObject } from '../../schemas/nodeInventory.js';
 import type { PodObject } from '../../schemas/core.js';
 import type { NetworkPolicyObject } from '../../schemas/networkPolicy.js';
@@ -106,6 +107,8 @@ export interface ClusterModel {
   clusterGroups: ReadonlyMap<string, Located<ClusterGroupObject>>;
   /** Namespaced Groups by `namespace/name`. */
   groups: ReadonlyMap<string, Located<GroupObject>>;
+  /** TrafficControls in both input shapes, normalized; sorted by name; empty while the feature gate is off. */
+  trafficControls: readonly TrafficControlInfo[];
 }
 
 export interface ModelResult {
@@ -405,6 +408,24 @@ function buildInventories(
   return out;
 }
 
+/** TrafficControls compile only with their feature gate on; otherwise each one is named in a warning. */
+function buildTrafficControls(snapshot: Snapshot, enabled: boolean, diags: Diagnostic[]): TrafficControlInfo[] {
+  const dropped = checkDuplicates(
+    snapshot.trafficControls.map((t) => ({ kind: 'TrafficControl', name: t.obj.metadata.name, loc: t.loc })),
+    diags,
+  );
+  const out: TrafficControlInfo[] = [];
+  for (const { obj, loc } of snapshot.trafficControls) {
+    if (dropped.has(loc)) continue;
+    if (!enabled) {
+      diags.push({ severity: 'warning', ...Msg.trafficControlGateOff(), object: { kind: 'TrafficControl', name: obj.metadata.name }, at: { loc } });
+      continue;
+    }
+    out.push(normalizeTrafficControl(obj, loc));
+  }
+  return out.sort(byKey((t) => t.name));
+}
+
 export function buildModel(snapshot: Snapshot): ModelResult {
   const diagnostics: Diagnostic[] = [];
   const { config, diagnostics: configDiags } = normalizeAgentConfig(snapshot.agentConfigs);
@@ -445,6 +466,7 @@ export function buildModel(snapshot: Snapshot): ModelResult {
       tierPriorities: tierPriorities(snapshot.tiers),
       clusterGroups: new Map(sorted(snapshot.clusterGroups).map((g) => [g.obj.metadata.name, g])),
       groups: new Map(sorted(snapshot.groups).map((g) => [nsName(g.obj), g])),
+      trafficControls: buildTrafficControls(snapshot, config.features.trafficControl, diagnostics),
     },
     diagnostics,
   };

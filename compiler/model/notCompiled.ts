@@ -22,7 +22,6 @@ const GAPS: readonly Gap[] = [
   { enabled: (f) => f.proxyAll, text: 'proxyAll: NodePort, LoadBalancer and external-IP traffic is not handled (no NodePort mark flows)' },
   { enabled: (f) => f.egress, text: 'Egress: Egress and ExternalIPPool objects are refused, so no Pod traffic is SNATed to an egress IP' },
   { enabled: (f) => f.egressTrafficShaping, text: 'EgressTrafficShaping: no Egress QoS meters or flows' },
-  { enabled: (f) => f.trafficControl, text: 'TrafficControl: TrafficControl objects are refused (no mirror or redirect flows)' },
   { enabled: (f) => f.l7NetworkPolicy, text: 'L7NetworkPolicy: rules with l7Protocols are refused (no L7 redirect flows, no antrea-l7-tap0 port)' },
   {
     enabled: (f) => f.multicast,
