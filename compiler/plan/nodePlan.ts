@@ -11,6 +11,7 @@ import type { TableMap } from './pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
+import { EMPTY_HOST_RULES, type HostRules } from './iptables.js';
 
 export interface OvsdbPortPlan {
   name: string;
@@ -32,6 +33,8 @@ export interface NodePlan {
   policy: Pick<PolicyPlan, 'rules' | 'isolation'>;
   /** Ports the bundle creates on the bridge; Pod ports belong to the CNI plugin and are only assumed. */
   ovsdbPorts: readonly OvsdbPortPlan[];
+  /** iptables chains, rules, built-in chain jumps and ipsets; empty on a Node with no host rules. */
+  host: HostRules;
 }
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
@@ -94,5 +97,6 @@ export function planNode(
     meters: np.meters,
     policy: { rules: np.rules, isolation: np.isolation },
     ovsdbPorts: infraPorts(model, ports),
+    host: EMPTY_HOST_RULES,
   };
 }
