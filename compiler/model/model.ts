@@ -39,6 +39,8 @@ export interface NodeInfo {
   /** The IPv4 InternalIP: the tunnel endpoint peers send to. */
   internalIP: IPAddr;
   addresses: IPAddr[];
+  /** `node.antrea.io/transport-addresses`: at most one per family, the last one given (Antrea's parsing). */
+  transportAddresses: IPAddr[];
   loc: ObjectLocation;
 }
 
@@ -196,6 +198,7 @@ function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
       gatewayIP: firstHost(podCIDR),
       internalIP,
       addresses,
+      transportAddresses: transportAddresses(obj.metadata.annotations?.['node.antrea.io/transport-addresses']),
       loc,
     });
   }
@@ -357,6 +360,16 @@ function buildInventories(
     out.set(name, inv);
   }
   return out;
+}
+
+/** Comma separated; per family the last parseable address wins, as Antrea reads the annotation. */
+function transportAddresses(text: string | undefined): IPAddr[] {
+  const byFamily = new Map<number, IPAddr>();
+  for (const part of (text ?? '').split(',')) {
+    const ip = parseIP(part.trim());
+    if (ip) byFamily.set(ip.family, ip);
+  }
+  return [...byFamily.keys()].sort().map((f) => byFamily.get(f)!);
 }
 
 export function buildModel(snapshot: Snapshot): ModelResult {

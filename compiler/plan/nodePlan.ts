@@ -11,7 +11,8 @@ import type { TableMap } from './pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
-import { EMPTY_HOST_RULES, type HostRules } from './iptables.js';
+import type { HostRules } from './iptables.js';
+import { planNodePolicy } from './nodePolicy.js';
 
 export interface OvsdbPortPlan {
   name: string;
@@ -97,6 +98,6 @@ export function planNode(
     meters: np.meters,
     policy: { rules: np.rules, isolation: np.isolation },
     ovsdbPorts: infraPorts(model, ports),
-    host: EMPTY_HOST_RULES,
+    host: planNodePolicy(node, policies.nodeRules.get(node.name) ?? [], policies.nodePolicyEnabled, model.config),
   };
 }
