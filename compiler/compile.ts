@@ -12,6 +12,7 @@ import { buildModel, type ClusterModel } from './model/model.js';
 import { allocateNodePorts } from './allocate/ports.js';
 import { computeTableMap } from './plan/pipeline.js';
 import { planNode } from './plan/nodePlan.js';
+import { createNodePolicyCache } from './plan/nodePolicy.js';
 import { createSharedFlows } from './plan/podConnectivity.js';
 import { resolvePolicies } from './resolve/policies.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
@@ -103,6 +104,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   }
   const tables = computeTableMap(model.config.features);
   const shared = createSharedFlows(model);
+  const hostCache = createNodePolicyCache();
   // One Node at a time, plan then render: a plan's records are garbage as soon as its text exists.
   const bundles: NodeBundle[] = [];
   for (const node of model.nodes) {
@@ -110,7 +112,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
     diagnostics.push(...portDiags);
     if (portDiags.some((d) => d.severity === 'error')) continue;
-    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared), model.config));
+    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared, hostCache), model.config));
   }
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };

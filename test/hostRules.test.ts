@@ -66,8 +66,8 @@ function sample(): HostRules {
       { family: 6, table: 'filter', builtin: 'INPUT', position: 'append', chain: 'ANTREA-INPUT', comment: 'Antrea: jump to Antrea input rules', origin },
     ],
     ipsets: [
-      { name: 'ANTREA-POL-0123456789ABCDEF-4', type: 'hash:net', family: 4, members: ['10.0.0.0/8', '10.0.0.1', '9.0.0.0/24', '10.0.0.0/24', '192.168.77.101'], origin },
-      { name: 'ANTREA-POL-0123456789ABCDEF-6', type: 'hash:net', family: 6, members: ['fd00::/8', 'fd00:77::101', '::/1'], origin },
+      { name: 'ANTREA-POL-0123456789ABCDEF-4', type: 'hash:net', family: 4, members: ['9.0.0.0/24', '10.0.0.0/24', '10.0.0.0/8', '10.0.0.1', '192.168.77.101'], origin },
+      { name: 'ANTREA-POL-0123456789ABCDEF-6', type: 'hash:net', family: 6, members: ['::/1', 'fd00::/8', 'fd00:77::101'], origin },
     ],
   };
 }

@@ -12,7 +12,7 @@ import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
 import type { HostRules } from './iptables.js';
-import { planNodePolicy } from './nodePolicy.js';
+import { planNodePolicy, type NodePolicyCache } from './nodePolicy.js';
 
 export interface OvsdbPortPlan {
   name: string;
@@ -84,6 +84,7 @@ export function planNode(
   tables: TableMap,
   policies: ResolvedPolicies,
   shared: SharedFlows,
+  hostCache: NodePolicyCache,
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies);
   const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...np.flows];
@@ -98,6 +99,6 @@ export function planNode(
     meters: np.meters,
     policy: { rules: np.rules, isolation: np.isolation },
     ovsdbPorts: infraPorts(model, ports),
-    host: planNodePolicy(node, policies.nodeRules.get(node.name) ?? [], policies.nodePolicyEnabled, model.config),
+    host: planNodePolicy(node, policies.nodeRules.get(node.name) ?? [], policies.nodePolicyEnabled, model.config, hostCache),
   };
 }
