@@ -25,7 +25,7 @@ import { GOLDEN_DIR, readExpected } from './golden/golden.js';
 import { checkPrintedBack } from './conformance/hostnet/cluster.js';
 import { createNetns, HAVE_NETNS, loadHostArtifacts, netnsUnavailable, ownedSave, type Netns } from './harness/netns.js';
 
-const origin: HostOrigin = { kind: 'Test', name: 't', feature: 'test' };
+const origin: HostOrigin = { kind: 'Test', name: 't', feature: 'NodeNetworkPolicy' };
 
 function sample(): HostRules {
   const chains: IptablesChain[] = [];

@@ -149,10 +149,6 @@ export function firstHost(c: Cidr): IPAddr {
   return { family: c.family, value: c.base + 1n };
 }
 
-export function compareIP(a: IPAddr, b: IPAddr): number {
-  if (a.family !== b.family) return a.family - b.family;
-  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
-}
 
 export function compareCidr(a: Cidr, b: Cidr): number {
   if (a.family !== b.family) return a.family - b.family;
@@ -180,6 +176,3 @@ export function isHostCidr(c: Cidr): boolean {
   return c.prefix === BITS[c.family];
 }
 
-export function ipv4ToHex(ip: IPAddr): string {
-  return `0x${ip.value.toString(16)}`;
-}

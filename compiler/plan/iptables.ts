@@ -14,10 +14,8 @@ export type IptTable = 'raw' | 'mangle' | 'filter' | 'nat';
 /** Tables in the order iptables-save prints them. */
 export const IPT_TABLE_ORDER: readonly IptTable[] = ['raw', 'mangle', 'filter', 'nat'];
 
-/** Which feature a host record exists for: the runtime and reviewers read it, the renderers do not. */
-export interface HostOrigin extends Origin {
-  readonly feature: string;
-}
+/** Where a host record comes from (flow.ts `Origin`): the runtime and reviewers read it, the renderers do not. */
+export type HostOrigin = Origin;
 
 /** A chain the bundle owns: restore declares it (`:NAME - [0:0]`), so --noflush flushes and refills it. */
 export interface IptablesChain {

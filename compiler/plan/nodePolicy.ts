@@ -12,7 +12,7 @@ import type { DataplaneConfig } from '../model/config.js';
 import type { NodeInfo } from '../model/model.js';
 import { formatCidr, formatIP, isHostCidr, type Cidr, type Family } from '../net/ip.js';
 import { nodeRuleChain, nodeRuleIpset } from '../allocate/nodeRuleIds.js';
-import type { AllocatedNodeRule } from '../resolve/policies.js';
+import type { AllocatedNodeRule } from '../allocate/nodeRuleIds.js';
 import { nodeRuleComment } from '../resolve/nodePolicy.js';
 import type { ServiceMatch } from '../resolve/types.js';
 import {
