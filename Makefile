@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_MODULES := node_modules/.installed
 DEB_PACKAGES := openvswitch-switch iptables ipset iproute2 python3
 
-.PHONY: all build demo test unit golden golden-update bench conformance deps debs clean
+.PHONY: all build demo test unit golden golden-update bench bench-node-policies conformance deps debs clean
 
 all: build
 
@@ -39,6 +39,10 @@ golden-update: build
 
 bench: build
 	node --expose-gc dist/bench/run.js
+
+# Node policies: 1,000 Nodes, 200 ClusterNetworkPolicies applied to Nodes (bench/nodePolicies.ts).
+bench-node-policies: build
+	node --expose-gc --max-old-space-size=6000 dist/bench/nodePolicies.js
 
 # Reachability cases (../shared/conformance format) proven on private Open vSwitch instances.
 CASES ?= ../shared/conformance
