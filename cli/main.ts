@@ -7,21 +7,24 @@ import { compile, type CompileResult } from '../compiler/compile.js';
 import { formatDiagnostic } from '../compiler/diagnostics/diagnostic.js';
 import { DPC_VERSION } from '../compiler/version.js';
 import { InputError, readInputs } from './sources.js';
-import { writeBundles } from './writeBundles.js';
+import { checkOutputDir, OutputDirError, OutputWriteError, writeBundles } from './writeBundles.js';
 
 const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
 
 const HELP = `dpc ${DPC_VERSION}: compile Kubernetes networking intent into per-Node Antrea dataplane bundles
 
 Usage:
-  dpc compile [PATH...|-] [-o DIR] [--node NAME]... [--previous PATH]... [--format text|json]
+  dpc compile [PATH...|-] [-o DIR [--force]] [--node NAME]... [--previous PATH]... [--format text|json]
   dpc validate [PATH...|-] [--previous PATH]... [--format text|json]
   dpc --help | --version
 
 PATH is a file, a directory (read recursively: .yaml, .yml, .json) or - for standard input.
 
 Options:
-  -o, --out DIR           where bundles go (default: ./out); replaced whole, only when the compile succeeds
+  -o, --out DIR           where bundles go (default: ./out); replaced whole, only when the compile succeeds,
+                          and only when it is missing, empty or an earlier dpc output
+      --force             replace DIR even when it holds other files (never the working directory, a
+                          directory holding the input, or a git repository)
       --node NAME         compile only this Node (repeatable)
       --previous PATH     the snapshot this one replaces, for rules Antrea checks only on update
                           (a Tier's priority is immutable); repeatable like PATH
@@ -30,7 +33,7 @@ Options:
   -h, --help              show this help
       --version           print the version
 
-Exit codes: 0 success, 1 input errors, 2 usage errors, 3 internal fault.
+Exit codes: 0 success, 1 input errors (or the output cannot be written), 2 usage errors, 3 internal fault.
 `;
 
 class UsageError extends Error {}
@@ -43,10 +46,11 @@ interface Args {
   nodes: string[];
   format: 'text' | 'json';
   debug: boolean;
+  force: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false };
+  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false, force: false };
   let command: string | undefined;
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -89,6 +93,9 @@ export function parseArgs(argv: readonly string[]): Args {
       }
       case '--debug':
         args.debug = true;
+        break;
+      case '--force':
+        args.force = true;
         break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
@@ -155,16 +162,22 @@ export function main(argv: readonly string[]): number {
     process.stdout.write(`dpc ${DPC_VERSION}\n`);
     return EXIT.ok;
   }
+  const output = { force: args.force, inputs: [...args.paths, ...args.previous] };
   try {
-    const sources = readInputs(args.paths, () => readFileSync(0, 'utf8'));
-    const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0, 'utf8')) : undefined;
+    if (args.command === 'compile') checkOutputDir(args.out, output);
+    const sources = readInputs(args.paths, () => readFileSync(0));
+    const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0)) : undefined;
     const result = compile(sources, { nodes: args.nodes, validateOnly: args.command === 'validate', ...(previous ? { previous } : {}) });
     const write = result.ok && args.command === 'compile';
-    if (write) writeBundles(args.out, result.bundles, result.manifest);
+    if (write) writeBundles(args.out, result.bundles, result.manifest, output);
     printResult(args, result, write);
     return result.ok ? EXIT.ok : EXIT.input;
   } catch (e) {
-    if (e instanceof InputError) {
+    if (e instanceof OutputDirError) {
+      process.stderr.write(`dpc: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof InputError || e instanceof OutputWriteError) {
       process.stderr.write(`dpc: ${e.message}\n`);
       return EXIT.input;
     }
