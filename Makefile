@@ -1,9 +1,9 @@
 # dpc: every entry point a person or CI uses. `make demo` and `make test` work on a fresh Debian 12 machine as root.
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.installed
-DEB_PACKAGES := openvswitch-switch iptables ipset iproute2 tshark
+DEB_PACKAGES := openvswitch-switch iptables ipset iproute2 tshark python3
 
-.PHONY: all build demo test unit golden golden-update bench conformance conformance-sync-check deps debs clean
+.PHONY: all build demo test unit golden golden-update bench bench-node-policies conformance conformance-sync-check deps debs clean
 
 all: build
 
@@ -39,6 +39,10 @@ golden-update: build
 
 bench: build
 	node --expose-gc dist/bench/run.js
+
+# Node policies: 1,000 Nodes, 200 ClusterNetworkPolicies applied to Nodes (bench/nodePolicies.ts).
+bench-node-policies: build
+	node --expose-gc --max-old-space-size=6000 dist/bench/nodePolicies.js
 
 # Reachability cases (format: conformance/README.md) proven on private Open vSwitch instances.
 CASES ?= conformance

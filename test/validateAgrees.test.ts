@@ -47,9 +47,10 @@ const CASES: { what: string; code: string; text: string; agent?: string }[] = [
   },
   { what: 'an IGMP rule', code: 'DPC3101', text: cnp('igmp', egressRule('  - {name: r, action: Drop, protocols: [{igmp: {igmpType: 0x12, groupAddress: 225.1.2.3}}]}\n')) },
   {
-    what: 'a node-level appliedTo',
-    code: 'DPC3101',
-    text: cnp('nodes', '  priority: 1\n  appliedTo:\n  - nodeSelector: {}\n  ingress:\n  - {name: r, action: Drop, from: [{ipBlock: {cidr: 10.0.0.0/8}}]}\n'),
+    what: 'a Node policy rule whose iptables comment would pass 255 bytes',
+    code: 'DPC3191',
+    text: cnp('nodes', `  priority: 1\n  appliedTo:\n  - nodeSelector: {}\n  ingress:\n  - {name: ${'r'.repeat(250)}, action: Drop, from: [{ipBlock: {cidr: 10.0.0.0/8}}]}\n`),
+    agent: 'featureGates: {NodeNetworkPolicy: true}\ntunnelType: geneve',
   },
   {
     what: 'a ClusterSet-scoped peer',

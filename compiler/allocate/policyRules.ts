@@ -9,6 +9,7 @@ import type { IsolationIntent, PolicyIntents, RuleIntent } from '../resolve/type
 import type { TableName } from './pipeline.js';
 import { assignPriorities, bandOf, BaselineBand, K8sRulePriority, MultiTierBand, priorityOf, type PriorityBand, type PrioritySlot } from './priorities.js';
 import { allocateRuleIds } from './ruleIds.js';
+import { allocateNodeRules, type AllocatedNodeRule } from './nodeRuleIds.js';
 
 export interface AllocatedRule extends RuleIntent {
   readonly id: number;
@@ -25,6 +26,8 @@ export interface AllocatedPolicies {
   /** Sorted by key. */
   rules: readonly AllocatedRule[];
   isolation: readonly AllocatedIsolation[];
+  /** Node-policy rules with their IDs, in chain order (nodeRuleIds.ts). */
+  nodeRules?: readonly AllocatedNodeRule[];
 }
 
 /** K8s rules go to {Egress,Ingress}Rule, baseline rules to the default tables, every other Tier to AntreaPolicy*. */
@@ -59,5 +62,5 @@ export function allocatePolicyRules(
   }));
   rules.sort((a, b) => (a.key < b.key ? -1 : 1));
   const isolation = intents.isolation.map((i) => ({ ...i, id: ids.get(i.key)! })).sort((a, b) => (a.key < b.key ? -1 : 1));
-  return { allocated: { rules, isolation }, diagnostics: [] };
+  return { allocated: { rules, isolation, nodeRules: allocateNodeRules(intents.nodeRules ?? []) }, diagnostics: [] };
 }

@@ -208,6 +208,11 @@ export const Msg = {
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),
   antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),
+  // Node policies (iptables on the Node; reference/iptables-egress.md §1)
+  nodePolicyGateOff: () =>
+    m('DPC3190', 'this policy applies to Nodes, but the agent config leaves the NodeNetworkPolicy feature gate off; it is not compiled'),
+  nodeRuleCommentTooLong: (length: number) =>
+    m('DPC3191', `the rule's iptables comment (rule name and policy name) would be ${length} bytes; the kernel allows 255`),
   // 4xxx: allocate
   priorityExhausted: (table: string) =>
     m('DPC4001', `too many distinct policy priorities for table ${table}: OpenFlow priorities are exhausted`),

@@ -48,6 +48,8 @@ export interface NodeInfo {
    * and an IPv6 address, as Antrea decides per Node (pkg/agent/config/node_config.go IsIPv6Enabled).
    */
   ipFamilies: readonly (4 | 6)[];
+  /** `node.antrea.io/transport-addresses`: at most one per family, the last one given (Antrea's parsing). */
+  transportAddresses: IPAddr[];
   loc: ObjectLocation;
 }
 
@@ -235,6 +237,7 @@ function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
       internalIP,
       addresses,
       ipFamilies: ipv6 ? [4, 6] : [4],
+      transportAddresses: transportAddresses(obj.metadata.annotations?.['node.antrea.io/transport-addresses']),
       loc,
     });
   }
@@ -424,6 +427,16 @@ function buildTrafficControls(snapshot: Snapshot, enabled: boolean, diags: Diagn
     out.push(normalizeTrafficControl(obj, loc));
   }
   return out.sort(byKey((t) => t.name));
+}
+
+/** Comma separated; per family the last parseable address wins, as Antrea reads the annotation. */
+function transportAddresses(text: string | undefined): IPAddr[] {
+  const byFamily = new Map<number, IPAddr>();
+  for (const part of (text ?? '').split(',')) {
+    const ip = parseIP(part.trim());
+    if (ip) byFamily.set(ip.family, ip);
+  }
+  return [...byFamily.keys()].sort().map((f) => byFamily.get(f)!);
 }
 
 export function buildModel(snapshot: Snapshot): ModelResult {

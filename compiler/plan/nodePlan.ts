@@ -14,6 +14,8 @@ import { packetInMeters, type MeterPlan } from './meters.js';
 import type { NodePolicies } from './policyIndex.js';
 import type { TcPortOnNode } from '../allocate/trafficControlPorts.js';
 import { planTrafficControl, type NodeTrafficControl } from './trafficControl.js';
+import type { HostRules } from './iptables.js';
+import { createNodePolicyCache, planNodePolicy, type NodePolicyCache } from './nodePolicy.js';
 
 export interface OvsdbPortPlan {
   readonly name: string;
@@ -41,14 +43,17 @@ export interface NodePlan {
   readonly ovsdbPorts: readonly OvsdbPortPlan[];
   /** With the TrafficControl gate on: its ports on this Node, with their ofports and where those came from. */
   readonly trafficControlPorts?: readonly TcPortOnNode[];
+  /** iptables chains, rules, built-in chain jumps and ipsets; empty on a Node with no host rules. */
+  readonly host: HostRules;
 }
 
 /** Work shared by the plans of one compile (see each feature's cache); created by the compile, passed explicitly. */
 export interface PlanCache {
   policy: PolicyPlanCache;
+  host: NodePolicyCache;
 }
 
-export const createPlanCache = (): PlanCache => ({ policy: createPolicyPlanCache() });
+export const createPlanCache = (): PlanCache => ({ policy: createPolicyPlanCache(), host: createNodePolicyCache() });
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
 
@@ -118,5 +123,6 @@ export function planNode(
     policy: { rules: np.rules, isolation: np.isolation },
     ovsdbPorts: [...infraPorts(model, node, ports), ...(tc?.ovsdbPorts ?? [])],
     ...(trafficControl ? { trafficControlPorts: trafficControl.ports } : {}),
+    host: planNodePolicy(node, policies?.nodeRules ?? [], model.config.features.nodeNetworkPolicy, model.config, cache.host),
   };
 }

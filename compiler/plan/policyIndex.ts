@@ -4,6 +4,7 @@
  * every record planned for it on every Node.
  */
 import type { AllocatedIsolation, AllocatedPolicies, AllocatedRule } from '../allocate/policyRules.js';
+import type { AllocatedNodeRule } from '../allocate/nodeRuleIds.js';
 import type { PodInfo } from '../model/model.js';
 import type { Origin } from './flow.js';
 
@@ -24,6 +25,8 @@ export interface NodePolicies {
   /** In rule key order. */
   rules: readonly NodeRule[];
   isolation: readonly NodeIsolation[];
+  /** Node-policy rules applied to this Node, in chain order. */
+  nodeRules?: readonly AllocatedNodeRule[];
 }
 
 export const NO_POLICIES: NodePolicies = { rules: [], isolation: [] };
@@ -49,12 +52,13 @@ function byNode(pods: readonly PodInfo[]): Map<string, PodInfo[]> {
 }
 
 export function indexPoliciesByNode(policies: AllocatedPolicies): ReadonlyMap<string, NodePolicies> {
-  const out = new Map<string, { rules: NodeRule[]; isolation: NodeIsolation[] }>();
+  const out = new Map<string, { rules: NodeRule[]; isolation: NodeIsolation[]; nodeRules: AllocatedNodeRule[] }>();
   const entry = (node: string) => {
     let e = out.get(node);
-    if (!e) out.set(node, (e = { rules: [], isolation: [] }));
+    if (!e) out.set(node, (e = { rules: [], isolation: [], nodeRules: [] }));
     return e;
   };
+  for (const rule of policies.nodeRules ?? []) for (const node of rule.nodes) entry(node).nodeRules.push(rule);
   for (const rule of policies.rules) {
     const origin = ruleOrigin(rule);
     for (const [node, local] of byNode(rule.appliedTo)) entry(node).rules.push({ rule, origin, local });

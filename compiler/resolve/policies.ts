@@ -9,11 +9,16 @@ import { resolveAntreaPolicy, type AntreaPolicyInput } from './antreaPolicy.js';
 import { resolveK8sNetworkPolicy } from './k8sNetworkPolicy.js';
 import { createSelection } from './selection.js';
 import type { PolicyIntents } from './types.js';
+import { resolveNodePolicies } from './nodePolicy.js';
+import { specAppliesToNodes } from '../ingest/rules/walk.js';
 
 export function resolvePolicies(model: ClusterModel): { intents: PolicyIntents; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const sel = createSelection(model);
   const intents: PolicyIntents = { rules: [], isolation: [] };
+  // ClusterNetworkPolicies applied to Nodes are Node policies (iptables on the host), resolved on their own.
+  const selectsNodes = (name: string): boolean => !!model.clusterGroups.get(name)?.obj.spec?.nodeSelector;
+  const nodeInputs: Parameters<typeof resolveNodePolicies>[2][number][] = [];
   for (const np of model.k8sNetworkPolicies) resolveK8sNetworkPolicy(np, sel, intents);
 
   const antrea: AntreaPolicyInput[] = [
@@ -40,7 +45,12 @@ export function resolvePolicies(model: ClusterModel): { intents: PolicyIntents; 
     }
     const input: AntreaPolicyInput = { ...p };
     if (!p.uid) delete input.uid;
+    if (p.kind === 'ClusterNetworkPolicy' && specAppliesToNodes(p.spec, selectsNodes)) {
+      nodeInputs.push({ input, tierPriority: tier.priority, tierName: tier.name });
+      continue;
+    }
     resolveAntreaPolicy(model, sel, input, tier.priority, tier.name, intents, diagnostics);
   }
+  intents.nodeRules = resolveNodePolicies(model, sel, nodeInputs, diagnostics);
   return { intents, diagnostics };
 }

@@ -11,6 +11,8 @@ import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
 import { renderRulesJson } from '../visibility/rules.js';
 import { renderPortMods } from '../openflow/portMods.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
+import { renderIptablesJumps, renderIptablesRestore } from '../iptables/restore.js';
+import { renderIpsetRestore } from '../ipset/restore.js';
 
 export interface NodeBundle {
   node: string;
@@ -70,6 +72,14 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
   // Only bundles with ports to configure carry the file, so bundles without TrafficControl stay as they were.
   const portMods = renderPortMods(plan.ovsdbPorts);
   if (portMods !== '') artifacts.set('openflow/portmods.txt', portMods);
+  // Host artifacts exist only where there is something to write, so Nodes without host rules keep their bundles.
+  const host: [string, string][] = [
+    ['iptables/ipv4.rules', renderIptablesRestore(plan.host, 4)],
+    ['iptables/ipv6.rules', renderIptablesRestore(plan.host, 6)],
+    ['iptables/jumps.txt', renderIptablesJumps(plan.host.jumps)],
+    ['ipset/ipsets.txt', renderIpsetRestore(plan.host.ipsets)],
+  ];
+  for (const [path, text] of host) if (text !== '') artifacts.set(path, text);
   const meta = bundleJson(plan, artifacts);
   const files = new Map([...artifacts, ['bundle.json', meta]]);
   return {

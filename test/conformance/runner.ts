@@ -22,6 +22,8 @@ import {
 import { Cluster, type RuleEntry } from './cluster.js';
 import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, type ProbeOutcome } from './probe.js';
 import { runTrafficCheck } from './traffic.js';
+import { HostNetCluster } from './hostnet/cluster.js';
+import { HostNetProber, runsOnHostNet } from './hostnet/prober.js';
 
 export interface RunOptions {
   /** Run only the cases with these ids. */
@@ -208,7 +210,7 @@ class CaseRun {
   constructor(
     private readonly c: Case,
     private readonly opts: RunOptions,
-    private readonly cluster: Cluster,
+    private readonly cluster: Cluster | HostNetCluster,
   ) {
     this.ports = new SourcePorts(reservedPorts(c));
   }
@@ -244,7 +246,10 @@ class CaseRun {
   }
 
   private async runChecks(step: Step, podsFrom: Step): Promise<void> {
-    const prober = new Prober(this.cluster, podsFrom.pods, this.opts.hostLeg ? { hostLeg: this.opts.hostLeg } : {});
+    const prober =
+      this.cluster instanceof HostNetCluster
+        ? await HostNetProber.create(this.cluster, podsFrom.pods)
+        : new Prober(this.cluster, podsFrom.pods, this.opts.hostLeg ? { hostLeg: this.opts.hostLeg } : {});
     // Cells of every matrix and flow check of the step, probed together in conntrack-safe batches.
     interface Item {
       check: number;
@@ -287,6 +292,8 @@ class CaseRun {
         continue;
       }
       if (check.kind === 'traffic') {
+        // Traffic checks watch OVS ports: they belong to cases on the OVS cluster, never to host-network ones.
+        if (!(this.cluster instanceof Cluster)) throw new Error(`step ${step.number}: a traffic check needs Pods on Open vSwitch`);
         const r = await runTrafficCheck(this.cluster, step, check);
         this.checks.push({ step: step.number, check, ok: r.ok });
         this.log(`  step ${step.number}: ${check.label}: ${r.ok ? 'ok' : 'WRONG'}`);
@@ -305,7 +312,7 @@ class CaseRun {
     }
   }
 
-  private async report(step: Step, check: Check, cells: CellResult[], prober: Prober, ok: boolean): Promise<void> {
+  private async report(step: Step, check: Check, cells: CellResult[], prober: Prober | HostNetProber, ok: boolean): Promise<void> {
     const wrong = cells.filter((c) => !c.ok);
     if (check.kind === 'matrix') {
       this.log(`  step ${step.number}: ${check.label}: ${ok ? 'ok' : `WRONG (${wrong.length} of ${cells.length} cells)`}`);
@@ -317,14 +324,15 @@ class CaseRun {
     const traces = this.opts.tracesPerCheck ?? 3;
     for (const [n, c] of wrong.entries()) {
       this.log(`    !! ${probeLabel(c.cell)}: expected ${c.cell.expected}, got ${c.outcome.actual}: ${c.outcome.summary}`);
-      if (n < traces && c.outcome.legs.length) this.log(await prober.trace(c.outcome));
+      if (n < traces && (c.outcome.legs.length || prober instanceof HostNetProber)) this.log(await prober.trace(c.outcome));
     }
     if (this.opts.verbose) {
       for (const c of cells.filter((x) => x.ok)) this.log(`    ${probeLabel(c.cell)}: ${c.outcome.actual}: ${c.outcome.summary} (source port ${c.outcome.probe.srcPort})`);
     }
   }
 
-  private async runAttribution(step: Step, check: AttributionCheck, prober: Prober): Promise<void> {
+  private async runAttribution(step: Step, check: AttributionCheck, prober: Prober | HostNetProber): Promise<void> {
+    if (prober instanceof HostNetProber) throw new StepError(`step ${step.number}: attribution checks are not run on the network-namespace backend`);
     await this.cluster.flushConntrack();
     const probe: Probe = { spec: check.probe, srcPort: check.probe.sourcePort ?? this.ports.take() };
     const a = await new Attributor(prober).attribute(probe);
@@ -368,7 +376,8 @@ class StepError extends Error {}
 
 export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResult> {
   const t0 = performance.now();
-  const cluster = new Cluster();
+  // Cases on a fixture with host-network Pods hold Node policies: their verdicts come from real kernels.
+  const cluster = runsOnHostNet(c.steps[0]?.pods ?? []) ? new HostNetCluster() : new Cluster();
   const run = new CaseRun(c, opts, cluster);
   run.log(`CASE ${c.id} (fixture ${c.fixture.name})`);
   let error: string | undefined;
