@@ -3,12 +3,8 @@
  * Exit codes: 0 success, 1 input errors, 2 usage errors, 3 internal fault.
  */
 import { readFileSync } from 'node:fs';
-import { compile, type CompileResult } from '../compiler/compile.js';
-import { formatDiagnostic } from '../compiler/diagnostics/diagnostic.js';
+import type { CompileResult } from '../compiler/compile.js';
 import { DPC_VERSION } from '../compiler/version.js';
-import { InputError, readInputs } from './sources.js';
-import { writeBundles } from './writeBundles.js';
-import { applyCommand, diffCommand, inventoryCommand, statusCommand } from '../runtime/commands.js';
 import { RuntimeError } from '../runtime/tools.js';
 
 const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
@@ -159,7 +155,9 @@ function nodeArgs(command: NodeCommand, args: Args): Args {
   return { ...args, command };
 }
 
-function runNodeCommand(args: Args): number {
+/** Loaded on demand: a Node's agent runs apply often, and should not pay for loading the compiler. */
+async function runNodeCommand(args: Args): Promise<number> {
+  const { applyCommand, diffCommand, inventoryCommand, statusCommand } = await import('../runtime/commands.js');
   const opts = {
     format: args.format,
     ...(args.nodes[0] !== undefined ? { node: args.nodes[0] } : {}),
@@ -179,7 +177,7 @@ function runNodeCommand(args: Args): number {
   }
 }
 
-function printResult(args: Args, result: CompileResult, wrote: boolean): void {
+function printResult(args: Args, result: CompileResult, wrote: boolean, formatDiagnostic: (d: CompileResult['diagnostics'][number]) => string): void {
   if (args.format === 'json') {
     const summary = {
       ok: result.ok,
@@ -213,7 +211,7 @@ function printResult(args: Args, result: CompileResult, wrote: boolean): void {
   );
 }
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -231,20 +229,26 @@ export function main(argv: readonly string[]): number {
     return EXIT.ok;
   }
   try {
-    if ((NODE_COMMANDS as readonly string[]).includes(args.command)) return runNodeCommand(args);
+    if ((NODE_COMMANDS as readonly string[]).includes(args.command)) return await runNodeCommand(args);
+    const [{ compile }, { formatDiagnostic }, { readInputs }, { writeBundles }] = await Promise.all([
+      import('../compiler/compile.js'),
+      import('../compiler/diagnostics/diagnostic.js'),
+      import('./sources.js'),
+      import('./writeBundles.js'),
+    ]);
     const sources = readInputs(args.paths, () => readFileSync(0, 'utf8'));
     const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0, 'utf8')) : undefined;
     const result = compile(sources, { nodes: args.nodes, validateOnly: args.command === 'validate', ...(previous ? { previous } : {}) });
     const write = result.ok && args.command === 'compile';
     if (write) writeBundles(args.out, result.bundles, result.manifest);
-    printResult(args, result, write);
+    printResult(args, result, write, formatDiagnostic);
     return result.ok ? EXIT.ok : EXIT.input;
   } catch (e) {
     if (e instanceof RuntimeError) {
       process.stderr.write(`dpc: ${e.message}\n`);
       return EXIT.input;
     }
-    if (e instanceof InputError) {
+    if (e instanceof (await import('./sources.js')).InputError) {
       process.stderr.write(`dpc: ${e.message}\n`);
       return EXIT.input;
     }

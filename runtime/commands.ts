@@ -7,7 +7,7 @@ import { loadBundle, nodeName, type LoadedBundle } from './bundle.js';
 import { inventoryDocument, inventoryMismatches, inventoryYaml, readInventory } from './inventory.js';
 import { KINDS } from './kinds/index.js';
 import type { KindContext, KindPlan } from './kinds/kind.js';
-import { bridgeExternalIds, connectOvs, setBridgeExternalIds, type OvsConn } from './ovs.js';
+import { bridgeExternalIds, connectOvs, mapOf, readBridge, setBridgeExternalIds, type OvsConn } from './ovs.js';
 import { findTool, RuntimeError } from './tools.js';
 import { unifiedDiff } from './udiff.js';
 
@@ -32,7 +32,7 @@ function connect(opts: NodeOptions, bridge?: string): OvsConn {
 
 export function inventoryCommand(opts: NodeOptions): number {
   const conn = connect(opts);
-  const inv = readInventory(conn);
+  const inv = readInventory(readBridge(conn));
   const node = nodeName(opts.node);
   out(opts.format === 'json' ? `${JSON.stringify(inventoryDocument(node, inv), null, 2)}\n` : inventoryYaml(node, inv));
   return 0;
@@ -52,11 +52,12 @@ function prepare(dir: string, opts: NodeOptions, fullRead: boolean): Prepared {
   const conn = connect(opts, bundle.meta.bridge);
   const kinds = KINDS.filter((k) => k.inBundle(bundle));
   for (const k of kinds) for (const t of k.tools) findTool(t);
-  const mismatches = inventoryMismatches(bundle.meta, readInventory(conn));
-  const recorded = bridgeExternalIds(conn);
+  const bridge = readBridge(conn);
+  const mismatches = inventoryMismatches(bundle.meta, readInventory(bridge));
+  const recorded = mapOf(bridge.row.external_ids);
   // Applying the bundle already applied is a reconcile: it reads everything, so drift of any shape is repaired.
   const full = fullRead || recorded.get(RECORD.digest) === bundle.digest;
-  const ctx: KindContext = { bundle, conn, stateDir: opts.stateDir ?? process.env.DPC_STATE_DIR ?? DEFAULT_STATE_DIR, recorded, full };
+  const ctx: KindContext = { bundle, conn, bridge, stateDir: opts.stateDir ?? process.env.DPC_STATE_DIR ?? DEFAULT_STATE_DIR, recorded, full };
   const plans = mismatches.length > 0 ? [] : kinds.map((k) => k.plan(ctx));
   return { conn, bundle, plans, mismatches, recorded };
 }
@@ -112,7 +113,7 @@ export function applyCommand(dir: string, opts: NodeOptions & { dryRun: boolean;
 export function diffCommand(dir: string, opts: NodeOptions): number {
   const p = prepare(dir, opts, true);
   const diffs = p.plans.flatMap((k) =>
-    k.files.map((f) => ({ kind: k.kind, path: f.path, text: unifiedDiff(`live/${f.path}`, `bundle/${f.path}`, f.live, f.desired, f.compare) })),
+    k.files.map((f) => ({ kind: k.kind, path: f.path, text: unifiedDiff(`live/${f.path}`, `bundle/${f.path}`, [...f.live].sort(f.compare), [...f.desired].sort(f.compare), f.compare) })),
   );
   const drift = p.mismatches.length > 0 || diffs.some((d) => d.text !== '');
   if (opts.format === 'json') {

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import type { BundleMeta } from './bundle.js';
-import { mapOf, readBridge, type OvsConn, type Row } from './ovs.js';
+import { mapOf, type LiveBridge, type Row } from './ovs.js';
 
 export interface LivePort {
   name: string;
@@ -30,9 +30,9 @@ export interface LiveInventory {
 const ofportOf = (row: Row): number | undefined => (typeof row.ofport === 'number' && row.ofport > 0 ? row.ofport : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-export function readInventory(conn: OvsConn): LiveInventory {
-  const { interfaces } = readBridge(conn);
-  const inv: LiveInventory = { bridge: conn.bridge, pods: [] };
+export function readInventory(bridge: LiveBridge): LiveInventory {
+  const inv: LiveInventory = { bridge: String(bridge.row.name), pods: [] };
+  const { interfaces } = bridge;
   for (const row of [...interfaces].sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
     const ids = mapOf(row.external_ids);
     const name = String(row.name);

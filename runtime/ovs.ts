@@ -80,21 +80,24 @@ export interface LiveBridge {
   row: Row;
   interfaces: Row[];
   ports: Row[];
+  /** Flow_Table rows by UUID. */
+  flowTables: ReadonlyMap<string, Row>;
 }
 
-/** The bridge with its ports and their interfaces (three selects in one transaction: one consistent view). */
+/** The bridge, its ports and their interfaces, and the Flow_Table rows: one transaction, one consistent view. */
 export function readBridge(conn: OvsConn): LiveBridge {
-  const [b, p, i] = transact(conn, [
+  const [b, p, i, t] = transact(conn, [
     { op: 'select', table: 'Bridge', where: [['name', '==', conn.bridge]], columns: ['_uuid', 'name', 'ports', 'flow_tables', 'external_ids'] },
     { op: 'select', table: 'Port', where: [], columns: ['_uuid', 'name', 'interfaces', 'external_ids'] },
     { op: 'select', table: 'Interface', where: [], columns: ['_uuid', 'name', 'type', 'ofport', 'ofport_request', 'mac', 'mac_in_use', 'options', 'external_ids'] },
+    { op: 'select', table: 'Flow_Table', where: [], columns: ['_uuid', 'name'] },
   ]) as { rows: Row[] }[];
   const row = b!.rows[0];
   if (!row) throw new RuntimeError(`bridge ${conn.bridge} does not exist in ${conn.db}`);
   const portIds = new Set(setOf(row.ports).map((u) => (u as [string, string])[1]));
   const ports = p!.rows.filter((r) => portIds.has(uuidOf(r)));
   const ifaceIds = new Set(ports.flatMap((r) => setOf(r.interfaces).map((u) => (u as [string, string])[1])));
-  return { row, ports, interfaces: i!.rows.filter((r) => ifaceIds.has(uuidOf(r))) };
+  return { row, ports, interfaces: i!.rows.filter((r) => ifaceIds.has(uuidOf(r))), flowTables: new Map(t!.rows.map((r) => [uuidOf(r), r])) };
 }
 
 export function bridgeExternalIds(conn: OvsConn): Map<string, string> {

@@ -4,13 +4,15 @@
  * the same interface and join KINDS in runtime/kinds/index.ts.
  */
 import type { LoadedBundle } from '../bundle.js';
-import type { OvsConn } from '../ovs.js';
+import type { LiveBridge, OvsConn } from '../ovs.js';
 
 export interface KindContext {
   readonly bundle: LoadedBundle;
   readonly conn: OvsConn;
   /** Where the runtime keeps what it applied (a fast path for reading large live state; never trusted alone). */
   readonly stateDir: string;
+  /** The bridge's OVSDB rows as read before the apply. */
+  readonly bridge: LiveBridge;
   /** br-int external_ids as read before the apply: what the runtime recorded last time. */
   readonly recorded: ReadonlyMap<string, string>;
   /** Read every owned object from the live Node, never from the record (dpc diff --live, dpc status). */

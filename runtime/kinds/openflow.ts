@@ -75,8 +75,14 @@ interface Ownership {
   meterIds: Set<number>;
 }
 
+/** The cookie rounds of a flow list, from its distinct cookies (a few hundred among tens of thousands of flows). */
+function roundsOf(flows: readonly string[]): Set<bigint> {
+  const cookies = new Set(flows.map((f) => (f.startsWith('cookie=') ? f.slice(7, f.indexOf(',')) : '0x0')));
+  return new Set([...cookies].map((c) => BigInt(c) >> ROUND_SHIFT));
+}
+
 function ownership(ctx: KindContext, desired: OwnedState): Ownership {
-  const rounds = new Set<bigint>(desired.flows.map((f) => cookieOf(f) >> ROUND_SHIFT));
+  const rounds = roundsOf(desired.flows);
   for (const r of listOf(ctx.recorded.get('dpc-cookie-rounds'))) rounds.add(BigInt(r));
   rounds.delete(0n); // cookie 0 is every tool's default: never dpc's
   const groupIds = new Set([...desired.groups.map((g) => idOf(g, 'group_id')), ...listOf(ctx.recorded.get('dpc-group-ids')).map(Number)]);
@@ -115,56 +121,90 @@ function readLiveMeters(ctx: KindContext, ids: ReadonlySet<number>): string[] {
 }
 
 const stateFile = (ctx: KindContext): string => join(ctx.stateDir, `${ctx.conn.bridge}.openflow.json`);
-const digestOf = (s: OwnedState): string => createHash('sha256').update(JSON.stringify(s)).digest('hex');
+const flowsFile = (ctx: KindContext, digest: string): string => join(ctx.stateDir, `${ctx.conn.bridge}.flows-${digest}.txt`);
+
+/** The applied flows, groups and meters, named by the digests bundle.json already holds for them. */
+const digestOf = (bundle: LoadedBundle): string =>
+  createHash('sha256').update([FLOWS, GROUPS, METERS].map((f) => bundle.meta.artifacts[f] ?? '').join('\n')).digest('hex');
 
 /** What the last apply left, when the Node still agrees with it; undefined means read the switch. */
 function fromRecord(ctx: KindContext, own: Ownership): OwnedState | undefined {
   if (ctx.full) return undefined;
-  let saved: OwnedState & { digest: string };
+  let flows: string[];
   try {
-    saved = JSON.parse(readFileSync(stateFile(ctx), 'utf8')) as OwnedState & { digest: string };
+    const saved = JSON.parse(readFileSync(stateFile(ctx), 'utf8')) as { digest: string };
+    // The bridge names the record the last successful apply left; the files are written whole (by rename).
+    if (ctx.recorded.get('dpc-openflow-digest') !== saved.digest) return undefined;
+    flows = lines(readFileSync(flowsFile(ctx, saved.digest), 'utf8'));
   } catch {
     return undefined;
   }
-  const state = { flows: saved.flows, groups: saved.groups, meters: saved.meters };
-  if (saved.digest !== digestOf(state) || ctx.recorded.get('dpc-openflow-digest') !== saved.digest) return undefined;
-  if (countLiveFlows(ctx, own.rounds) !== state.flows.length) return undefined;
-  return { flows: state.flows, groups: readLiveGroups(ctx, own.groupIds), meters: readLiveMeters(ctx, own.meterIds) };
+  if (countLiveFlows(ctx, own.rounds) !== flows.length) return undefined;
+  return { flows, groups: readLiveGroups(ctx, own.groupIds), meters: readLiveMeters(ctx, own.meterIds) };
 }
 
-function saveRecord(ctx: KindContext, state: OwnedState): string {
-  const digest = digestOf(state);
+function saveRecord(ctx: KindContext, digest: string): void {
   mkdirSync(ctx.stateDir, { recursive: true });
-  const tmp = `${stateFile(ctx)}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify({ digest, ...state }));
-  renameSync(tmp, stateFile(ctx));
-  return digest;
+  const write = (path: string, text: string): void => {
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  };
+  let previous: string | undefined;
+  try {
+    previous = (JSON.parse(readFileSync(stateFile(ctx), 'utf8')) as { digest: string }).digest;
+  } catch {
+    // first apply
+  }
+  write(flowsFile(ctx, digest), ctx.bundle.files.get(FLOWS) ?? '');
+  write(stateFile(ctx), JSON.stringify({ digest }));
+  if (previous && previous !== digest) rmSync(flowsFile(ctx, previous), { force: true });
 }
 
+/** In the bundle's own order (canonical already); only a diff for people needs the live side sorted. */
 function desiredState(bundle: LoadedBundle): OwnedState {
-  return {
-    flows: lines(bundle.files.get(FLOWS)).sort(compareFlows),
-    groups: lines(bundle.files.get(GROUPS)).sort(compareGroups),
-    meters: lines(bundle.files.get(METERS)).sort(compareMeters),
-  };
+  return { flows: lines(bundle.files.get(FLOWS)), groups: lines(bundle.files.get(GROUPS)), meters: lines(bundle.files.get(METERS)) };
+}
+
+/**
+ * Flows to add and to delete. Both lists in flows.txt's order (the record is an earlier flows.txt) are merged
+ * in one pass; a live dump is in OVS's order and is sorted first. A live flow whose match the bundle keeps
+ * with other actions or cookie is not deleted: the add over the same match replaces it in place.
+ */
+function flowChanges(live: readonly string[], desired: readonly string[], liveSorted: boolean): { add: string[]; del: string[] } {
+  const a = liveSorted ? live : [...live].sort(compareFlows);
+  const add: string[] = [];
+  const gone: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < desired.length) {
+    if (i < a.length && j < desired.length && a[i] === desired[j]) {
+      i++;
+      j++;
+      continue;
+    }
+    const c = i >= a.length ? 1 : j >= desired.length ? -1 : compareFlows(a[i]!, desired[j]!);
+    if (c < 0) gone.push(a[i++]!);
+    else if (c > 0) add.push(desired[j++]!);
+    else {
+      gone.push(a[i++]!);
+      add.push(desired[j++]!);
+    }
+  }
+  const replaced = new Set(add.map(flowKey));
+  return { add, del: gone.filter((f) => !replaced.has(flowKey(f))) };
 }
 
 function planOpenflow(ctx: KindContext): KindPlan {
   const desired = desiredState(ctx.bundle);
   const own = ownership(ctx, desired);
-  const live = fromRecord(ctx, own) ?? {
+  const recorded = fromRecord(ctx, own);
+  const live = recorded ?? {
     flows: readLiveFlows(ctx, own.rounds),
     groups: readLiveGroups(ctx, own.groupIds),
     meters: readLiveMeters(ctx, own.meterIds),
   };
-  live.flows.sort(compareFlows);
-  live.groups.sort(compareGroups);
-  live.meters.sort(compareMeters);
-
-  const liveFlows = new Set(live.flows);
-  const desiredKeys = new Set(desired.flows.map(flowKey));
-  const addFlows = desired.flows.filter((f) => !liveFlows.has(f));
-  const delFlows = live.flows.filter((f) => !desiredKeys.has(flowKey(f)));
+  const { add: addFlows, del: delFlows } = flowChanges(live.flows, desired.flows, recorded !== undefined);
 
   const byIdMap = (ls: string[], field: 'group_id' | 'meter') => new Map(ls.map((l) => [idOf(l, field), l]));
   const liveGroups = byIdMap(live.groups, 'group_id');
@@ -184,11 +224,12 @@ function planOpenflow(ctx: KindContext): KindPlan {
     ...delGroups.map((id) => `- group group_id=${id}`),
     ...delMeters.map((id) => `- meter meter=${id}`),
   ];
+  const desiredDigest = digestOf(ctx.bundle);
   const record = new Map([
-    ['dpc-cookie-rounds', [...new Set(desired.flows.map((f) => (cookieOf(f) >> ROUND_SHIFT).toString()))].filter((r) => r !== '0').join(',')],
+    ['dpc-cookie-rounds', [...roundsOf(desired.flows)].filter((r) => r !== 0n).sort((a, b) => (a < b ? -1 : 1)).join(',')],
     ['dpc-group-ids', [...desiredGroups.keys()].join(',')],
     ['dpc-meter-ids', [...desiredMeters.keys()].join(',')],
-    ['dpc-openflow-digest', digestOf(desired)],
+    ['dpc-openflow-digest', desiredDigest],
   ]);
 
   const apply = (): void => {
@@ -214,7 +255,7 @@ function planOpenflow(ctx: KindContext): KindPlan {
     // Verify cheaply what the commit left: the exact number of owned flows.
     const count = countLiveFlows(ctx, own.rounds);
     if (count !== desired.flows.length) throw new RuntimeError(`after the OpenFlow bundle the bridge holds ${count} owned flows, the bundle has ${desired.flows.length}`);
-    saveRecord(ctx, desired);
+    saveRecord(ctx, desiredDigest);
   };
 
   return {

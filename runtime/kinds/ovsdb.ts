@@ -5,7 +5,7 @@
  * row that matches is left alone, all in one OVSDB transaction. Rows are found by name (ports, interfaces) or by
  * table number (Flow_Table); columns the bundle does not set are not dpc's and are never compared or written.
  */
-import { canonicalDatum, readBridge, select, setOf, transact, uuidOf, type Row } from '../ovs.js';
+import { canonicalDatum, setOf, transact, type Row } from '../ovs.js';
 import { RuntimeError } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
 
@@ -77,11 +77,11 @@ const line = (table: string, name: string, column: string, value: unknown): stri
 
 function planOvsdb(ctx: KindContext): KindPlan {
   const desired = parseTransact(ctx.bundle.files.get(TRANSACT)!);
-  const bridge = readBridge(ctx.conn);
+  const { bridge } = ctx;
   const liveTables = new Map<number, string>(
     (canonicalDatum(bridge.row.flow_tables) as ['map', [number, [string, string]][]])[1].map(([id, u]) => [id, u[1]]),
   );
-  const tableRows = new Map(select(ctx.conn, 'Flow_Table', ['name']).map((r) => [uuidOf(r), r]));
+  const tableRows = bridge.flowTables;
   const ifaceByName = new Map(bridge.interfaces.map((r) => [String(r.name), r]));
   const portByName = new Map(bridge.ports.map((r) => [String(r.name), r]));
 

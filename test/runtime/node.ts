@@ -78,3 +78,11 @@ export function stateDirFor(ovs: Ovs): string {
   return d;
 }
 
+
+/** Plays the CNI for every Pod a compiled bundle assumes, with the bundle's interface names, ofports and MACs. */
+export function addPodsAssumedBy(ovs: Ovs, out: string, node: string): void {
+  const meta = JSON.parse(readFileSync(join(out, node, 'bundle.json'), 'utf8')) as {
+    inventory: { pods: { namespace: string; name: string; interface: string; ofport: number; mac: string; ip: string }[] };
+  };
+  for (const p of meta.inventory.pods) addCniPort(ovs, { namespace: p.namespace, name: p.name, iface: p.interface, ofport: p.ofport, mac: p.mac, ip: p.ip });
+}
