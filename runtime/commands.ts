@@ -8,7 +8,7 @@ import { inventoryDocument, inventoryMismatches, inventoryYaml, readInventory } 
 import { KINDS } from './kinds/index.js';
 import type { KindContext, KindPlan } from './kinds/kind.js';
 import { bridgeExternalIds, connectOvs, mapOf, readBridge, setBridgeExternalIds, type OvsConn } from './ovs.js';
-import { findTool, RuntimeError } from './tools.js';
+import { checkpoint, findTool, RuntimeError } from './tools.js';
 import { unifiedDiff } from './udiff.js';
 
 export interface NodeOptions {
@@ -76,6 +76,7 @@ export function applyCommand(dir: string, opts: NodeOptions & { dryRun: boolean;
   const upToDate = changes === 0 && p.recorded.get(RECORD.digest) === p.bundle.digest;
   const applied: string[] = [];
   if (!opts.dryRun && !upToDate) {
+    checkpoint('planned');
     for (const k of p.plans) {
       if (k.changes.length === 0) continue;
       try {
@@ -86,13 +87,17 @@ export function applyCommand(dir: string, opts: NodeOptions & { dryRun: boolean;
       }
       applied.push(k.kind);
     }
-    for (const k of [...p.plans].reverse()) k.finish?.();
+    for (const k of [...p.plans].reverse()) {
+      k.finish?.();
+      checkpoint(`${k.kind}-finished`);
+    }
     const record = new Map<string, string>(p.plans.flatMap((k) => [...k.record]));
     record.set(RECORD.digest, p.bundle.digest);
     record.set(RECORD.node, p.bundle.meta.node.name);
     record.set(RECORD.appliedAt, new Date().toISOString());
     record.set(RECORD.version, DPC_VERSION);
     setBridgeExternalIds(p.conn, record);
+    checkpoint('recorded');
   }
   const state = opts.dryRun ? 'dry-run' : upToDate ? 'unchanged' : 'applied';
   if (opts.format === 'json') {

@@ -82,3 +82,11 @@ export function runTool(name: string, args: readonly string[], opts: RunOptions 
 }
 
 export const run = (name: string, args: readonly string[], opts: RunOptions = {}): string => runTool(name, args, opts).stdout;
+
+/**
+ * A named moment of an apply. With DPC_FAULT_KILL_AT set to its name, the process kills itself there with
+ * SIGKILL: how the tests prove that an apply interrupted at any step leaves each kind whole.
+ */
+export function checkpoint(step: string): void {
+  if (process.env.DPC_FAULT_KILL_AT === step) process.kill(process.pid, 'SIGKILL');
+}

@@ -21,7 +21,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { lines, type LoadedBundle } from '../bundle.js';
 import { ofctl } from '../ovs.js';
-import { RuntimeError } from '../tools.js';
+import { checkpoint, RuntimeError } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
 
 const FLOWS = 'openflow/flows.txt';
@@ -233,7 +233,10 @@ function planOpenflow(ctx: KindContext): KindPlan {
   ]);
 
   const apply = (): void => {
-    for (const m of setMeters) ofctl(ctx.conn, liveMeters.has(idOf(m, 'meter')) ? 'mod-meter' : 'add-meter', [m]);
+    for (const m of setMeters) {
+      ofctl(ctx.conn, liveMeters.has(idOf(m, 'meter')) ? 'mod-meter' : 'add-meter', [m]);
+      checkpoint('openflow-meter-set');
+    }
     const mods = [
       ...setGroups.map((g) => `group ${liveGroups.has(idOf(g, 'group_id')) ? 'modify' : 'add'} ${g}`),
       ...addFlows.map((f) => `flow add ${f}`),
@@ -245,17 +248,24 @@ function planOpenflow(ctx: KindContext): KindPlan {
       mkdirSync(ctx.stateDir, { recursive: true });
       const file = join(ctx.stateDir, `${ctx.conn.bridge}.bundle-${process.pid}.txt`);
       writeFileSync(file, `${mods.join('\n')}\n`);
+      checkpoint('openflow-bundle-written');
       try {
         ofctl(ctx.conn, 'bundle', [file]);
+        checkpoint('openflow-bundle-committed');
       } finally {
         rmSync(file, { force: true });
       }
     }
-    for (const id of delMeters) ofctl(ctx.conn, 'del-meter', [`meter=${id}`]);
+    for (const id of delMeters) {
+      ofctl(ctx.conn, 'del-meter', [`meter=${id}`]);
+      checkpoint('openflow-meter-deleted');
+    }
     // Verify cheaply what the commit left: the exact number of owned flows.
     const count = countLiveFlows(ctx, own.rounds);
     if (count !== desired.flows.length) throw new RuntimeError(`after the OpenFlow bundle the bridge holds ${count} owned flows, the bundle has ${desired.flows.length}`);
+    checkpoint('openflow-verified');
     saveRecord(ctx, desiredDigest);
+    checkpoint('openflow-state-saved');
   };
 
   return {

@@ -6,7 +6,7 @@
  * table number (Flow_Table); columns the bundle does not set are not dpc's and are never compared or written.
  */
 import { canonicalDatum, setOf, transact, type Row } from '../ovs.js';
-import { RuntimeError } from '../tools.js';
+import { checkpoint, RuntimeError } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
 
 const TRANSACT = 'ovsdb/transact.json';
@@ -156,6 +156,7 @@ function planOvsdb(ctx: KindContext): KindPlan {
     changes,
     apply: () => {
       if (ops.length > 0) transact(ctx.conn, ops);
+      checkpoint('ovsdb-committed');
     },
     record: new Map(),
   };

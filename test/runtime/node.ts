@@ -86,3 +86,15 @@ export function addPodsAssumedBy(ovs: Ovs, out: string, node: string): void {
   };
   for (const p of meta.inventory.pods) addCniPort(ovs, { namespace: p.namespace, name: p.name, iface: p.interface, ofport: p.ofport, mac: p.mac, ip: p.ip });
 }
+
+/** dpc without blocking the test worker's event loop (long runs otherwise starve vitest's own messages). */
+export function dpcAsync(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<DpcResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [DPC, ...args], { env: { ...nodeEnv(ovs, stateDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
