@@ -6,13 +6,15 @@ import { readFileSync } from 'node:fs';
 import type { CompileResult } from '../compiler/compile.js';
 import { DPC_VERSION } from '../compiler/version.js';
 import { RuntimeError } from '../runtime/tools.js';
+import { InputError, readInputs } from './sources.js';
+import { checkOutputDir, OutputDirError, OutputWriteError, writeBundles } from './writeBundles.js';
 
 const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
 
 const HELP = `dpc ${DPC_VERSION}: compile Kubernetes networking intent into per-Node Antrea dataplane bundles
 
 Usage:
-  dpc compile [PATH...|-] [-o DIR] [--node NAME]... [--previous PATH]... [--format text|json]
+  dpc compile [PATH...|-] [-o DIR [--force]] [--node NAME]... [--previous PATH]... [--format text|json]
   dpc validate [PATH...|-] [--previous PATH]... [--format text|json]
   dpc inventory [--node NAME] [--bridge BR] [--db unix:PATH] [--format text|json]
   dpc apply BUNDLE_DIR [--node NAME] [--dry-run] [--full] [--db unix:PATH] [--state-dir DIR] [--format text|json]
@@ -26,7 +28,10 @@ the host name. Open vSwitch is found as its own tools find it: --db, else $OVS_R
 /var/run/openvswitch/db.sock. iptables and ipset act in the current network namespace.
 
 Options:
-  -o, --out DIR           where bundles go (default: ./out); replaced whole, only when the compile succeeds
+  -o, --out DIR           where bundles go (default: ./out); replaced whole, only when the compile succeeds,
+                          and only when it is missing, empty or an earlier dpc output
+      --force             replace DIR even when it holds other files (never the working directory, a
+                          directory holding the input, or a git repository)
       --node NAME         compile only this Node (repeatable)
       --previous PATH     the snapshot this one replaces, for rules Antrea checks only on update
                           (a Tier's priority is immutable); repeatable like PATH
@@ -42,7 +47,8 @@ Options:
   -h, --help              show this help
       --version           print the version
 
-Exit codes: 0 success, 1 input errors (diff: drift; apply: refused or failed), 2 usage errors, 3 internal fault.
+Exit codes: 0 success, 1 input errors (or the output cannot be written; diff: drift; apply: refused or failed),
+2 usage errors, 3 internal fault.
 `;
 
 class UsageError extends Error {}
@@ -64,10 +70,11 @@ interface Args {
   nodes: string[];
   format: 'text' | 'json';
   debug: boolean;
+  force: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false, dryRun: false, full: false, live: false };
+  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false, force: false, dryRun: false, full: false, live: false };
   let command: string | undefined;
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -129,6 +136,9 @@ export function parseArgs(argv: readonly string[]): Args {
       case '--live':
         args.live = true;
         break;
+      case '--force':
+        args.force = true;
+        break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
         if (command === undefined) command = a;
@@ -149,6 +159,7 @@ function nodeArgs(command: NodeCommand, args: Args): Args {
   const bundleDirs = command === 'apply' || command === 'diff' ? 1 : 0;
   if (args.paths.length !== bundleDirs) throw new UsageError(bundleDirs ? `${command} needs one BUNDLE_DIR` : `${command} takes no paths`);
   if (args.nodes.length > 1) throw new UsageError('--node may be given once here');
+  if (args.force) throw new UsageError('--force is for compile');
   if (command === 'diff' && !args.live) throw new UsageError('diff needs --live (dpc diff --live BUNDLE_DIR)');
   if ((args.dryRun || args.full) && command !== 'apply') throw new UsageError('--dry-run and --full are for apply');
   if (args.live && command !== 'diff') throw new UsageError('--live is for diff');
@@ -228,19 +239,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`dpc ${DPC_VERSION}\n`);
     return EXIT.ok;
   }
+  const output = { force: args.force, inputs: [...args.paths, ...args.previous] };
   try {
     if ((NODE_COMMANDS as readonly string[]).includes(args.command)) return await runNodeCommand(args);
-    const [{ compile }, { formatDiagnostic }, { readInputs }, { writeBundles }] = await Promise.all([
-      import('../compiler/compile.js'),
-      import('../compiler/diagnostics/diagnostic.js'),
-      import('./sources.js'),
-      import('./writeBundles.js'),
-    ]);
-    const sources = readInputs(args.paths, () => readFileSync(0, 'utf8'));
-    const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0, 'utf8')) : undefined;
+    // Loaded here, not at the top: a Node's agent runs apply often and should not pay for loading the compiler.
+    const [{ compile }, { formatDiagnostic }] = await Promise.all([import('../compiler/compile.js'), import('../compiler/diagnostics/diagnostic.js')]);
+    if (args.command === 'compile') checkOutputDir(args.out, output);
+    const sources = readInputs(args.paths, () => readFileSync(0));
+    const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0)) : undefined;
     const result = compile(sources, { nodes: args.nodes, validateOnly: args.command === 'validate', ...(previous ? { previous } : {}) });
     const write = result.ok && args.command === 'compile';
-    if (write) writeBundles(args.out, result.bundles, result.manifest);
+    if (write) writeBundles(args.out, result.bundles, result.manifest, output);
     printResult(args, result, write, formatDiagnostic);
     return result.ok ? EXIT.ok : EXIT.input;
   } catch (e) {
@@ -248,7 +257,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`dpc: ${e.message}\n`);
       return EXIT.input;
     }
-    if (e instanceof (await import('./sources.js')).InputError) {
+    if (e instanceof OutputDirError) {
+      process.stderr.write(`dpc: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof InputError || e instanceof OutputWriteError) {
       process.stderr.write(`dpc: ${e.message}\n`);
       return EXIT.input;
     }

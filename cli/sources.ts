@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceText } from '../compiler/ingest/documents.js';
+import { decodeText } from '../compiler/ingest/encoding.js';
 
 export class InputError extends Error {}
 
@@ -17,11 +18,12 @@ function walk(dir: string, out: string[]): void {
   }
 }
 
-export function readInputs(paths: readonly string[], readStdin: () => string): SourceText[] {
+/** `readStdin` gives standard input's bytes, decoded like files (a byte order mark picks the encoding). */
+export function readInputs(paths: readonly string[], readStdin: () => Uint8Array): SourceText[] {
   const sources: SourceText[] = [];
   for (const path of paths) {
     if (path === '-') {
-      sources.push({ name: '<stdin>', text: readStdin() });
+      sources.push({ name: '<stdin>', text: decodeText(readStdin()) });
       continue;
     }
     let st;
@@ -35,7 +37,7 @@ export function readInputs(paths: readonly string[], readStdin: () => string): S
     else files.push(path);
     for (const file of files) {
       try {
-        sources.push({ name: file, text: readFileSync(file, 'utf8') });
+        sources.push({ name: file, text: decodeText(readFileSync(file)) });
       } catch (e) {
         throw new InputError(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }

@@ -26,9 +26,9 @@ import type { Features } from './model/config.js';
 export interface CompileOptions {
   /** Compile only these Nodes (all when empty or absent). */
   nodes?: readonly string[];
-  /** Stop after validation: no plans, no bundles. */
+  /** Run every check compile runs (ingest, model, resolve, allocate), then stop before planning and rendering. */
   validateOnly?: boolean;
-  /** The snapshot this one replaces, for rules Antrea enforces only on update (DESIGN §3a `--previous`). */
+  /** The snapshot this one replaces, for rules Antrea enforces only on update (docs/design.md §3a `--previous`). */
   previous?: readonly SourceText[];
   /**
    * Freeze every plan record as soon as it is made (tests): a renderer or another Node's plan that tried to
@@ -96,8 +96,8 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const skipped = notCompiledFeatures(model.config.features);
   if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join(', ')) });
 
-  if (hasErrors(diagnostics) || options.validateOnly) {
-    return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
+  if (hasErrors(diagnostics)) {
+    return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   // resolve: Node-independent intents.
   const { intents, diagnostics: policyDiags } = resolvePolicies(model);
@@ -105,11 +105,16 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
-  // allocate: rule IDs, tables and priorities, table IDs.
+  // allocate: rule IDs, tables and priorities, table IDs; each Node's ports.
   const { allocated, diagnostics: allocDiags } = allocatePolicyRules(intents);
   diagnostics.push(...allocDiags);
-  if (hasErrors(diagnostics)) {
-    return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
+  const nodePorts = model.nodes
+    .filter((node) => !wanted || wanted.has(node.name))
+    .map((node) => ({ node, ...allocateNodePorts(model, node) }));
+  for (const n of nodePorts) diagnostics.push(...n.diagnostics);
+  // validate stops here, after the last stage that can refuse input: planning and rendering never do.
+  if (hasErrors(diagnostics) || options.validateOnly) {
+    return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   const tables = computeTableMap(model.config.features);
   // plan and render, one Node at a time: a plan's records are garbage as soon as its text exists.
@@ -120,17 +125,10 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const spelling = createSpellingCache();
   const bundles: NodeBundle[] = [];
   const plans: NodePlan[] = [];
-  for (const node of model.nodes) {
-    if (wanted && !wanted.has(node.name)) continue;
-    const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
-    diagnostics.push(...portDiags);
-    if (portDiags.some((d) => d.severity === 'error')) continue;
+  for (const { node, ports } of nodePorts) {
     const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache));
     bundles.push(buildNodeBundle(plan, model.config, spelling));
     if (options.keepPlans) plans.push(plan);
-  }
-  if (hasErrors(diagnostics)) {
-    return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   const finalDiags = finish(sources, diagnostics);
   const manifest = {

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.js';
+import { buildUnlessBuilt, DPC } from './dpcCommand.js';
 import { clusterSources, twoNodes } from './fixtures/clusters.js';
 
-const DPC = join(REPO_ROOT, 'dist', 'cli', 'dpc.js');
 
 function dpc(args: string[], opts: { input?: string; cwd?: string } = {}) {
   const r = spawnSync(process.execPath, [DPC, ...args], { input: opts.input ?? '', cwd: opts.cwd ?? REPO_ROOT, encoding: 'utf8' });
@@ -18,12 +18,7 @@ function writeCluster(dir: string): void {
   for (const s of clusterSources(twoNodes)) writeFileSync(join(dir, s.name), s.text);
 }
 
-beforeAll(() => {
-  // `make test` builds first and says so; a bare `vitest run` builds here so the CLI under test is current.
-  if (process.env.DPC_BUILT === '1') return;
-  const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stdout}${r.stderr}`);
-}, 120_000);
+beforeAll(buildUnlessBuilt, 120_000);
 
 describe('dpc CLI', () => {
   test('--version and --help', () => {
@@ -88,6 +83,21 @@ describe('dpc CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(readFileSync(join(out, 'alpha', 'openflow', 'flows.txt'), 'utf8')).toBe(before);
     expect(readdirSync(dir).filter((n) => n.startsWith('.out'))).toEqual([]);
+  });
+
+  test('files and stdin in UTF-16 or UTF-8 with a byte order mark are read as kubectl reads them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    const sources = clusterSources(twoNodes);
+    sources.forEach((s, i) => {
+      const le = Buffer.from(s.text, 'utf16le');
+      const bytes = [Buffer.concat([Buffer.from([0xff, 0xfe]), le]), Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le).swap16()])][i % 2]!;
+      writeFileSync(join(dir, s.name), bytes);
+    });
+    const r = dpc(['validate', dir]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.stdout).toMatch(/valid: \d+ objects, 2 Nodes, 4 Pods/);
+    const bom = spawnSync(process.execPath, [DPC, 'validate', '-'], { input: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(sources.map((s) => s.text).join('---\n'))]), encoding: 'utf8' });
+    expect(bom.stdout).toMatch(/valid: \d+ objects, 2 Nodes, 4 Pods/);
   });
 
   test('a missing path is an input error', () => {

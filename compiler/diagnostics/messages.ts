@@ -27,7 +27,10 @@ export const Msg = {
   notCompiledKind: (kind: string) => m('DPC1007', `${kind} objects are not compiled by this version of dpc`),
   unusedConfigMap: () => m('DPC1008', 'only the antrea-config ConfigMap is read; this ConfigMap is skipped'),
   noInput: () => m('DPC1009', 'no input objects were found'),
-  // 11xx–12xx: policy admission (compiler/ingest/rules/; reference/iptables-egress.md §6.1, §6.4, §6.5)
+  missingApiVersion: () => m('DPC1010', 'the object has no apiVersion'),
+  notServed: (kind: string, apiVersion: string, served: string) =>
+    m('DPC1011', `${kind} is not served in ${apiVersion}, so the API server refuses it; ${kind} is served in ${served}`),
+  // 11xx–12xx: policy admission (compiler/ingest/rules/; docs/reference/iptables-egress.md §6.1, §6.4, §6.5)
   // Tiers
   tierPriorityReserved: (p: number) =>
     m('DPC1100', `Tier priority ${p} is reserved by Antrea (251, 252, 254 and 255 are never available to Tiers)`),
@@ -147,6 +150,8 @@ export const Msg = {
   noPodCIDR: () => m('DPC2007', 'Node has no Pod CIDR (spec.podCIDR or spec.podCIDRs)'),
   noInternalIP: () => m('DPC2008', 'Node has no InternalIP address in status.addresses'),
   duplicateIP: (ip: string, other: string) => m('DPC2009', `IP ${ip} is already used by ${other}`),
+  unknownNamespace: (ns: string) =>
+    m('DPC2010', `Namespace ${JSON.stringify(ns)} is not in the snapshot; the API server refuses objects in a Namespace that does not exist`),
   podWithoutIP: () => m('DPC2011', 'Pod has no IP (status.podIP); it gets no port and no flows'),
   podNotScheduled: () => m('DPC2012', 'Pod is not scheduled (spec.nodeName is empty); it gets no flows'),
   inventoryUnknownNode: (node: string) => m('DPC2013', `NodeInventory names Node ${JSON.stringify(node)}, which is not in the snapshot`),
@@ -159,6 +164,8 @@ export const Msg = {
   podCIDRMismatch: (a: string, b: string) => m('DPC2020', `spec.podCIDR ${a} is not the first entry of spec.podCIDRs (${b})`),
   nodeNotInSnapshot: (node: string) => m('DPC2022', `no Node named ${JSON.stringify(node)} in the snapshot`),
   ipv6NotCompiled: () => m('DPC2021', 'IPv6 Pod CIDRs and addresses are not compiled yet; only the IPv4 family is used'),
+  podCIDRsPerFamily: (family: number, a: string, b: string) =>
+    m('DPC2023', `spec.podCIDRs may hold at most one CIDR per IP family, and ${a} and ${b} are both IPv${family}`),
   // 3xxx: agent config and features
   unsupportedEncapMode: (mode: string) =>
     m('DPC3001', `trafficEncapMode ${mode} is not supported by this version of dpc (only encap)`),

@@ -2,7 +2,6 @@
  * Ingest: raw objects → typed, schema-checked objects sorted into one collection per kind. Objects that fail
  * their schema are reported and left out, so later stages only ever see well-formed input.
  */
-import { parseDocument } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
 import type { Diagnostic, Located, ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
@@ -35,9 +34,11 @@ import {
 } from '../../schemas/antreaPolicy.js';
 import { validatePolicies, type PolicyObjects } from './rules/index.js';
 import { emptyPolicyObjects } from './rules/context.js';
-import { readSources, type RawObject, type SourceText } from './documents.js';
+import { readSources, readYamlDocuments, type RawObject, type SourceText } from './documents.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
 import { embeddedPosition } from './positions.js';
+import { groupOf, servedInstead } from './servedVersions.js';
+import { checkNamespacesExist } from './namespaceLifecycle.js';
 
 /** The agent config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
 export interface LocatedAgentConfig extends Located<AgentConfig> {
@@ -99,11 +100,6 @@ const NOT_COMPILED: readonly { group: string; kinds: readonly string[] }[] = [
 
 const KIND_INDEX = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
 
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}
-
 function identityOf(value: Record<string, unknown>, kind: string): ObjectIdentity {
   const meta = value['metadata'];
   const m = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>) : {};
@@ -127,21 +123,20 @@ function readEmbeddedAgentConfig(cm: Located<ConfigMapObject>, out: IngestResult
     out.diagnostics.push({ severity: 'error', ...Msg.schema('is required'), object, field: `data.${AGENT_CONFIG_KEY}`, at: { loc: cm.loc, field } });
     return;
   }
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  const doc = readYamlDocuments(text)[0] ?? { value: {} };
+  if ('errors' in doc) {
     for (const e of doc.errors) {
-      const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
       out.diagnostics.push({
         severity: 'error',
-        ...Msg.syntax(e.message.split('\n')[0] ?? e.message),
+        ...Msg.syntax(e.message),
         object,
         field: `data.${AGENT_CONFIG_KEY}`,
-        at: { loc: cm.loc, field, embedded: lp },
+        at: { loc: cm.loc, field, embedded: { line: e.line, col: e.col } },
       });
     }
     return;
   }
-  const value = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  const value = doc.value ?? {};
   const diags = validateAgainst(AgentConfigSchema, value, cm.loc, object, field);
   if (diags.length > 0) {
     // Point into the embedded text, not at the ConfigMap key that holds it.
@@ -170,6 +165,15 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigM
     return;
   }
   const id = identityOf(value, kind);
+  if (apiVersion === '') {
+    out.diagnostics.push({ severity: 'error', ...Msg.missingApiVersion(), object: id, field: 'apiVersion', at: { loc } });
+    return;
+  }
+  const served = servedInstead(apiVersion, kind);
+  if (served) {
+    out.diagnostics.push({ severity: 'error', ...Msg.notServed(kind, apiVersion, served.join(' and ')), object: id, field: 'apiVersion', at: { loc, field: ['apiVersion'] } });
+    return;
+  }
   const entry = KIND_INDEX.get(`${apiVersion} ${kind}`);
   if (!entry) {
     const known = NOT_COMPILED.some((g) => g.group === groupOf(apiVersion) && g.kinds.includes(kind));
@@ -200,6 +204,7 @@ const ANTREA_CONFIG_MAP = 'antrea-config';
  */
 export function ingest(sources: readonly SourceText[], previous?: readonly SourceText[]): IngestResult {
   const out = readSnapshot(sources);
+  out.diagnostics.push(...checkNamespacesExist(out.snapshot));
   const prior = previous ? readSnapshot(previous).snapshot : undefined;
   admitPolicies(out, prior);
   return out;

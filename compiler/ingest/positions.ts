@@ -5,6 +5,7 @@
 import { LineCounter, isMap, isSeq, isScalar, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import type { Diagnostic, SourcePos, SourceRef } from '../diagnostics/diagnostic.js';
 import type { SourceText } from './documents.js';
+import { withoutBom } from './encoding.js';
 
 interface ParsedFile {
   docs: { contents: unknown }[];
@@ -38,8 +39,9 @@ export function createPositionResolver(sources: readonly SourceText[]): (ref: So
     const src = byName.get(file);
     if (!src) return undefined;
     const lines = new LineCounter();
-    const docs = parseAllDocuments(src.text, { lineCounter: lines, uniqueKeys: false });
-    p = { docs: Array.isArray(docs) ? docs : [docs], lines, text: src.text };
+    const text = withoutBom(src.text);
+    const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false });
+    p = { docs: Array.isArray(docs) ? docs : [docs], lines, text };
     cache.set(file, p);
     return p;
   };

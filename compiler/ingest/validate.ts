@@ -25,10 +25,23 @@ function pathOf(instancePath: string): (string | number)[] {
     .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
 }
 
+/** A received value as a message quotes it: JSON, cut short when long. */
+function received(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 /** One readable sentence per field: a union's failed alternatives are folded into "must be A or B". */
 function describe(group: ErrorObject[]): string {
-  const consts = group.filter((e) => e.keyword === 'const').map((e) => JSON.stringify(e.params['allowedValue']));
-  if (consts.length > 1) return `must be one of ${consts.join(', ')}`;
+  const allowed = group.flatMap((e) =>
+    e.keyword === 'const' ? [e.params['allowedValue']] : e.keyword === 'enum' ? (e.params['allowedValues'] as unknown[]) : [],
+  );
+  // Say what was received: a value the user mistyped is easier to find than a list of right ones.
+  if (allowed.length > 0) {
+    const got = received(group[0]!.data);
+    const list = allowed.map((v) => JSON.stringify(v));
+    return allowed.length === 1 ? `${got} is not ${list[0]}` : `${got} is not one of ${list.join(', ')}`;
+  }
   const types = [...new Set(group.filter((e) => e.keyword === 'type').map((e) => String(e.params['type'])))];
   if (group.some((e) => e.keyword === 'anyOf') && types.length > 0) return `must be ${types.join(' or ')}`;
   const first = group.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'allOf') ?? group[0]!;

@@ -173,12 +173,21 @@ function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
       if (podCIDRs.length === 0) cidrTexts.push({ text: single, field: ['spec', 'podCIDR'] });
     }
     const cidrs: Cidr[] = [];
+    const byFamily = new Map<number, string>();
     for (const c of cidrTexts) {
       const parsed = parseCidr(c.text);
       if (!parsed) {
         err(Msg.badCIDR(c.text), c.field);
         ok = false;
-      } else cidrs.push(parsed);
+        continue;
+      }
+      // The API server allows one Pod CIDR per family (dual-stack), no more.
+      const first = byFamily.get(parsed.family);
+      if (first !== undefined) {
+        err(Msg.podCIDRsPerFamily(parsed.family, first, c.text), c.field);
+        ok = false;
+      } else byFamily.set(parsed.family, c.text);
+      cidrs.push(parsed);
     }
     const v4 = cidrs.filter((c) => c.family === 4);
     if (cidrs.length > v4.length) diags.push({ severity: 'warning', ...Msg.ipv6NotCompiled(), object, field: 'spec.podCIDRs', at: { loc, field: ['spec', 'podCIDRs'] } });

@@ -15,7 +15,7 @@ export interface Selection {
   pods(podSelector: LabelSelector | undefined, namespaceSelector: LabelSelector | undefined, namespace?: string): readonly PodInfo[];
   namespaces(selector: LabelSelector): readonly NamespaceInfo[];
   nodes(selector: LabelSelector): readonly NodeInfo[];
-  /** Addresses a Node peer stands for: its InternalIP (or ExternalIP) and its gateway IP (reference iptables-egress §1.5). */
+  /** Addresses a Node peer stands for: its InternalIP (or ExternalIP) and its gateway IP (docs/reference/iptables-egress.md §1.5). */
   nodeAddresses(node: NodeInfo): Cidr[];
 }
 

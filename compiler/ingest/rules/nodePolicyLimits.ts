@@ -1,5 +1,5 @@
 /**
- * nodePolicyLimits (dpc's decision on limits Antrea documents but does not check; reference §6.1, after item 12):
+ * nodePolicyLimits (dpc's decision on limits Antrea documents but does not check; docs/reference/iptables-egress.md §6.1, after item 12):
  * a ClusterNetworkPolicy applied to Nodes applies to Nodes only (no Pod or other entries beside nodeSelector), and
  * uses no FQDN peers, l7Protocols or toServices, which Node policies (iptables) cannot enforce. That only ACNPs
  * target Nodes is crdFieldPlacement's business.
