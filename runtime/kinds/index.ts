@@ -4,7 +4,9 @@
  * finish step (removing what is no longer referenced) runs afterwards in reverse order.
  */
 import type { ArtifactKind } from './kind.js';
+import { iptablesKind } from './iptables.js';
+import { ipsetKind } from './ipset.js';
 import { openflowKind } from './openflow.js';
 import { ovsdbKind } from './ovsdb.js';
 
-export const KINDS: readonly ArtifactKind[] = [ovsdbKind, openflowKind];
+export const KINDS: readonly ArtifactKind[] = [ipsetKind, ovsdbKind, openflowKind, iptablesKind];

@@ -63,8 +63,10 @@ export function nodeEnv(ovs: Ovs, stateDir: string): NodeJS.ProcessEnv {
   return { ...ovs.env, DPC_STATE_DIR: stateDir, NODE_NAME: '' };
 }
 
-export function dpc(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}): DpcResult {
-  const r = spawnSync(process.execPath, [DPC, ...args], { env: { ...nodeEnv(ovs, stateDir), ...env }, encoding: 'utf8', timeout: 300_000 });
+/** `netns`: run inside that network namespace (ip netns exec), as an operator would on a Node. */
+export function dpc(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string): DpcResult {
+  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, DPC, ...args]] : [process.execPath, [DPC, ...args]];
+  const r = spawnSync(cmd as string, argv as string[], { env: { ...nodeEnv(ovs, stateDir), ...env }, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

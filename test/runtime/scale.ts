@@ -1,8 +1,8 @@
 /** Bundles grown to a realistic Node's size: synthetic policy flows added to a compiled bundle, digests redone. */
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const sha = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
@@ -21,6 +21,7 @@ export function editBundle(out: string, node: string, edit: Record<string, (text
       // a new artifact
     }
     const next = f(text);
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, next);
     meta.artifacts[file] = sha(next);
   }
