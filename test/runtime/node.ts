@@ -28,7 +28,7 @@ export interface CniPod {
 export function addCniPort(ovs: Ovs, p: CniPod): void {
   ovs.vsctl(
     'add-port', ovs.bridge, p.iface,
-    '--', 'set', 'interface', p.iface, 'type=dummy', `ofport_request=${p.ofport}`,
+    '--', 'set', 'interface', p.iface, 'type=dummy', `ofport_request=${p.ofport}`, `options:tx_pcap=${join(ovs.dir, `${p.iface}.pcap`)}`,
     'external_ids:antrea-type=container', `external_ids:pod-namespace=${p.namespace}`, `external_ids:pod-name=${p.name}`,
     `external_ids:attached-mac="${p.mac}"`, `external_ids:ip-address="${p.ip}"`,
   );
