@@ -171,7 +171,7 @@ function desiredState(bundle: LoadedBundle): OwnedState {
  * in one pass; a live dump is in OVS's order and is sorted first. A live flow whose match the bundle keeps
  * with other actions or cookie is not deleted: the add over the same match replaces it in place.
  */
-function flowChanges(live: readonly string[], desired: readonly string[], liveSorted: boolean): { add: string[]; del: string[] } {
+export function flowChanges(live: readonly string[], desired: readonly string[], liveSorted: boolean): { add: string[]; del: string[] } {
   const a = liveSorted ? live : [...live].sort(compareFlows);
   const add: string[] = [];
   const gone: string[] = [];

@@ -165,6 +165,12 @@ describe.skipIf(!HAVE_OVS)('dpc runtime on a private OVS', () => {
     const foreign = foreignOnly(ovs, owned(ovs, v1, v2));
     const groupsBefore = ovs.ofctl('dump-groups', ovs.bridge, 'group_id=4000');
     const metersBefore = ovs.ofctl('dump-meters', ovs.bridge, 'meter=4000');
+    const ownedBefore = owned(ovs, v1, v2);
+    const dry = dpc(ovs, state, ['apply', v2, '--node', NODE, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/would change \(\d+ changes?\)/);
+    expect(dry.stdout).toMatch(/\n {4}\+ flow cookie=/);
+    expect(owned(ovs, v1, v2)).toEqual(ownedBefore);
     const r = dpc(ovs, state, ['apply', v2, '--node', NODE, '--format', 'json']);
     expect(r.stderr).toBe('');
     const summary = JSON.parse(r.stdout) as { kinds: { kind: string; changes: string[] }[] };
