@@ -37,7 +37,7 @@ function cniPods(): CniPod[] {
 const dumpAll = (ovs: Ovs): string[] => ovs.dumpFlows();
 const round = (flow: string): bigint => BigInt(/^cookie=(0x[0-9a-f]+)/.exec(flow)?.[1] ?? 0) >> 48n;
 
-/** The flows whose cookie round is one the bundles use: what dpc owns (DESIGN §6). */
+/** The flows whose cookie round is one the bundles use: what dpc owns (docs/design.md §6). */
 function owned(ovs: Ovs, ...bundles: string[]): string[] {
   const rounds = new Set(bundles.flatMap((b) => bundleLines(b, 'openflow/flows.txt').map(round)));
   // Sorted as flows.txt is: OVS lists a flow replaced in place after its neighbours of equal priority.

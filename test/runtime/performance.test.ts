@@ -1,7 +1,7 @@
 /**
  * Proportional apply: on a Node holding 50,000 flows, applying a bundle that differs by one rule, against
  * `ovs-ofctl --bundle replace-flows` (OVS's own diff-and-bundle, the floor for any full rewrite) for the same
- * change from the same state. Figures are printed for the issue notes (DESIGN §7: not asserted, the machine is shared);
+ * change from the same state. Figures are printed for the issue notes (docs/design.md §7: not asserted, the machine is shared);
  * the test asserts that the apply is the two-flow change and leaves exactly v2.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
