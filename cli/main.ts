@@ -196,6 +196,7 @@ function printResult(args: Args, result: CompileResult, wrote: boolean, formatDi
       output: wrote ? args.out : null,
       stats: result.stats,
       nodes: result.bundles.map((b) => ({ name: b.node, pods: b.podCount, flows: b.flowCount, digest: `sha256:${b.digest}` })),
+      ...(result.trafficControl ? { trafficControl: result.trafficControl } : {}),
       diagnostics: result.diagnostics,
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -220,6 +221,29 @@ function printResult(args: Args, result: CompileResult, wrote: boolean, formatDi
   process.stdout.write(
     `compiled ${result.bundles.length} Node bundle${result.bundles.length === 1 ? '' : 's'} from ${stats.objects} objects into ${args.out}/ (${counts})\n${lines.join('\n')}\n`,
   );
+  process.stdout.write(trafficControlText(result));
+}
+
+/** Per Node, what each TrafficControl captures there and where the traffic goes (nothing when none exist). */
+function trafficControlText(result: CompileResult): string {
+  let out = '';
+  for (const { node, trafficControls, overlaps } of result.trafficControl ?? []) {
+    // A TrafficControl that neither captures nor loses a Pod here does nothing here (`--format json` lists it).
+    const acting = trafficControls.filter((t) => t.pods.length > 0 || t.lostTo.length > 0);
+    if (acting.length === 0) continue;
+    out += `TrafficControl on ${node}:\n`;
+    for (const t of acting) {
+      const to = `${t.target}${t.returnPort ? `, back through ${t.returnPort}` : ''}`;
+      const pods = t.pods.length ? t.pods.join(', ') : 'no Pods';
+      const lost = t.lostTo.map((l) => `${l.pod} to ${l.trafficControl}`);
+      out += `  ${t.trafficControl}: ${t.action} ${t.direction} to ${to}: ${pods}${lost.length ? `; loses ${lost.join(', ')}` : ''}\n`;
+    }
+    if (overlaps.length > 0) {
+      const pairs = overlaps.map((o) => `${o.egress} -> ${o.ingress}`).join(', ');
+      out += `  note: between Pods of two TrafficControls (${pairs}), the source's egress flow and the destination's ingress flow match at one priority, and OVS applies only one of them, as on an Antrea Node\n`;
+    }
+  }
+  return out;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,4 +1,7 @@
-/** Reads the CLI's input paths: files, directories (recursively: .yaml, .yml, .json) and `-` for stdin. */
+/**
+ * Reads the CLI's input paths: files, directories (recursively: .yaml, .yml, .json, and Antrea's config files under
+ * the names its ConfigMap keys and the Pods' mounts give them) and `-` for stdin.
+ */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceText } from '../compiler/ingest/documents.js';
@@ -6,7 +9,7 @@ import { decodeText } from '../compiler/ingest/encoding.js';
 
 export class InputError extends Error {}
 
-const INPUT_FILE = /\.(ya?ml|json)$/i;
+const INPUT_FILE = /\.(ya?ml|json)$|^antrea-(agent|controller)\.conf$/i;
 
 function walk(dir: string, out: string[]): void {
   const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -16,12 +16,15 @@ import { createPlanCache, planNode, type NodePlan } from './plan/nodePlan.js';
 import { createSharedFlows } from './plan/podConnectivity.js';
 import { indexPoliciesByNode } from './plan/policyIndex.js';
 import { resolvePolicies } from './resolve/policies.js';
+import { resolveTrafficControls } from './resolve/trafficControl.js';
+import { allocateTrafficControlPorts, collectTrafficControlPorts } from './allocate/trafficControlPorts.js';
+import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNodeSummary } from './plan/trafficControl.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { createSpellingCache } from '../targets/openflow/render.js';
 import { deepFreeze } from './util/deepFreeze.js';
 import { DPC_VERSION } from './version.js';
+import { notCompiledFeatures } from './model/notCompiled.js';
 import { canonicalJson } from './util/canonicalJson.js';
-import type { Features } from './model/config.js';
 
 export interface CompileOptions {
   /** Compile only these Nodes (all when empty or absent). */
@@ -48,6 +51,8 @@ export interface CompileResult {
   /** manifest.json content; empty unless ok. */
   manifest: string;
   model?: ClusterModel;
+  /** Per compiled Node, what each TrafficControl captures there (only with the TrafficControl gate on). */
+  trafficControl?: { node: string; trafficControls: TrafficControlNodeSummary[]; overlaps: { egress: string; ingress: string }[] }[];
   /** Each compiled Node's plan, when `keepPlans` was asked for. */
   plans?: NodePlan[];
   stats: { objects: number; nodes: number; pods: number };
@@ -62,20 +67,6 @@ function snapshotDigest(snapshot: Snapshot): string {
   const h = createHash('sha256');
   for (const s of all) h.update(s).update('\n');
   return h.digest('hex');
-}
-
-/** Enabled features that keep only their tables' miss flows in this version. */
-function notCompiledFeatures(f: Features): string[] {
-  const out: string[] = [];
-  if (f.antreaProxy) out.push('AntreaProxy (Services)');
-  if (f.proxyAll) out.push('proxyAll');
-  if (f.egress) out.push('Egress');
-  if (f.egressTrafficShaping) out.push('EgressTrafficShaping');
-  if (f.trafficControl) out.push('TrafficControl');
-  if (f.l7NetworkPolicy) out.push('L7NetworkPolicy');
-  if (f.multicast) out.push('Multicast');
-  if (f.flowExporter) out.push('FlowExporter');
-  return out;
 }
 
 function finish(sources: readonly SourceText[], diags: Diagnostic[]): Diagnostic[] {
@@ -94,7 +85,10 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     if (!model.nodeByName.has(name)) diagnostics.push({ severity: 'error', ...Msg.nodeNotInSnapshot(name) });
   }
   const skipped = notCompiledFeatures(model.config.features);
-  if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join(', ')) });
+  if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join('; ')) });
+  // Before validate stops: two TrafficControls configuring one port differently is an input error.
+  const { ports: tcPortSet, diagnostics: tcDiags } = collectTrafficControlPorts(model.trafficControls);
+  diagnostics.push(...tcDiags);
 
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
@@ -102,6 +96,8 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   // resolve: Node-independent intents.
   const { intents, diagnostics: policyDiags } = resolvePolicies(model);
   diagnostics.push(...policyDiags);
+  const tcEnabled = model.config.features.trafficControl;
+  const tcResolved = resolveTrafficControls(model);
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
@@ -110,7 +106,11 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   diagnostics.push(...allocDiags);
   const nodePorts = model.nodes
     .filter((node) => !wanted || wanted.has(node.name))
-    .map((node) => ({ node, ...allocateNodePorts(model, node) }));
+    .map((node) => {
+      const own = allocateNodePorts(model, node);
+      const tcPorts = tcEnabled ? allocateTrafficControlPorts(model, node, tcPortSet, own.ports) : undefined;
+      return { node, ports: own.ports, tcPorts, diagnostics: [...own.diagnostics, ...(tcPorts?.diagnostics ?? [])] };
+    });
   for (const n of nodePorts) diagnostics.push(...n.diagnostics);
   // validate stops here, after the last stage that can refuse input: planning and rendering never do.
   if (hasErrors(diagnostics) || options.validateOnly) {
@@ -124,11 +124,17 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const planCache = createPlanCache();
   const spelling = createSpellingCache();
   const bundles: NodeBundle[] = [];
+  const tcSummary: NonNullable<CompileResult['trafficControl']> = [];
   const plans: NodePlan[] = [];
-  for (const { node, ports } of nodePorts) {
-    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache));
+  for (const { node, ports, tcPorts } of nodePorts) {
+    const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
+    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, tc));
     bundles.push(buildNodeBundle(plan, model.config, spelling));
     if (options.keepPlans) plans.push(plan);
+    if (tcEnabled) {
+      const trafficControls = summarizeTrafficControl(node.name, tcResolved, tcPortSet);
+      tcSummary.push({ node: node.name, trafficControls, overlaps: trafficControlOverlaps(trafficControls) });
+    }
   }
   const finalDiags = finish(sources, diagnostics);
   const manifest = {
@@ -139,5 +145,14 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     nodes: Object.fromEntries(bundles.map((b) => [b.node, { digest: `sha256:${b.digest}`, flows: b.flowCount, pods: b.podCount }])),
     diagnostics: finalDiags,
   };
-  return { ok: true, diagnostics: finalDiags, bundles, manifest: `${JSON.stringify(manifest, null, 2)}\n`, model, stats, ...(options.keepPlans ? { plans } : {}) };
+  return {
+    ok: true,
+    diagnostics: finalDiags,
+    bundles,
+    manifest: `${JSON.stringify(manifest, null, 2)}\n`,
+    model,
+    stats,
+    ...(tcEnabled ? { trafficControl: tcSummary } : {}),
+    ...(options.keepPlans ? { plans } : {}),
+  };
 }

@@ -21,6 +21,8 @@ export const NodeInventorySchema = KubeObject(
             Type.Object({ name: Type.Optional(PortName), ofport: Type.Optional(OfPort), mac: Type.Optional(Mac) }, Open),
           ),
           tunnel: Type.Optional(Type.Object({ name: Type.Optional(PortName), ofport: Type.Optional(OfPort) }, Open)),
+          /** Ports the bundle's TrafficControls create, with the ofports OVS gave them on this Node. */
+          trafficControlPorts: Type.Optional(Type.Array(Type.Object({ name: PortName, ofport: OfPort }, Open))),
           pods: Type.Optional(
             Type.Array(
               Type.Object(

@@ -21,6 +21,26 @@ function writeCluster(dir: string): void {
 beforeAll(buildUnlessBuilt, 120_000);
 
 describe('dpc CLI', () => {
+  test('the summary says per Node which Pods each TrafficControl captures, where to, and who lost a Pod', () => {
+    const out = mkdtempSync(join(tmpdir(), 'dpc-cli-tc-'));
+    const r = dpc(['compile', 'golden/traffic-control/input', '-o', join(out, 'b')]);
+    expect(r.code, r.stderr).toBe(0);
+    const section = r.stdout.slice(r.stdout.indexOf('TrafficControl on k8s-node-worker-1:')).split('\n').slice(0, 5);
+    expect(section).toEqual([
+      'TrafficControl on k8s-node-worker-1:',
+      '  ids-payments: Mirror Both to geneve geneve-d4c287 to 192.168.77.250 VNI 100: payments/fraud-check-9f8e-t3v6b',
+      '  inline-frontend: Redirect Ingress to device ids-in, back through device ids-out: shop/frontend-6f7b9c-x2k4p',
+      '  erspan-api: Mirror Egress to erspan v2 erspan-863748 to 192.168.77.251 session 12: shop/cart-5d8f7-h4j9k; loses payments/fraud-check-9f8e-t3v6b to ids-payments',
+      '  legacy-gre: Mirror Both to gre gre-legacy to 192.168.77.252 key 7: shop/redis-0',
+    ]);
+    // A TrafficControl that does nothing on a Node is left out of the text; JSON lists every one.
+    expect(r.stdout).not.toMatch(/parked/);
+    const json = JSON.parse(dpc(['compile', 'golden/traffic-control/input', '-o', join(out, 'c'), '--format', 'json']).stdout) as {
+      trafficControl: { node: string; trafficControls: { trafficControl: string; pods: string[] }[] }[];
+    };
+    expect(json.trafficControl.find((n) => n.node === 'k8s-node-worker-1')!.trafficControls.find((t) => t.trafficControl === 'parked')!.pods).toEqual([]);
+  });
+
   test('--version and --help', () => {
     expect(dpc(['--version']).stdout).toMatch(/^dpc \d+\.\d+\.\d+\n$/);
     const help = dpc(['--help']);

@@ -335,11 +335,11 @@ describe('dataplane helpers', () => {
   });
 
   test('parsers of OVS output and of packet-ins', () => {
-    const stats = parseFlowStats(' cookie=0x3000000000009, duration=1.5s, table=26, n_packets=2, n_bytes=120, idle_age=0, priority=200,reg0=0x400/0x400,reg3=0x9 actions=drop\n');
-    expect([...stats.values()]).toEqual([{ key: 'cookie=0x3000000000009, table=26, priority=200,reg0=0x400/0x400,reg3=0x9 actions=drop', cookie: 0x3000000000009n, table: 26, packets: 2, actions: 'drop' }]);
-    expect(policyCookieRule(0x3000000000009n)).toBe(9);
-    expect(policyCookieRule(0x2000000000009n)).toBeUndefined();
-    expect(policyCookieRule(0x3000000000000n)).toBeUndefined();
+    const stats = parseFlowStats(' cookie=0x1020000000009, duration=1.5s, table=26, n_packets=2, n_bytes=120, idle_age=0, priority=200,reg0=0x400/0x400,reg3=0x9 actions=drop\n');
+    expect([...stats.values()]).toEqual([{ key: 'cookie=0x1020000000009, table=26, priority=200,reg0=0x400/0x400,reg3=0x9 actions=drop', cookie: 0x1020000000009n, table: 26, packets: 2, actions: 'drop' }]);
+    expect(policyCookieRule(0x1020000000009n)).toBe(9);
+    expect(policyCookieRule(0x1010000000009n)).toBeUndefined();
+    expect(policyCookieRule(0x1020000000000n)).toBeUndefined();
     const ct = parseConntrack(
       'tcp,orig=(src=10.0.0.1,dst=10.0.0.2,sport=33000,dport=80),reply=(src=10.0.0.2,dst=10.0.0.1,sport=80,dport=33000),zone=65520,mark=3,labels=0x700000005,protoinfo=(state=SYN_SENT)\n' +
         'icmp,orig=(src=10.0.0.1,dst=10.0.0.2,id=33001,type=8,code=0),reply=(src=10.0.0.2,dst=10.0.0.1,id=33001,type=0,code=0),zone=65520\n',
@@ -367,7 +367,7 @@ describe('dataplane helpers', () => {
       return b;
     };
     const cookie = Buffer.alloc(12);
-    cookie.writeBigUInt64BE(0x3000000000000n, 4);
+    cookie.writeBigUInt64BE(0x1020000000000n, 4);
     const body = Buffer.concat([
       prop(0, Buffer.from('abcd')),
       prop(3, Buffer.from([28])),
@@ -376,7 +376,7 @@ describe('dataplane helpers', () => {
       prop(7, Buffer.from([1, 2])),
     ]);
     const pin = decodePacketIn2(body, 4242);
-    expect(pin).toMatchObject({ packet: Buffer.from('abcd'), tableId: 28, cookie: 0x3000000000000n, userdata: Buffer.from([1, 2]), controllerId: 4242 });
+    expect(pin).toMatchObject({ packet: Buffer.from('abcd'), tableId: 28, cookie: 0x1020000000000n, userdata: Buffer.from([1, 2]), controllerId: 4242 });
     expect(pin.regs[0]).toBe(0x4400000);
     expect(pin.regs[3]).toBe(11);
     expect(isRejectPacketIn(pin)).toBe(true);
@@ -422,16 +422,16 @@ describe('dataplane helpers', () => {
       '',
       'bridge("br-int")',
       '----------------',
-      ' 0. ip, priority 200, cookie 0x2000000000000',
+      ' 0. ip, priority 200, cookie 0x1010000000000',
       '    goto_table:3',
       '     -> explanation',
-      '26. reg0=0x400/0x400,reg3=0x9, priority 200, cookie 0x3000000000009',
+      '26. reg0=0x400/0x400,reg3=0x9, priority 200, cookie 0x1020000000009',
       '    drop',
       '',
       'Final flow: unchanged',
       'Datapath actions: drop',
     ].join('\n');
-    expect(traceExcerpt(text)).toEqual([' 0. ip, priority 200, cookie 0x2000000000000', '    goto_table:3', '26. reg0=0x400/0x400,reg3=0x9, priority 200, cookie 0x3000000000009', '    drop', 'Datapath actions: drop']);
+    expect(traceExcerpt(text)).toEqual([' 0. ip, priority 200, cookie 0x1010000000000', '    goto_table:3', '26. reg0=0x400/0x400,reg3=0x9, priority 200, cookie 0x1020000000009', '    drop', 'Datapath actions: drop']);
   });
 });
 
@@ -492,8 +492,8 @@ const A: HandNode = {
     'table=0,priority=200,ip actions=ct(table=1,zone=65520)',
     'table=1,priority=210,ct_state=+inv+trk,ip actions=drop',
     'table=1,priority=200,ct_state=+new+trk,tcp,tp_dst=80 actions=ct(commit,table=2,zone=65520,exec(set_field:0x7->ct_label))',
-    'cookie=0x3000000000009,table=1,priority=200,ct_state=+new+trk,tcp,tp_dst=81 actions=drop',
-    'cookie=0x300000000000b,table=1,priority=200,ct_state=+new+trk,tcp,tp_dst=82 actions=meter:256,set_field:0xb->reg3,set_field:0x400/0x400->reg0,set_field:0x4000000/0xfe000000->reg0,controller(reason=no_match,id=4242,userdata=01.02)',
+    'cookie=0x1020000000009,table=1,priority=200,ct_state=+new+trk,tcp,tp_dst=81 actions=drop',
+    'cookie=0x102000000000b,table=1,priority=200,ct_state=+new+trk,tcp,tp_dst=82 actions=meter:256,set_field:0xb->reg3,set_field:0x400/0x400->reg0,set_field:0x4000000/0xfe000000->reg0,controller(reason=no_match,id=4242,userdata=01.02)',
     'table=1,priority=200,ct_state=+new+trk,tcp,tp_dst=84 actions=output:32769',
     'table=1,priority=100,ct_state=+trk,ip actions=ct(commit,table=2,zone=65520)',
     'table=2,priority=200,ip,nw_dst=10.50.1.11 actions=output:3',
@@ -517,7 +517,7 @@ const B: HandNode = {
   flows: [
     'table=0,priority=200,ip actions=ct(table=1,zone=65520)',
     'table=1,priority=210,ct_state=+inv+trk,ip actions=drop',
-    'cookie=0x300000000000c,table=1,priority=200,ct_state=+new+trk,tcp,tp_dst=83 actions=drop',
+    'cookie=0x102000000000c,table=1,priority=200,ct_state=+new+trk,tcp,tp_dst=83 actions=drop',
     'table=1,priority=100,ct_state=+trk,ip actions=ct(commit,table=2,zone=65520)',
     'table=2,priority=200,ip,nw_dst=10.50.2.11 actions=set_field:02:bb:00:00:01:0b->eth_dst,output:3',
     'table=2,priority=200,ip,nw_dst=10.50.1.0/24 actions=set_field:192.168.50.1->tun_dst,output:32768',
@@ -599,7 +599,7 @@ describe.skipIf(!ovsAvailable)('prober on hand-written flows', () => {
     ]);
     expect(out[2]!.summary).toMatch(/left nowhere via na -> geneve tunnel to 192.168.50.2 \(nb\)/);
     const trace = await prober.trace(out[2]!);
-    expect(trace).toMatch(/trace on nb, in antrea-tun0:[\s\S]*cookie 0x300000000000c[\s\S]*drop/);
+    expect(trace).toMatch(/trace on nb, in antrea-tun0:[\s\S]*cookie 0x102000000000c[\s\S]*drop/);
   });
 
   test('attribution reads ct_label, the reject packet-in and the drop flow that was hit', async () => {

@@ -115,8 +115,8 @@ export const Msg = {
     m(
       'DPC1165',
       refused
-        ? `${kind} ${JSON.stringify(name)} was refused (see its own error), so no policy can use it`
-        : `${kind} ${JSON.stringify(name)} does not exist in the snapshot${namespace ? ` (in Namespace ${namespace})` : ''}`,
+        ? `${kind} ${JSON.stringify(name)} was refused (see its own error); the policy is compiled with it empty, as Antrea treats a group that does not exist`
+        : `${kind} ${JSON.stringify(name)} does not exist in the snapshot${namespace ? ` (in Namespace ${namespace})` : ''}; the policy is compiled with it empty, as Antrea does until the group is created`,
     ),
   duplicatePolicyObject: () => m('DPC1166', 'defined more than once; every copy is left out'),
   protocolEntryKinds: (a: string, b: string) => m('DPC1167', `each entry must set exactly one of ${a} and ${b}`),
@@ -138,6 +138,18 @@ export const Msg = {
     m('DPC1204', `groups nest one level only: ${child} has childGroups of its own, so it cannot be a child`),
   childGroupMissing: (kind: string, name: string) =>
     m('DPC1205', `child ${kind} ${JSON.stringify(name)} does not exist; it counts as empty until it is created`),
+  // TrafficControl (schema only: Antrea has no admission webhook for it; reference/iptables-egress.md §6.6)
+  tcShapesMixed: () =>
+    m('DPC1230', "mixes the released shape (targetPort, returnPort) with the proposal's destination; a TrafficControl uses one or the other"),
+  tcTargetMissing: () => m('DPC1231', "is required (or, in the proposal's shape, spec.destination)"),
+  tcPortKinds: (kinds: string, found: number) =>
+    m('DPC1232', found === 0 ? `must set one of ${kinds}` : `must set exactly one of ${kinds}, not ${found}`),
+  tcReturnPortErspan: () => m('DPC1233', 'an ERSPAN tunnel cannot be a return port (the CRD allows ovsInternal, device, geneve, vxlan and gre)'),
+  tcReturnWithMirror: () => m('DPC1234', 'a return port is used only with the Redirect action, and this TrafficControl mirrors'),
+  tcRemoteIPInvalid: (ip: string) => m('DPC1235', `${JSON.stringify(ip)} is not an IPv4 or IPv6 address`),
+  tcVniRange: (n: number) => m('DPC1236', `tunnel ID ${n} is not a VNI (0 to 16777215)`),
+  tcPortConflict: (port: string, other: string) =>
+    m('DPC1237', `OVS port ${port} is also a port of ${other}, configured differently; one port has one configuration`),
   // 2xxx: cluster model
   duplicate: () => m('DPC2001', 'duplicate object: defined more than once'),
   unknownNode: (node: string) => m('DPC2002', `Pod is scheduled on Node ${JSON.stringify(node)}, which is not in the snapshot`),
@@ -163,21 +175,38 @@ export const Msg = {
   portNameConflict: (port: string, other: string) => m('DPC2019', `OVS port name ${port} is already used by ${other}`),
   podCIDRMismatch: (a: string, b: string) => m('DPC2020', `spec.podCIDR ${a} is not the first entry of spec.podCIDRs (${b})`),
   nodeNotInSnapshot: (node: string) => m('DPC2022', `no Node named ${JSON.stringify(node)} in the snapshot`),
-  ipv6NotCompiled: () => m('DPC2021', 'IPv6 Pod CIDRs and addresses are not compiled yet; only the IPv4 family is used'),
+  ipv6NotCompiled: () =>
+    m('DPC2021', 'IPv6 forwarding is not compiled yet: the bundle forwards IPv4 only (policy rules keep their IPv6 flows where the Node also has an IPv6 address)'),
   podCIDRsPerFamily: (family: number, a: string, b: string) =>
     m('DPC2023', `spec.podCIDRs may hold at most one CIDR per IP family, and ${a} and ${b} are both IPv${family}`),
+  duplicateControllerConfig: () => m('DPC2024', 'more than one controller config (antrea-controller.conf) in the snapshot'),
   // 3xxx: agent config and features
   unsupportedEncapMode: (mode: string) =>
     m('DPC3001', `trafficEncapMode ${mode} is not supported by this version of dpc (only encap)`),
   unsupportedTunnelType: (t: string) => m('DPC3002', `tunnelType ${t} is not supported (geneve, vxlan or gre)`),
   featureNotCompiled: (features: string) =>
-    m('DPC3003', `enabled features not compiled yet (their tables keep Antrea's miss flows): ${features}`),
+    m('DPC3003', `enabled features not compiled yet, and what the bundles lack for each: ${features}`),
   noAgentConfig: () => m('DPC3004', 'no agent config in the snapshot; Antrea defaults are used'),
   unknownFeatureGate: (gate: string) => m('DPC3005', `unknown feature gate ${gate}`),
+  upstreamPolicyEnforced: (kind: string, gate: string) =>
+    m(
+      'DPC3006',
+      `${kind} (policy.networking.k8s.io) is enforced by this cluster, whose controller config enables the ${gate} feature gate, but dpc does not compile it; the snapshot is refused rather than compiled without it`,
+    ),
+  gateNeedsAntreaPolicy: (gate: string) =>
+    m('DPC3008', `the ${gate} feature gate needs the AntreaPolicy feature gate, which this config turns off; antrea-controller would not start`),
+  upstreamPolicySkipped: (kind: string, gate: string, configGiven: boolean) =>
+    m(
+      'DPC3007',
+      `${kind} (policy.networking.k8s.io) is skipped: Antrea enforces it only with the controller's ${gate} feature gate, which ${
+        configGiven ? 'the controller config leaves off' : 'is off by default (give antrea-controller.conf if the cluster turns it on)'
+      }`,
+    ),
+  trafficControlGateOff: () =>
+    m('DPC3030', 'the TrafficControl feature gate is off in the agent config, so this TrafficControl is not compiled'),
   policyFeatureNotCompiled: (what: string) =>
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),
-  unknownGroup: (kind: string, name: string) => m('DPC3103', `${kind} ${JSON.stringify(name)} does not exist`),
   antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),
   // 4xxx: allocate
   priorityExhausted: (table: string) =>

@@ -32,18 +32,27 @@ import {
   type GroupObject,
   type TierObject,
 } from '../../schemas/antreaPolicy.js';
+import { TrafficControlSchema, type TrafficControlObject } from '../../schemas/trafficControl.js';
 import { validatePolicies, type PolicyObjects } from './rules/index.js';
+import { checkTrafficControls } from './rules/trafficControlShape.js';
 import { emptyPolicyObjects } from './rules/context.js';
 import { readSources, readYamlDocuments, type RawObject, type SourceText } from './documents.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
-import { embeddedPosition } from './positions.js';
+import {
+  AGENT_CONFIG_KEY,
+  CONTROLLER_CONFIG_KEY,
+  isStandaloneControllerConfig,
+  readEmbeddedConfig,
+  type LocatedConfig,
+  type LocatedControllerConfig,
+} from './embeddedConfig.js';
+import { ControllerConfigSchema, type ControllerConfig } from '../../schemas/controllerConfig.js';
+import { upstreamPolicyKind, type LocatedUpstreamPolicy } from './upstreamPolicies.js';
 import { groupOf, servedInstead } from './servedVersions.js';
 import { checkNamespacesExist } from './namespaceLifecycle.js';
 
 /** The agent config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
-export interface LocatedAgentConfig extends Located<AgentConfig> {
-  embedded?: { key: string; text: string };
-}
+export type LocatedAgentConfig = LocatedConfig<AgentConfig>;
 
 export interface Snapshot {
   nodes: Located<NodeObject>[];
@@ -51,6 +60,10 @@ export interface Snapshot {
   pods: Located<PodObject>[];
   services: Located<ServiceObject>[];
   agentConfigs: LocatedAgentConfig[];
+  /** antrea-controller.conf: its feature gates say which upstream policy kinds the cluster enforces. */
+  controllerConfigs: LocatedControllerConfig[];
+  /** policy.networking.k8s.io objects: never compiled; the model refuses or skips them by the controller's gates. */
+  upstreamPolicies: LocatedUpstreamPolicy[];
   inventories: Located<NodeInventoryObject>[];
   /** networking.k8s.io/v1 NetworkPolicy. Policy objects here passed every admission rule (rules/index.ts). */
   networkPolicies: Located<NetworkPolicyObject>[];
@@ -61,6 +74,8 @@ export interface Snapshot {
   tiers: Located<TierObject>[];
   clusterGroups: Located<ClusterGroupObject>[];
   groups: Located<GroupObject>[];
+  /** crd.antrea.io/v1alpha2 TrafficControl, either shape; those here passed rules/trafficControlShape.ts. */
+  trafficControls: Located<TrafficControlObject>[];
 }
 
 export interface IngestResult {
@@ -68,7 +83,7 @@ export interface IngestResult {
   diagnostics: Diagnostic[];
 }
 
-type Collection = Exclude<keyof Snapshot, 'agentConfigs'>;
+type Collection = Exclude<keyof Snapshot, 'agentConfigs' | 'controllerConfigs' | 'upstreamPolicies'>;
 
 interface KindEntry {
   apiVersion: string;
@@ -91,11 +106,12 @@ const KINDS: readonly KindEntry[] = [
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Tier', schema: TierSchema, into: 'tiers' },
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'ClusterGroup', schema: ClusterGroupSchema, into: 'clusterGroups' },
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Group', schema: GroupSchema, into: 'groups' },
+  { apiVersion: 'crd.antrea.io/v1alpha2', kind: 'TrafficControl', schema: TrafficControlSchema, into: 'trafficControls' },
 ];
 
 /** Kinds dpc knows but does not compile yet: refusing them beats silently ignoring a policy. */
 const NOT_COMPILED: readonly { group: string; kinds: readonly string[] }[] = [
-  { group: 'crd.antrea.io', kinds: ['Egress', 'ExternalIPPool', 'TrafficControl'] },
+  { group: 'crd.antrea.io', kinds: ['Egress', 'ExternalIPPool'] },
 ];
 
 const KIND_INDEX = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
@@ -113,45 +129,37 @@ function isStandaloneAgentConfig(value: Record<string, unknown>): boolean {
   return !('apiVersion' in value) && !('kind' in value) && AGENT_CONFIG_KEYS.some((k) => k in value);
 }
 
-const AGENT_CONFIG_KEY = 'antrea-agent.conf';
-
 function readEmbeddedAgentConfig(cm: Located<ConfigMapObject>, out: IngestResult): void {
-  const text = cm.obj.data?.[AGENT_CONFIG_KEY];
-  const object: ObjectIdentity = { kind: 'ConfigMap', name: cm.obj.metadata.name, namespace: cm.obj.metadata.namespace };
-  const field = ['data', AGENT_CONFIG_KEY];
-  if (text === undefined) {
-    out.diagnostics.push({ severity: 'error', ...Msg.schema('is required'), object, field: `data.${AGENT_CONFIG_KEY}`, at: { loc: cm.loc, field } });
-    return;
+  const config = readEmbeddedConfig<AgentConfig>(cm, AGENT_CONFIG_KEY, AgentConfigSchema, out.diagnostics);
+  if (config) out.snapshot.agentConfigs.push(config);
+}
+
+function readEmbeddedControllerConfig(cm: Located<ConfigMapObject>, out: IngestResult): void {
+  const config = readEmbeddedConfig<ControllerConfig>(cm, CONTROLLER_CONFIG_KEY, ControllerConfigSchema, out.diagnostics);
+  if (config) out.snapshot.controllerConfigs.push(config);
+}
+
+/** A policy.networking.k8s.io policy, kept for the model to refuse or skip; true when `value` is one. */
+function readUpstreamPolicy(value: Record<string, unknown>, loc: ObjectLocation, apiVersion: string, kind: string, id: ObjectIdentity, out: IngestResult): boolean {
+  const upstream = upstreamPolicyKind(apiVersion, kind);
+  if (!upstream) return false;
+  if (upstream.apiVersion !== apiVersion) {
+    out.diagnostics.push({ severity: 'error', ...Msg.notServed(kind, apiVersion, upstream.apiVersion), object: id, field: 'apiVersion', at: { loc, field: ['apiVersion'] } });
+  } else {
+    out.snapshot.upstreamPolicies.push({ obj: value, loc, kind });
   }
-  const doc = readYamlDocuments(text)[0] ?? { value: {} };
-  if ('errors' in doc) {
-    for (const e of doc.errors) {
-      out.diagnostics.push({
-        severity: 'error',
-        ...Msg.syntax(e.message),
-        object,
-        field: `data.${AGENT_CONFIG_KEY}`,
-        at: { loc: cm.loc, field, embedded: { line: e.line, col: e.col } },
-      });
-    }
-    return;
-  }
-  const value = doc.value ?? {};
-  const diags = validateAgainst(AgentConfigSchema, value, cm.loc, object, field);
-  if (diags.length > 0) {
-    // Point into the embedded text, not at the ConfigMap key that holds it.
-    for (const d of diags) {
-      const inner = d.at?.field?.slice(field.length) ?? [];
-      if (d.at) d.at = { loc: cm.loc, field, embedded: embeddedPosition(text, inner) };
-    }
-    out.diagnostics.push(...diags);
-    return;
-  }
-  out.snapshot.agentConfigs.push({ obj: value as AgentConfig, loc: cm.loc, embedded: { key: AGENT_CONFIG_KEY, text } });
+  return true;
 }
 
 function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigMapObject>[]): void {
   const { value, loc } = raw;
+  // Before the agent's: both may hold only featureGates, and then the file name decides.
+  if (isStandaloneControllerConfig(value, loc.file)) {
+    const diags = validateAgainst(ControllerConfigSchema, value, loc, { kind: 'ControllerConfig' });
+    if (diags.length > 0) out.diagnostics.push(...diags);
+    else out.snapshot.controllerConfigs.push({ obj: value as ControllerConfig, loc });
+    return;
+  }
   if (isStandaloneAgentConfig(value)) {
     const diags = validateAgainst(AgentConfigSchema, value, loc, { kind: 'AgentConfig' });
     if (diags.length > 0) out.diagnostics.push(...diags);
@@ -169,6 +177,8 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigM
     out.diagnostics.push({ severity: 'error', ...Msg.missingApiVersion(), object: id, field: 'apiVersion', at: { loc } });
     return;
   }
+  // Before the served-version check: the upstream ClusterNetworkPolicy shares its kind name with Antrea's.
+  if (readUpstreamPolicy(value, loc, apiVersion, kind, id, out)) return;
   const served = servedInstead(apiVersion, kind);
   if (served) {
     out.diagnostics.push({ severity: 'error', ...Msg.notServed(kind, apiVersion, served.join(' and ')), object: id, field: 'apiVersion', at: { loc, field: ['apiVersion'] } });
@@ -207,11 +217,18 @@ export function ingest(sources: readonly SourceText[], previous?: readonly Sourc
   out.diagnostics.push(...checkNamespacesExist(out.snapshot));
   const prior = previous ? readSnapshot(previous).snapshot : undefined;
   admitPolicies(out, prior);
+  const tc = checkTrafficControls(out.snapshot.trafficControls);
+  out.diagnostics.push(...tc.diagnostics);
+  out.snapshot.trafficControls = tc.accepted;
   return out;
 }
 
+/**
+ * The gates the admission rules see. Antrea's webhooks run in the controller, so its config has the last word; the
+ * agent's gates stand in for a snapshot that gives no controller config.
+ */
 function featureGatesOf(snapshot: Snapshot): Readonly<Record<string, boolean>> {
-  return snapshot.agentConfigs[0]?.obj.featureGates ?? {};
+  return { ...(snapshot.agentConfigs[0]?.obj.featureGates ?? {}), ...(snapshot.controllerConfigs[0]?.obj.featureGates ?? {}) };
 }
 
 function policyObjectsOf(snapshot: Snapshot): PolicyObjects {
@@ -244,7 +261,10 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
       pods: [],
       services: [],
       agentConfigs: [],
+      controllerConfigs: [],
+      upstreamPolicies: [],
       inventories: [],
+      trafficControls: [],
       ...emptyPolicyObjects(),
     },
     diagnostics: read.diagnostics,
@@ -252,9 +272,13 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
   const configMaps: Located<ConfigMapObject>[] = [];
   for (const raw of read.objects) classify(raw, out, configMaps);
   for (const cm of configMaps) {
-    if (cm.obj.metadata.name === ANTREA_CONFIG_MAP || cm.obj.data?.[AGENT_CONFIG_KEY] !== undefined) {
+    const data = cm.obj.data ?? {};
+    const controller = data[CONTROLLER_CONFIG_KEY] !== undefined;
+    if (controller) readEmbeddedControllerConfig(cm, out);
+    // antrea-config holds both configs; one trimmed to the controller's alone still counts.
+    if (data[AGENT_CONFIG_KEY] !== undefined || (cm.obj.metadata.name === ANTREA_CONFIG_MAP && !controller)) {
       readEmbeddedAgentConfig(cm, out);
-    } else {
+    } else if (!controller) {
       out.diagnostics.push({
         severity: 'warning',
         ...Msg.unusedConfigMap(),

@@ -3,8 +3,8 @@
  * decides which OVS tables exist (docs/reference/ovs-pipeline.md §1.1).
  */
 import type { AgentConfig } from '../../schemas/agentConfig.js';
-import type { Diagnostic, SourceRef } from '../diagnostics/diagnostic.js';
-import { embeddedPosition } from '../ingest/positions.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { configSource } from './configSource.js';
 import { Msg } from '../diagnostics/messages.js';
 import type { LocatedAgentConfig } from '../ingest/ingest.js';
 
@@ -80,24 +80,9 @@ export interface ConfigResult {
 
 export function normalizeAgentConfig(sources: readonly LocatedAgentConfig[]): ConfigResult {
   const diagnostics: Diagnostic[] = [];
-  const first = sources[0];
-  for (const extra of sources.slice(1)) {
-    diagnostics.push({
-      severity: 'error',
-      ...Msg.duplicateConfig(),
-      object: { kind: 'AgentConfig' },
-      at: { loc: extra.loc },
-      related: first ? [{ at: { loc: first.loc }, message: 'first agent config is here' }] : [],
-    });
-  }
+  const { first, objectRef, at } = configSource(sources, 'AgentConfig', Msg.duplicateConfig(), 'first agent config is here', diagnostics);
   if (!first) diagnostics.push({ severity: 'warning', ...Msg.noAgentConfig() });
   const raw: AgentConfig = first?.obj ?? {};
-  const objectRef = first?.embedded ? { kind: 'ConfigMap', name: 'antrea-config' } : { kind: 'AgentConfig' };
-  const at = (field: string): SourceRef | undefined => {
-    if (!first) return undefined;
-    if (!first.embedded) return { loc: first.loc, field: [field] };
-    return { loc: first.loc, field: ['data', first.embedded.key], embedded: embeddedPosition(first.embedded.text, [field]) };
-  };
 
   const gates: Record<string, boolean> = {};
   for (const [gate, on] of Object.entries(raw.featureGates ?? {})) {

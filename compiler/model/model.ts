@@ -18,7 +18,10 @@ import {
   type IPAddr,
 } from '../net/ip.js';
 import { normalizeAgentConfig, type DataplaneConfig } from './config.js';
+import { checkUpstreamPolicies, normalizeControllerConfig, type ControllerSettings } from './controllerConfig.js';
+import { normalizeTrafficControl, type TrafficControlInfo } from './trafficControl.js';
 import type { NodeInventoryObject } from '../../schemas/nodeInventory.js';
+import type { PodObject } from '../../schemas/core.js';
 import type { NetworkPolicyObject } from '../../schemas/networkPolicy.js';
 import type {
   AntreaNetworkPolicyObject,
@@ -40,6 +43,11 @@ export interface NodeInfo {
   /** The IPv4 InternalIP: the tunnel endpoint peers send to. */
   internalIP: IPAddr;
   addresses: IPAddr[];
+  /**
+   * The IP families the Node runs: IPv4 always (dpc needs an IPv4 Pod CIDR), IPv6 when it also has an IPv6 Pod CIDR
+   * and an IPv6 address, as Antrea decides per Node (pkg/agent/config/node_config.go IsIPv6Enabled).
+   */
+  ipFamilies: readonly (4 | 6)[];
   loc: ObjectLocation;
 }
 
@@ -85,6 +93,8 @@ export interface ClusterModel {
   /** Pods with a port on the Node's bridge (not host-network), sorted by key. */
   podsByNode: ReadonlyMap<string, readonly PodInfo[]>;
   config: DataplaneConfig;
+  /** The controller's feature gates (Antrea's defaults without antrea-controller.conf). */
+  controller: ControllerSettings;
   inventories: ReadonlyMap<string, Located<NodeInventoryObject>>;
   services: ReadonlyMap<string, ServiceInfo>;
   /** Policy objects as validated by ingest, each list sorted by namespace/name. */
@@ -97,6 +107,8 @@ export interface ClusterModel {
   clusterGroups: ReadonlyMap<string, Located<ClusterGroupObject>>;
   /** Namespaced Groups by `namespace/name`. */
   groups: ReadonlyMap<string, Located<GroupObject>>;
+  /** TrafficControls in both input shapes, normalized; sorted by name; empty while the feature gate is off. */
+  trafficControls: readonly TrafficControlInfo[];
 }
 
 export interface ModelResult {
@@ -214,6 +226,7 @@ function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
     }
     if (!ok || !internalIP) continue;
     const podCIDR = v4[0]!;
+    const ipv6 = cidrs.length > v4.length && addresses.some((a) => a.family === 6);
     nodes.push({
       name: obj.metadata.name,
       labels: obj.metadata.labels ?? {},
@@ -221,6 +234,7 @@ function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
       gatewayIP: firstHost(podCIDR),
       internalIP,
       addresses,
+      ipFamilies: ipv6 ? [4, 6] : [4],
       loc,
     });
   }
@@ -259,6 +273,12 @@ function buildNamespaces(snapshot: Snapshot, diags: Diagnostic[]): Map<string, N
   return out;
 }
 
+/** status.phase Succeeded or Failed: every container has stopped for good. */
+export function isPodTerminated(pod: PodObject): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
 function buildPods(
   snapshot: Snapshot,
   nodeByName: ReadonlyMap<string, NodeInfo>,
@@ -282,6 +302,10 @@ function buildPods(
       // A snapshot may leave Namespaces out; the Pod's Namespace then exists with only its name label.
       namespaces.set(namespace, { name: namespace, labels: { 'kubernetes.io/metadata.name': namespace } });
     }
+    // A terminated Pod has no port (the CNI plugin removed it) and its IP may already be another Pod's: Antrea
+    // leaves it out of appliedTo and of every peer group (pkg/util/k8s/pod.go IsPodTerminated, used by
+    // pkg/controller/networkpolicy networkpolicy_controller.go and crd_utils.go). It is not part of the model at all.
+    if (isPodTerminated(obj)) continue;
     const nodeName = obj.spec.nodeName ?? '';
     if (nodeName === '') {
       report('warning', Msg.podNotScheduled(), ['spec', 'nodeName']);
@@ -384,10 +408,30 @@ function buildInventories(
   return out;
 }
 
+/** TrafficControls compile only with their feature gate on; otherwise each one is named in a warning. */
+function buildTrafficControls(snapshot: Snapshot, enabled: boolean, diags: Diagnostic[]): TrafficControlInfo[] {
+  const dropped = checkDuplicates(
+    snapshot.trafficControls.map((t) => ({ kind: 'TrafficControl', name: t.obj.metadata.name, loc: t.loc })),
+    diags,
+  );
+  const out: TrafficControlInfo[] = [];
+  for (const { obj, loc } of snapshot.trafficControls) {
+    if (dropped.has(loc)) continue;
+    if (!enabled) {
+      diags.push({ severity: 'warning', ...Msg.trafficControlGateOff(), object: { kind: 'TrafficControl', name: obj.metadata.name }, at: { loc } });
+      continue;
+    }
+    out.push(normalizeTrafficControl(obj, loc));
+  }
+  return out.sort(byKey((t) => t.name));
+}
+
 export function buildModel(snapshot: Snapshot): ModelResult {
   const diagnostics: Diagnostic[] = [];
   const { config, diagnostics: configDiags } = normalizeAgentConfig(snapshot.agentConfigs);
   diagnostics.push(...configDiags);
+  const { settings: controller, diagnostics: controllerDiags } = normalizeControllerConfig(snapshot.controllerConfigs);
+  diagnostics.push(...controllerDiags, ...checkUpstreamPolicies(snapshot.upstreamPolicies, controller));
   const nodes = buildNodes(snapshot, diagnostics);
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const namespaces = buildNamespaces(snapshot, diagnostics);
@@ -412,6 +456,7 @@ export function buildModel(snapshot: Snapshot): ModelResult {
       pods,
       podsByNode,
       config,
+      controller,
       inventories,
       services,
       k8sNetworkPolicies: sorted(snapshot.networkPolicies),
@@ -421,6 +466,7 @@ export function buildModel(snapshot: Snapshot): ModelResult {
       tierPriorities: tierPriorities(snapshot.tiers),
       clusterGroups: new Map(sorted(snapshot.clusterGroups).map((g) => [g.obj.metadata.name, g])),
       groups: new Map(sorted(snapshot.groups).map((g) => [nsName(g.obj), g])),
+      trafficControls: buildTrafficControls(snapshot, config.features.trafficControl, diagnostics),
     },
     diagnostics,
   };

@@ -70,10 +70,17 @@ export const FromExternalField = field('FromExternal', 4, 27, 27);
 export const FromExternalRegMark = mark(FromExternalField, 1);
 export const FromLocalField = field('FromLocal', 4, 28, 28);
 export const FromLocalRegMark = mark(FromLocalField, 1);
+/** What the Output table does for a packet a TrafficControl selected (§5.2). */
+export const TrafficControlActionField = field('TrafficControlAction', 4, 22, 23);
+export const TrafficControlMirrorRegMark = mark(TrafficControlActionField, 0b01);
+export const TrafficControlRedirectRegMark = mark(TrafficControlActionField, 0b10);
 
 // reg5 / reg6: the conjunction ID of the allowing egress / ingress rule (read by Traceflow).
 export const TFEgressConjIDField = field('TFEgressConjID', 5, 0, 31);
 export const TFIngressConjIDField = field('TFIngressConjID', 6, 0, 31);
+
+// reg9: the port a TrafficControl mirrors or redirects to.
+export const TrafficControlTargetOFPortField = field('TrafficControlTargetOFPort', 9, 0, 31);
 
 /**
  * Bits of ct_mark, ct_label and pkt_mark (§2.2, §2.3): same idea as a register field, in another space.
@@ -124,6 +131,8 @@ export const VirtualServiceIPv4 = '169.254.0.253';
 
 /** Flow priorities (pipeline.go). */
 export const Priority = {
+  /** Output's TrafficControl flows sit just above its hairpin flow (priorityHigh+1). */
+  trafficControlOutput: 211,
   high: 210,
   normal: 200,
   low: 190,

@@ -95,20 +95,64 @@ export interface Flow {
 }
 
 /**
- * Cookie layout: bits 48..55 carry the category (which feature owns the flow, so the runtime can tell dpc's
- * flows from anything else on the bridge); the low 32 bits carry the policy rule ID where there is one.
+ * Cookie layout, Antrea's (pkg/agent/openflow/cookie/allocator.go): bits 48–63 the round, bits 40–47 the category
+ * (the feature that owns the flow), bits 32–39 reserved (zero), bits 0–31 the object ID. Antrea's own tooling
+ * (NetworkPolicy metrics, per-feature flow dumps) filters on the category bits, so dpc's flows sort into the same
+ * buckets as the agent's; dpc puts the policy rule ID in the object ID bits, which Antrea leaves at zero.
  */
 export const CookieCategory = {
-  pipeline: 1,
-  podConnectivity: 2,
-  networkPolicy: 3,
-  service: 4,
-  egress: 5,
-  trafficControl: 6,
+  /** Antrea's `Default`: the automatic miss flow of each table. */
+  pipeline: 0,
+  /** TrafficControl's mark flows are PodConnectivity's too (featurePodConnectivity.trafficControlMarkFlows). */
+  podConnectivity: 1,
+  networkPolicy: 2,
+  service: 3,
+  egress: 4,
+  multicast: 5,
+  multicluster: 6,
+  traceflow: 7,
+  externalNodeConnectivity: 8,
 } as const;
 
+/**
+ * The round every dpc flow carries. Antrea counts rounds per agent start and deletes its previous round's flows
+ * once it has converged; a bundle is a pure function of the snapshot, so its round is a constant. 1 is the round a
+ * freshly deployed agent starts with (agent.go initialRoundNum), and an agent starting with no round recorded in
+ * OVSDB first deletes every flow of round 1: handing a Node back to antrea-agent leaves no dpc flow behind. It is
+ * also never 0, so even a miss flow has a non-zero cookie, which is how the runtime tells dpc's flows from others.
+ */
+export const COOKIE_ROUND = 1n;
+
+const ROUND_SHIFT = 48n;
+const CATEGORY_SHIFT = 40n;
+const CATEGORY_MASK = 0xffn;
+const OBJECT_MASK = 0xffffffffn;
+
 export function cookie(category: number, id = 0): bigint {
-  return (BigInt(category) << 48n) | BigInt(id);
+  return (COOKIE_ROUND << ROUND_SHIFT) | (BigInt(category) << CATEGORY_SHIFT) | (BigInt(id) & OBJECT_MASK);
+}
+
+/**
+ * The category a record's feature puts in its cookie. Antrea has no TrafficControl category: its mark flows are
+ * built by featurePodConnectivity. Node policies are iptables rules; any flow they had would be NetworkPolicy's.
+ */
+const FEATURE_CATEGORY: Readonly<Record<Feature, number>> = {
+  Pipeline: CookieCategory.pipeline,
+  PodConnectivity: CookieCategory.podConnectivity,
+  TrafficControl: CookieCategory.podConnectivity,
+  NetworkPolicy: CookieCategory.networkPolicy,
+  NodeNetworkPolicy: CookieCategory.networkPolicy,
+  Service: CookieCategory.service,
+  Egress: CookieCategory.egress,
+};
+
+export function featureCookie(feature: Feature, id = 0): bigint {
+  return cookie(FEATURE_CATEGORY[feature], id);
+}
+
+/** A cookie's parts, the inverse of `cookie` (for tests and tools that map flows back to rules). */
+export function cookieParts(c: bigint): { round: number; category: number; id: number } {
+  return { round: Number(c >> ROUND_SHIFT), category: Number((c >> CATEGORY_SHIFT) & CATEGORY_MASK), id: Number(c & OBJECT_MASK) };
 }
 
 /** Every bit of a 32-bit register: a match or load with this mask is spelled without one. */

@@ -30,6 +30,7 @@ import { matchKey } from './matchKey.js';
 import { tableId, type TableMap, type TableName } from '../allocate/pipeline.js';
 import { portRangeMasks } from './portRange.js';
 import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js';
+import { PacketInMeter } from './meters.js';
 
 /** Packet-in operations carried in PacketInOperationField (packetin.go). */
 export const PacketInOp = { log: 0b1, reject: 0b10 } as const;
@@ -41,7 +42,7 @@ export const POLICY_GROUPS: readonly { id: number; next: TableName }[] = [
   { id: 3, next: 'IngressRule' },
   { id: 4, next: 'IngressMetric' },
 ];
-export const PACKET_IN_METER = 256;
+export const PACKET_IN_METER = PacketInMeter.networkPolicy;
 /** The controller connection the runtime answers packet-ins on. */
 export const CONTROLLER_ID = 1;
 /** Userdata category byte for NetworkPolicy packet-ins. */
@@ -53,18 +54,9 @@ export interface GroupPlan {
   readonly origin: Origin;
 }
 
-export interface MeterPlan {
-  readonly id: number;
-  readonly kind: 'pktps' | 'kbps';
-  readonly rate: number;
-  readonly burst: number;
-  readonly origin: Origin;
-}
-
 export interface PolicyPlan {
   flows: Flow[];
   groups: GroupPlan[];
-  meters: MeterPlan[];
   /** Rules with flows on this Node (for visibility/rules.json). */
   rules: AllocatedRule[];
   isolation: AllocatedIsolation[];
@@ -75,7 +67,8 @@ export interface PolicyPlan {
  * by the compile that creates it, never by this module, so two compiles never see each other's records.
  */
 export interface PolicyPlanCache {
-  clauses: WeakMap<AllocatedRule, RuleClauses>;
+  /** Per rule, its clauses for each set of IP families a Node runs (`4` or `4,6`). */
+  clauses: WeakMap<AllocatedRule, Map<string, RuleClauses>>;
 }
 
 export const createPolicyPlanCache = (): PolicyPlanCache => ({ clauses: new WeakMap() });
@@ -282,18 +275,24 @@ interface RuleClauses {
 }
 
 /**
- * The Node-independent clauses of a rule (peer addresses, services), built once per rule and shared by every
- * Node's plan: the same Match objects also let the renderer spell each of them once.
+ * The clauses of a rule for one set of IP families (peer addresses, services), built once per rule and family set
+ * and shared by every Node's plan that runs those families: the same Match objects also let the renderer spell each
+ * of them once. A Node gets clauses for the families it runs only, as Antrea builds service and action flows per
+ * enabled IP protocol (client.go ipProtocols, network_policy.go getServiceMatchPairs): an IPv6 peer on an IPv4-only
+ * Node would only add flows no packet can hit.
  */
-function ruleClauses(r: AllocatedRule, cache: PolicyPlanCache): RuleClauses {
-  const hit = cache.clauses.get(r);
+function ruleClauses(r: AllocatedRule, nodeFamilies: readonly (4 | 6)[], cache: PolicyPlanCache): RuleClauses {
+  const familiesKey = nodeFamilies.join(',');
+  let byFamilies = cache.clauses.get(r);
+  if (!byFamilies) cache.clauses.set(r, (byFamilies = new Map()));
+  const hit = byFamilies.get(familiesKey);
   if (hit) return hit;
-  const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs];
+  const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs].filter((c) => nodeFamilies.includes(c.family));
   const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
   const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
   const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => keyed(addressMatch(c, peerSide))) };
   if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(keyed);
-  cache.clauses.set(r, out);
+  byFamilies.set(familiesKey, out);
   return out;
 }
 
@@ -308,9 +307,6 @@ export function planNetworkPolicy(
   const antreaPolicy = model.config.features.antreaPolicy;
   const nodeOrigin: Origin = { feature: 'NetworkPolicy', kind: 'Node', name: node.name };
   const { flows, groups } = staticFlows(nodeOrigin, antreaPolicy);
-  const meters: MeterPlan[] = antreaPolicy
-    ? [{ id: PACKET_IN_METER, kind: 'pktps', rate: model.config.packetInRate, burst: 2 * model.config.packetInRate, origin: nodeOrigin }]
-    : [];
   const portOf = new Map(ports.pods.map((p) => [p.pod.key, p]));
   const conj = new ConjunctionFlows();
   const localRules: AllocatedRule[] = [];
@@ -331,7 +327,7 @@ export function planNetworkPolicy(
     const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localRules.push(r);
-    const { families, peerMatches, serviceList } = ruleClauses(r, cache);
+    const { families, peerMatches, serviceList } = ruleClauses(r, node.ipFamilies, cache);
     const localMatches = local.map((p) => localMatch(p, r.direction));
     // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
     if (peerMatches.length === 0 || serviceList?.length === 0) continue;
@@ -364,5 +360,5 @@ export function planNetworkPolicy(
         : { table: 'EgressDefaultRule', priority: Priority.normal, match: addressMatch(hostCidr(pod.pod.ip), 'src'), actions: [DROP], cookie: npCookie(iso.id), origin },
     );
   }
-  return { flows, groups, meters, rules: localRules, isolation: localIsolation };
+  return { flows, groups, rules: localRules, isolation: localIsolation };
 }

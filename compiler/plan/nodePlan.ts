@@ -9,16 +9,22 @@ import { CookieCategory, cookie, DROP, goto, type Flow, type Origin } from './fl
 import { Priority } from './fields.js';
 import type { TableMap } from '../allocate/pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
-import { createPolicyPlanCache, planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan, type PolicyPlanCache } from './networkPolicy.js';
+import { createPolicyPlanCache, planNetworkPolicy, type GroupPlan, type PolicyPlan, type PolicyPlanCache } from './networkPolicy.js';
+import { packetInMeters, type MeterPlan } from './meters.js';
 import type { NodePolicies } from './policyIndex.js';
+import type { TcPortOnNode } from '../allocate/trafficControlPorts.js';
+import { planTrafficControl, type NodeTrafficControl } from './trafficControl.js';
 
 export interface OvsdbPortPlan {
   readonly name: string;
-  readonly type: 'internal' | 'geneve' | 'vxlan' | 'gre';
+  /** OVS Interface type; `system` attaches an existing device. */
+  readonly type: 'internal' | 'system' | 'geneve' | 'vxlan' | 'gre' | 'erspan';
   readonly ofport: number;
   readonly mac?: string;
   readonly options: Readonly<Record<string, string>>;
   readonly externalIds: Readonly<Record<string, string>>;
+  /** The OpenFlow port is set no-flood (no copy of NORMAL's floods), which OVSDB cannot say: openflow/portmods.txt. */
+  readonly noFlood?: true;
   readonly origin: Origin;
 }
 
@@ -33,6 +39,8 @@ export interface NodePlan {
   readonly policy: Readonly<Pick<PolicyPlan, 'rules' | 'isolation'>>;
   /** Ports the bundle creates on the bridge; Pod ports belong to the CNI plugin and are only assumed. */
   readonly ovsdbPorts: readonly OvsdbPortPlan[];
+  /** With the TrafficControl gate on: its ports on this Node, with their ofports and where those came from. */
+  readonly trafficControlPorts?: readonly TcPortOnNode[];
 }
 
 /** Work shared by the plans of one compile (see each feature's cache); created by the compile, passed explicitly. */
@@ -93,9 +101,11 @@ export function planNode(
   policies: NodePolicies | undefined,
   shared: SharedFlows,
   cache: PlanCache,
+  trafficControl?: NodeTrafficControl,
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies, cache.policy);
-  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...np.flows];
+  const tc = trafficControl ? planTrafficControl(node, ports, tables, trafficControl) : undefined;
+  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...np.flows, ...(tc?.flows ?? [])];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
   const flows = [...featureFlows, ...missFlows({ feature: 'Pipeline', kind: 'Node', name: node.name }, tables, claimed)];
   return {
@@ -104,8 +114,9 @@ export function planNode(
     ports,
     flows,
     groups: np.groups,
-    meters: np.meters,
+    meters: packetInMeters(model.config, node),
     policy: { rules: np.rules, isolation: np.isolation },
-    ovsdbPorts: infraPorts(model, node, ports),
+    ovsdbPorts: [...infraPorts(model, node, ports), ...(tc?.ovsdbPorts ?? [])],
+    ...(trafficControl ? { trafficControlPorts: trafficControl.ports } : {}),
   };
 }

@@ -91,7 +91,12 @@ describe('NetworkPolicy plan', () => {
     const plan = planFor();
     for (const f of plan.flows) expect(f.origin.feature, `${f.table} ${f.priority}`).toBeTruthy();
     for (const g of plan.groups) expect(g.origin.feature).toBe('NetworkPolicy');
-    for (const m of plan.meters) expect(m.origin.feature).toBe('NetworkPolicy');
+    // Antrea's start-up meters: NetworkPolicy packet-ins, Traceflow (no dpc feature), DNS interception.
+    expect(plan.meters.map((m) => [m.id, m.origin.feature])).toEqual([
+      [256, 'NetworkPolicy'],
+      [257, 'Pipeline'],
+      [258, 'NetworkPolicy'],
+    ]);
     for (const p of plan.ovsdbPorts) expect(p.origin.kind).toBe('Node');
     const ruleFlows = plan.flows.filter((f) => f.cookie & 0xffffffffn);
     expect(ruleFlows.length).toBeGreaterThan(5);

@@ -34,7 +34,7 @@ import {
   VirtualServiceIPv4,
   EpToSelectRegMark,
 } from './fields.js';
-import { DROP, CookieCategory, bitsMatch, bitsRef, cookie, goto, headerRef, loadField, loadMark, regMatch, regRef, type Action, type Flow, type Match, type Origin } from './flow.js';
+import { DROP, bitsMatch, bitsRef, featureCookie, goto, headerRef, loadField, loadMark, regMatch, regRef, type Action, type Flow, type Feature, type Match, type Origin } from './flow.js';
 import { firstTableOfStage, hasTable, nextTable, type TableMap, type TableName } from '../allocate/pipeline.js';
 
 /**
@@ -64,6 +64,10 @@ export function createSharedFlows(model: ClusterModel): SharedFlows {
 
 interface Ctx {
   origin: Origin;
+  /** The same Node origin for the flows Antrea's Service, NetworkPolicy and Egress features build. */
+  service: Origin;
+  policy: Origin;
+  egressOrigin: Origin;
   shared: SharedFlows;
   tables: TableMap;
   node: NodeInfo;
@@ -73,11 +77,16 @@ interface Ctx {
   egress: boolean;
 }
 
-const COOKIE = cookie(CookieCategory.podConnectivity);
-
+/**
+ * A flow's cookie carries the category of its origin's feature. Antrea builds some of the flows below in other
+ * features than PodConnectivity, and so does this module: the Service skeleton (featureService), the
+ * IngressSecurityClassifier (featureNetworkPolicy) and the way into EgressMark (featureEgress), pipeline.go.
+ */
 function flow(origin: Origin, table: TableName, priority: number, match: Match, actions: Action[]): Flow {
-  return { table, priority, match, actions, cookie: COOKIE, origin };
+  return { table, priority, match, actions, cookie: featureCookie(origin.feature), origin };
 }
+
+const asFeature = (feature: Feature, origin: Origin): Origin => ({ ...origin, feature });
 
 function sharedFlow(origin: Origin, table: TableName, priority: number, match: Match, actions: Action[]): Flow {
   return { ...flow(origin, table, priority, match, actions), shared: true };
@@ -146,7 +155,7 @@ function conntrackFlows(c: Ctx): Flow[] {
   if (c.proxy) {
     // Replies to hairpinned Service traffic and to Node-originated Service traffic are un-SNATed first.
     for (const ip of [parseIP(VirtualServiceIPv4)!, c.node.gatewayIP]) {
-      out.push(flow(c.origin, 'UnSNAT', Priority.normal, { proto: 'ip', nwDst: hostCidr(ip) }, [{ kind: 'ct', table: 'ConntrackZone', zone: SNATCtZone, nat: true }]));
+      out.push(flow(c.service, 'UnSNAT', Priority.normal, { proto: 'ip', nwDst: hostCidr(ip) }, [{ kind: 'ct', table: 'ConntrackZone', zone: SNATCtZone, nat: true }]));
     }
   }
   out.push(
@@ -156,7 +165,7 @@ function conntrackFlows(c: Ctx): Flow[] {
   if (c.proxy) {
     out.push(
       flow(c.origin, 'ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: bitsMatch(NotServiceCTMark), proto: 'ip' }, [goto(egressSecurity)]),
-      flow(c.origin, 'ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: bitsMatch(ServiceCTMark), proto: 'ip' }, [
+      flow(c.service, 'ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: bitsMatch(ServiceCTMark), proto: 'ip' }, [
         loadMark(RewriteMACRegMark),
         goto(egressSecurity),
       ]),
@@ -185,7 +194,7 @@ function conntrackFlows(c: Ctx): Flow[] {
 function serviceSkeletonFlows(c: Ctx): Flow[] {
   if (!c.proxy) return [];
   return [
-    flow(c.origin, 'PreRoutingClassifier', Priority.normal, { proto: 'ip' }, [
+    flow(c.service, 'PreRoutingClassifier', Priority.normal, { proto: 'ip' }, [
       { kind: 'resubmit', table: 'SessionAffinity' },
       { kind: 'resubmit', table: 'ServiceLB' },
     ]),
@@ -232,8 +241,8 @@ function l3Flows(c: Ctx): Flow[] {
   }
   if (c.egress) {
     out.push(
-      flow(c.origin, 'L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromPodRegMark, NotAntreaFlexibleIPAMRegMark) }, [goto('EgressMark')]),
-      flow(c.origin, 'L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [
+      flow(c.egressOrigin, 'L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromPodRegMark, NotAntreaFlexibleIPAMRegMark) }, [goto('EgressMark')]),
+      flow(c.egressOrigin, 'L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [
         { kind: 'setMac', field: 'eth_dst', mac: gwMac },
         goto('EgressMark'),
       ]),
@@ -241,7 +250,7 @@ function l3Flows(c: Ctx): Flow[] {
   }
   if (c.proxy) {
     out.push(
-      flow(c.origin, 'L3Forwarding',
+      flow(c.service, 'L3Forwarding',
         Priority.low,
         { ctMark: bitsMatch(ServiceCTMark), regs: regMatch(RewriteMACRegMark, FromGatewayRegMark) },
         [{ kind: 'setMac', field: 'eth_dst', mac: gwMac }, loadMark(ToGatewayRegMark), goto('L3DecTTL')],
@@ -280,11 +289,11 @@ function ingressClassifierFlows(c: Ctx): Flow[] {
     ),
   ];
   for (const m of [ToGatewayRegMark, ToTunnelRegMark, ToUplinkRegMark]) {
-    out.push(flow(c.origin, 'IngressSecurityClassifier', Priority.normal, { regs: regMatch(m) }, [goto('IngressMetric')]));
+    out.push(flow(c.policy, 'IngressSecurityClassifier', Priority.normal, { regs: regMatch(m) }, [goto('IngressMetric')]));
   }
   if (c.proxy) {
     out.push(
-      flow(c.origin, 'IngressSecurityClassifier', Priority.normal, { ctMark: bitsMatch(HairpinCTMark) }, [goto('ConntrackCommit')]),
+      flow(c.policy, 'IngressSecurityClassifier', Priority.normal, { ctMark: bitsMatch(HairpinCTMark) }, [goto('ConntrackCommit')]),
     );
   }
   return out;
@@ -294,7 +303,7 @@ function outputFlows(c: Ctx): Flow[] {
   const out: Flow[] = [];
   if (c.proxy) {
     out.push(
-      flow(c.origin, 'Output', Priority.high, { ctMark: bitsMatch(HairpinCTMark), regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'inPort' }]),
+      flow(c.service, 'Output', Priority.high, { ctMark: bitsMatch(HairpinCTMark), regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'inPort' }]),
     );
   }
   out.push(flow(c.origin, 'Output', Priority.normal, { regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'outputReg', field: TargetOFPortField }]));
@@ -308,19 +317,23 @@ export function podConnectivityMissFlows(origin: Origin, tables: TableMap, proxy
   const out: Flow[] = [];
   if (proxy && hasTable(tables, 'SessionAffinity')) {
     // Reached by resubmit: it only marks "select an Endpoint" and returns.
-    out.push(flow(origin, 'SessionAffinity', Priority.miss, {}, [loadMark(EpToSelectRegMark)]));
+    out.push(flow(asFeature('Service', origin), 'SessionAffinity', Priority.miss, {}, [loadMark(EpToSelectRegMark)]));
   }
   out.push(flow(origin, 'L3Forwarding', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
   if (egress && hasTable(tables, 'EgressMark')) {
-    out.push(flow(origin, 'EgressMark', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
+    out.push(flow(asFeature('Egress', origin), 'EgressMark', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
   }
   return out;
 }
 
 export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, shared: SharedFlows): Flow[] {
   const f = model.config.features;
+  const origin = nodeOrigin(node);
   const c: Ctx = {
-    origin: nodeOrigin(node),
+    origin,
+    service: asFeature('Service', origin),
+    policy: asFeature('NetworkPolicy', origin),
+    egressOrigin: asFeature('Egress', origin),
     shared,
     tables,
     node,

@@ -41,25 +41,9 @@ function refuse(c: Ctx, field: FieldPath, what: string): void {
   });
 }
 
-function missing(c: Ctx, field: FieldPath, kind: string, name: string): void {
-  c.diags.push({
-    severity: 'error',
-    ...Msg.unknownGroup(kind, name),
-    object: { kind: c.input.kind, namespace: c.input.namespace, name: c.input.name },
-    field: fieldPathText(field),
-    at: { loc: c.input.loc, field },
-  });
-}
-
-const groupKind = (c: Ctx) => (c.input.namespace === undefined ? 'ClusterGroup' : 'Group');
-
-function groupPeers(c: Ctx, name: string, field: FieldPath): PeerSet {
-  const m = groupMembers(c.model, c.sel, name, c.input.namespace);
-  if (!m) {
-    missing(c, field, groupKind(c), name);
-    return EMPTY_PEERS;
-  }
-  return m;
+/** A group missing from the snapshot selects nothing, as in Antrea; ingest warned (rules/groupReferencesExist.ts). */
+function groupPeers(c: Ctx, name: string): PeerSet {
+  return groupMembers(c.model, c.sel, name, c.input.namespace) ?? EMPTY_PEERS;
 }
 
 function serviceAccountPods(c: Ctx, sa: { name: string; namespace: string }): readonly PodInfo[] {
@@ -74,7 +58,7 @@ function resolveAppliedTo(c: Ctx, entries: readonly AppliedTo[], field: FieldPat
     if (a.service) return refuse(c, [...at, 'service'], 'appliedTo.service (NodePort Service policy)');
     if (a.externalEntitySelector) return refuse(c, [...at, 'externalEntitySelector'], 'externalEntitySelector');
     if (a.group) {
-      parts.push({ pods: groupPeers(c, a.group, [...at, 'group']).pods, cidrs: [] });
+      parts.push({ pods: groupPeers(c, a.group).pods, cidrs: [] });
       return;
     }
     if (a.serviceAccount) {
@@ -96,7 +80,7 @@ function resolvePeer(c: Ctx, p: Peer, field: FieldPath): PeerSet {
   if (p.scope === 'ClusterSet') return (refuse(c, [...field, 'scope'], 'a ClusterSet-scoped peer'), EMPTY_PEERS);
   if (p.externalEntitySelector) return (refuse(c, [...field, 'externalEntitySelector'], 'externalEntitySelector'), EMPTY_PEERS);
   if (p.ipBlock) return { pods: [], cidrs: ipBlockCidrs(p.ipBlock) };
-  if (p.group) return groupPeers(c, p.group, [...field, 'group']);
+  if (p.group) return groupPeers(c, p.group);
   if (p.nodeSelector) return nodePeers(c.sel, p.nodeSelector);
   if (p.serviceAccount) return { pods: serviceAccountPods(c, p.serviceAccount), cidrs: [] };
   return { pods: c.sel.pods(p.podSelector, p.namespaceSelector, c.input.namespace), cidrs: [] };

@@ -9,6 +9,7 @@ import { renderFlows, type SpellingCache } from '../openflow/render.js';
 import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
 import { renderRulesJson } from '../visibility/rules.js';
+import { renderPortMods } from '../openflow/portMods.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
 
 export interface NodeBundle {
@@ -49,6 +50,9 @@ function bundleJson(plan: NodePlan, artifacts: ReadonlyMap<string, string>): str
         ip: formatIP(p.pod.ip),
         source: p.source,
       })),
+      ...(plan.trafficControlPorts?.length
+        ? { trafficControlPorts: plan.trafficControlPorts.map((p) => ({ name: p.port.name, ofport: p.ofport, source: p.source })) }
+        : {}),
     },
     artifacts: Object.fromEntries([...artifacts.keys()].sort().map((k) => [k, `sha256:${sha256(artifacts.get(k)!)}`])),
   };
@@ -63,6 +67,9 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
     ['ovsdb/transact.json', renderTransact(plan)],
     ['visibility/rules.json', renderRulesJson(plan, config)],
   ]);
+  // Only bundles with ports to configure carry the file, so bundles without TrafficControl stay as they were.
+  const portMods = renderPortMods(plan.ovsdbPorts);
+  if (portMods !== '') artifacts.set('openflow/portmods.txt', portMods);
   const meta = bundleJson(plan, artifacts);
   const files = new Map([...artifacts, ['bundle.json', meta]]);
   return {

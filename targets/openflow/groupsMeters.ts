@@ -1,5 +1,6 @@
 /** groups.txt and meters.txt: one `ovs-ofctl add-group` / `add-meter` argument a line (OVS 3.1 has no file form for meters). */
-import type { GroupPlan, MeterPlan } from '../../compiler/plan/networkPolicy.js';
+import type { GroupPlan } from '../../compiler/plan/networkPolicy.js';
+import type { MeterPlan } from '../../compiler/plan/meters.js';
 import { tableId, type TableMap, type TableName } from '../../compiler/allocate/pipeline.js';
 import { spellAction } from './spelling.js';
 

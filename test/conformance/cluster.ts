@@ -96,6 +96,16 @@ function linesOf(text: string | undefined): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
+/**
+ * A `system` port attaches a device the Node already has (a TrafficControl `device`, which the Go tests create by
+ * hand); on the test's dummy datapath a dummy port of that name stands in for it, with its frames in a pcap.
+ */
+export function devicePortAsDummy(op: unknown): unknown {
+  const o = op as { op?: string; table?: string; row?: { type?: string } };
+  if (o.op !== 'insert' || o.table !== 'Interface' || o.row?.type !== 'system') return op;
+  return { ...o, row: { ...o.row, type: 'dummy' } };
+}
+
 export class ClusterNode {
   bundle!: BundleMeta;
   rules: Map<number, RuleEntry> | undefined;
@@ -147,7 +157,7 @@ export class ClusterNode {
     if (this.applied.transact === undefined) {
       const doc = JSON.parse(transact) as unknown[];
       if (!Array.isArray(doc) || doc[0] !== 'Open_vSwitch') throw new Error(`${bundle.node}: ovsdb/transact.json is not ["Open_vSwitch", ...operations]`);
-      this.ovs.transact(doc.slice(1));
+      this.ovs.transact(doc.slice(1).map(devicePortAsDummy));
       const gw = meta.inventory.gateway.name;
       // vsctl waits for ovs-vswitchd to catch up, so the transaction's ports exist once this returns.
       this.ovs.vsctl('set', 'interface', gw, `options:tx_pcap=${this.pcapPath(gw)}`);
@@ -156,6 +166,8 @@ export class ClusterNode {
       if (this.gatewayMac !== meta.inventory.gateway.mac.toLowerCase()) {
         throw new Error(`${bundle.node}: ${gw} came up with MAC ${this.gatewayMac}, the bundle assumes ${meta.inventory.gateway.mac}`);
       }
+      // OpenFlow port settings OVSDB cannot hold (a TrafficControl port is no-flood, a bit only OpenFlow 1.0 has).
+      for (const line of linesOf(file('openflow/portmods.txt'))) this.ovs.ofctl('-O', 'OpenFlow10', 'mod-port', this.bridge, ...line.split(' '));
       this.applied.transact = transact;
     } else if (transact !== this.applied.transact) {
       throw new Error(`${bundle.node}: ovsdb/transact.json changed between steps; the runner applies it once per case`);
@@ -243,6 +255,7 @@ export class ClusterNode {
       [this.bundle.inventory.gateway.name, this.bundle.inventory.gateway.ofport],
       [this.bundle.inventory.tunnel.name, this.bundle.inventory.tunnel.ofport],
       ...this.bundle.inventory.pods.map((p): [string, number] => [p.interface, p.ofport]),
+      ...(this.bundle.inventory.trafficControlPorts ?? []).map((p): [string, number] => [p.name, p.ofport]),
     ];
     const bad = expect.filter(([name, ofport]) => actual.get(name)?.ofport !== ofport);
     if (bad.length) {

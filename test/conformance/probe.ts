@@ -4,6 +4,7 @@
 // only from what the switches did: which ports the packet left on (tx pcaps), and whether it reached the
 // controller with Antrea's reject operation (packet-ins on our OpenFlow connections).
 
+import { CookieCategory, cookieParts } from '../../compiler/plan/flow.js';
 import { UPLINK_PORT } from '../harness/ovs.js';
 import { parseFrame, type ParsedFrame } from '../harness/packets.js';
 import type { PodInfo, ProbeSpec } from './cases.js';
@@ -465,10 +466,10 @@ export function parseFlowStats(text: string): Map<string, FlowStat> {
   return out;
 }
 
-/** NetworkPolicy flows carry `(3 << 48) | ruleID` as their cookie. */
-export function policyCookieRule(cookie: bigint): number | undefined {
-  if (((cookie >> 48n) & 0xffn) !== 3n) return undefined;
-  const id = Number(cookie & 0xffffffffn);
+/** NetworkPolicy flows carry their rule ID in the cookie's object ID bits (compiler/plan/flow.ts). */
+export function policyCookieRule(c: bigint): number | undefined {
+  const { category, id } = cookieParts(c);
+  if (category !== CookieCategory.networkPolicy) return undefined;
   return id === 0 ? undefined : id;
 }
 

@@ -21,6 +21,7 @@ import {
 } from './cases.js';
 import { Cluster, type RuleEntry } from './cluster.js';
 import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, type ProbeOutcome } from './probe.js';
+import { runTrafficCheck } from './traffic.js';
 
 export interface RunOptions {
   /** Run only the cases with these ids. */
@@ -283,6 +284,13 @@ class CaseRun {
     for (const [i, check] of step.checks.entries()) {
       if (check.kind === 'attribution') {
         await this.runAttribution(step, check, prober);
+        continue;
+      }
+      if (check.kind === 'traffic') {
+        const r = await runTrafficCheck(this.cluster, step, check);
+        this.checks.push({ step: step.number, check, ok: r.ok });
+        this.log(`  step ${step.number}: ${check.label}: ${r.ok ? 'ok' : 'WRONG'}`);
+        for (const l of r.lines) this.log(`    ${l}`);
         continue;
       }
       const cells: CellResult[] = items

@@ -15,6 +15,7 @@ export interface BundleInventory {
     gateway: { name: string; ofport: number; mac: string };
     tunnel: { name: string; ofport: number };
     pods: { namespace: string; name: string; interface: string; ofport: number; mac: string; ip: string }[];
+    trafficControlPorts?: { name: string; ofport: number; source: string }[];
   };
 }
 

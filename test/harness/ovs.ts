@@ -39,6 +39,7 @@ export interface Ovs {
   addGroups(lines: string[]): void;
   addMeters(lines: string[]): void;
   /** Flows in OVS's canonical text, in OVS's order. */
+  dumpMeters(): string[];
   dumpFlows(): string[];
   trace(flow: string, ctNext?: string[]): string;
   /** Feeds one frame into the datapath as if received on `port`; returns once the datapath has handled it. */
@@ -287,6 +288,15 @@ class OvsInstance implements Ovs {
   addMeters(lines: string[]): void {
     // ovs-ofctl has no add-meters for a file.
     for (const line of lines) this.ofctl('add-meter', this.bridge, line);
+  }
+
+  /** The bridge's meters, each spelled as the `add-meter` argument that would create it. */
+  dumpMeters(): string[] {
+    return this.ofctl('-O', 'OpenFlow15', 'dump-meters', this.bridge)
+      .split(/\n\s*\n/)
+      .map((block) => block.replace(/^OFPST_METER_CONFIG.*\n/, '').trim())
+      .filter((block) => block.startsWith('meter='))
+      .map((block) => block.split(/\s+/).join(',').replace('bands=,', 'bands='));
   }
 
   dumpFlows(): string[] {

@@ -913,10 +913,10 @@ const CASES: Record<string, Case> = {
 `),
         ),
         expect: [
-          { code: 'DPC1165', kind: CNP, name: 'p', field: 'spec.appliedTo[0].group', at: 'a' },
-          { code: 'DPC1165', kind: 'NetworkPolicy', namespace: 'x', name: 'a', field: 'spec.appliedTo[0].group', at: 'b' },
+          { code: 'DPC1165', kind: CNP, name: 'p', field: 'spec.appliedTo[0].group', at: 'a', severity: 'warning' },
+          { code: 'DPC1165', kind: 'NetworkPolicy', namespace: 'x', name: 'a', field: 'spec.appliedTo[0].group', at: 'b', severity: 'warning' },
           { code: 'DPC1200', kind: 'ClusterGroup', name: 'bad', field: 'spec.ipBlocks', at: 'c' },
-          { code: 'DPC1165', kind: CNP, name: 'p', field: 'spec.ingress[0].from[0].group', at: 'd' },
+          { code: 'DPC1165', kind: CNP, name: 'p', field: 'spec.ingress[0].from[0].group', at: 'd', severity: 'warning' },
         ],
       },
     ],
