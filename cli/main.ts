@@ -3,9 +3,9 @@
  * Exit codes: 0 success, 1 input errors, 2 usage errors, 3 internal fault.
  */
 import { readFileSync } from 'node:fs';
-import { compile, type CompileResult } from '../compiler/compile.js';
-import { formatDiagnostic } from '../compiler/diagnostics/diagnostic.js';
+import type { CompileResult } from '../compiler/compile.js';
 import { DPC_VERSION } from '../compiler/version.js';
+import { RuntimeError } from '../runtime/tools.js';
 import { InputError, readInputs } from './sources.js';
 import { checkOutputDir, OutputDirError, OutputWriteError, writeBundles } from './writeBundles.js';
 
@@ -16,9 +16,16 @@ const HELP = `dpc ${DPC_VERSION}: compile Kubernetes networking intent into per-
 Usage:
   dpc compile [PATH...|-] [-o DIR [--force]] [--node NAME]... [--previous PATH]... [--format text|json]
   dpc validate [PATH...|-] [--previous PATH]... [--format text|json]
+  dpc inventory [--node NAME] [--bridge BR] [--db unix:PATH] [--format text|json]
+  dpc apply BUNDLE_DIR [--node NAME] [--dry-run] [--full] [--db unix:PATH] [--state-dir DIR] [--format text|json]
+  dpc status [--bridge BR] [--db unix:PATH] [--format text|json]
+  dpc diff --live BUNDLE_DIR [--node NAME] [--db unix:PATH] [--format text|json]
   dpc --help | --version
 
 PATH is a file, a directory (read recursively: .yaml, .yml, .json) or - for standard input.
+On a Node, BUNDLE_DIR is one Node's bundle or a whole compile output; the Node is --node, else $NODE_NAME, else
+the host name. Open vSwitch is found as its own tools find it: --db, else $OVS_RUNDIR/db.sock, else
+/var/run/openvswitch/db.sock. iptables and ipset act in the current network namespace.
 
 Options:
   -o, --out DIR           where bundles go (default: ./out); replaced whole, only when the compile succeeds,
@@ -29,17 +36,34 @@ Options:
       --previous PATH     the snapshot this one replaces, for rules Antrea checks only on update
                           (a Tier's priority is immutable); repeatable like PATH
       --format text|json  human text (default) or JSON for the summary and diagnostics (--output is an alias)
+      --bridge BR         the integration bridge (default: the bundle's, else br-int)
+      --db unix:PATH      ovsdb-server's socket
+      --state-dir DIR     where apply keeps what it applied (default: $DPC_STATE_DIR, else /var/lib/dpc)
+      --dry-run           apply: print the changes, change nothing
+      --full              apply: read every owned object from the Node (default: only when re-applying the
+                          bundle already applied, or when the Node disagrees with what dpc recorded)
+      --live              diff: compare the bundle with the live Node
       --debug             print the stack of an internal fault
   -h, --help              show this help
       --version           print the version
 
-Exit codes: 0 success, 1 input errors (or the output cannot be written), 2 usage errors, 3 internal fault.
+Exit codes: 0 success, 1 input errors (or the output cannot be written; diff: drift; apply: refused or failed),
+2 usage errors, 3 internal fault.
 `;
 
 class UsageError extends Error {}
 
+const NODE_COMMANDS = ['inventory', 'apply', 'status', 'diff'] as const;
+type NodeCommand = (typeof NODE_COMMANDS)[number];
+
 interface Args {
-  command: 'compile' | 'validate' | 'help' | 'version';
+  command: 'compile' | 'validate' | 'help' | 'version' | NodeCommand;
+  bridge?: string;
+  db?: string;
+  stateDir?: string;
+  dryRun: boolean;
+  full: boolean;
+  live: boolean;
   paths: string[];
   previous: string[];
   out: string;
@@ -50,7 +74,7 @@ interface Args {
 }
 
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false, force: false };
+  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false, force: false, dryRun: false, full: false, live: false };
   let command: string | undefined;
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -94,6 +118,24 @@ export function parseArgs(argv: readonly string[]): Args {
       case '--debug':
         args.debug = true;
         break;
+      case '--bridge':
+        args.bridge = take();
+        break;
+      case '--db':
+        args.db = take();
+        break;
+      case '--state-dir':
+        args.stateDir = take();
+        break;
+      case '--dry-run':
+        args.dryRun = true;
+        break;
+      case '--full':
+        args.full = true;
+        break;
+      case '--live':
+        args.live = true;
+        break;
       case '--force':
         args.force = true;
         break;
@@ -104,6 +146,8 @@ export function parseArgs(argv: readonly string[]): Args {
     }
   }
   if (command === undefined) throw new UsageError('no command given');
+  if ((NODE_COMMANDS as readonly string[]).includes(command)) return nodeArgs(command as NodeCommand, args);
+  if (args.dryRun || args.full || args.live || args.db || args.bridge || args.stateDir) throw new UsageError(`${command} takes none of --dry-run, --full, --live, --db, --bridge, --state-dir`);
   if (command !== 'compile' && command !== 'validate') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   args.command = command;
   if (args.paths.length === 0) throw new UsageError(`${command} needs input: files, directories, or - for standard input`);
@@ -111,7 +155,40 @@ export function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-function printResult(args: Args, result: CompileResult, wrote: boolean): void {
+function nodeArgs(command: NodeCommand, args: Args): Args {
+  const bundleDirs = command === 'apply' || command === 'diff' ? 1 : 0;
+  if (args.paths.length !== bundleDirs) throw new UsageError(bundleDirs ? `${command} needs one BUNDLE_DIR` : `${command} takes no paths`);
+  if (args.nodes.length > 1) throw new UsageError('--node may be given once here');
+  if (args.force) throw new UsageError('--force is for compile');
+  if (command === 'diff' && !args.live) throw new UsageError('diff needs --live (dpc diff --live BUNDLE_DIR)');
+  if ((args.dryRun || args.full) && command !== 'apply') throw new UsageError('--dry-run and --full are for apply');
+  if (args.live && command !== 'diff') throw new UsageError('--live is for diff');
+  return { ...args, command };
+}
+
+/** Loaded on demand: a Node's agent runs apply often, and should not pay for loading the compiler. */
+async function runNodeCommand(args: Args): Promise<number> {
+  const { applyCommand, diffCommand, inventoryCommand, statusCommand } = await import('../runtime/commands.js');
+  const opts = {
+    format: args.format,
+    ...(args.nodes[0] !== undefined ? { node: args.nodes[0] } : {}),
+    ...(args.bridge !== undefined ? { bridge: args.bridge } : {}),
+    ...(args.db !== undefined ? { db: args.db } : {}),
+    ...(args.stateDir !== undefined ? { stateDir: args.stateDir } : {}),
+  };
+  switch (args.command) {
+    case 'inventory':
+      return inventoryCommand(opts);
+    case 'apply':
+      return applyCommand(args.paths[0]!, { ...opts, dryRun: args.dryRun, full: args.full });
+    case 'diff':
+      return diffCommand(args.paths[0]!, opts);
+    default:
+      return statusCommand(opts);
+  }
+}
+
+function printResult(args: Args, result: CompileResult, wrote: boolean, formatDiagnostic: (d: CompileResult['diagnostics'][number]) => string): void {
   if (args.format === 'json') {
     const summary = {
       ok: result.ok,
@@ -169,7 +246,7 @@ function trafficControlText(result: CompileResult): string {
   return out;
 }
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -188,15 +265,22 @@ export function main(argv: readonly string[]): number {
   }
   const output = { force: args.force, inputs: [...args.paths, ...args.previous] };
   try {
+    if ((NODE_COMMANDS as readonly string[]).includes(args.command)) return await runNodeCommand(args);
+    // Loaded here, not at the top: a Node's agent runs apply often and should not pay for loading the compiler.
+    const [{ compile }, { formatDiagnostic }] = await Promise.all([import('../compiler/compile.js'), import('../compiler/diagnostics/diagnostic.js')]);
     if (args.command === 'compile') checkOutputDir(args.out, output);
     const sources = readInputs(args.paths, () => readFileSync(0));
     const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0)) : undefined;
     const result = compile(sources, { nodes: args.nodes, validateOnly: args.command === 'validate', ...(previous ? { previous } : {}) });
     const write = result.ok && args.command === 'compile';
     if (write) writeBundles(args.out, result.bundles, result.manifest, output);
-    printResult(args, result, write);
+    printResult(args, result, write, formatDiagnostic);
     return result.ok ? EXIT.ok : EXIT.input;
   } catch (e) {
+    if (e instanceof RuntimeError) {
+      process.stderr.write(`dpc: ${e.message}\n`);
+      return EXIT.input;
+    }
     if (e instanceof OutputDirError) {
       process.stderr.write(`dpc: ${e.message}\n`);
       return EXIT.usage;

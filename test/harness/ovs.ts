@@ -111,7 +111,7 @@ function quote(arg: string): string {
 /** Runs a command to completion and returns its stdout; a non-zero exit throws with the command line and stderr. */
 export function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   try {
-    return execFileSync(command, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS });
+    return execFileSync(command, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS, maxBuffer: 1 << 30 });
   } catch (err) {
     const e = err as { stderr?: string; status?: number | null; signal?: string | null; message: string };
     const how = e.status != null ? `exit ${e.status}` : e.signal ? `signal ${e.signal}` : 'failed';

@@ -1,0 +1,64 @@
+/**
+ * A compiled bundle as the runtime reads it: one Node's folder, or a whole compile output (manifest.json plus a
+ * folder per Node) from which the Node's folder is chosen. Every artifact is checked against the digest
+ * bundle.json records, so a half-copied or edited bundle is refused before anything on the Node changes.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { RuntimeError } from './tools.js';
+
+export interface BundleMeta {
+  node: { name: string };
+  bridge: string;
+  tables: Record<string, number>;
+  inventory: {
+    gateway: { name: string; ofport: number; mac: string };
+    tunnel: { name: string; ofport: number };
+    pods: { namespace: string; name: string; interface: string; ofport: number; mac: string; ip?: string }[];
+  };
+  artifacts: Record<string, string>;
+}
+
+export interface LoadedBundle {
+  dir: string;
+  meta: BundleMeta;
+  /** sha256 of bundle.json: the bundle's identity, recorded on the Node once applied. */
+  digest: string;
+  /** Artifact path → text, for every artifact bundle.json lists. */
+  files: ReadonlyMap<string, string>;
+}
+
+const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+/** The Node this runtime serves: --node, else NODE_NAME (a DaemonSet's downward API), else the host name. */
+export function nodeName(flag: string | undefined): string {
+  return flag ?? (process.env.NODE_NAME || hostname());
+}
+
+export function loadBundle(path: string, node: string): LoadedBundle {
+  let dir = path;
+  if (!existsSync(join(dir, 'bundle.json'))) {
+    if (!existsSync(join(path, 'manifest.json'))) throw new RuntimeError(`${path}: neither a Node bundle (bundle.json) nor a compile output (manifest.json)`);
+    dir = join(path, node);
+    if (!existsSync(join(dir, 'bundle.json'))) throw new RuntimeError(`${path} holds no bundle for Node ${JSON.stringify(node)}`);
+  }
+  const metaText = readFileSync(join(dir, 'bundle.json'), 'utf8');
+  const meta = JSON.parse(metaText) as BundleMeta;
+  if (meta.node?.name !== node) {
+    throw new RuntimeError(`refused: ${dir} is the bundle of Node ${JSON.stringify(meta.node?.name)}, this is Node ${JSON.stringify(node)}; nothing was changed`);
+  }
+  const files = new Map<string, string>();
+  const damaged: string[] = [];
+  for (const [rel, digest] of Object.entries(meta.artifacts ?? {})) {
+    const file = join(dir, rel);
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    if (text === undefined || `sha256:${sha256(text)}` !== digest) damaged.push(rel);
+    else files.set(rel, text);
+  }
+  if (damaged.length > 0) throw new RuntimeError(`refused: ${dir}: missing or altered artifacts (digest mismatch): ${damaged.join(', ')}; nothing was changed`);
+  return { dir, meta, digest: sha256(metaText), files };
+}
+
+export const lines = (text: string | undefined): string[] => (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);

@@ -1,0 +1,170 @@
+/**
+ * The bridge's own OVSDB rows: the ports the bundle creates (tunnel, gateway; whatever later features add) and
+ * the Flow_Table names. The bundle's transact.json says "insert"; the runtime turns it into "ensure": a row that
+ * is missing is inserted, a row that exists with other values in the columns the bundle sets is updated, and a
+ * row that matches is left alone, all in one OVSDB transaction. Rows are found by name (ports, interfaces) or by
+ * table number (Flow_Table); columns the bundle does not set are not dpc's and are never compared or written.
+ */
+import { canonicalDatum, setOf, transact, type Row } from '../ovs.js';
+import { checkpoint, RuntimeError } from '../tools.js';
+import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
+
+const TRANSACT = 'ovsdb/transact.json';
+
+interface InsertOp {
+  op: 'insert';
+  table: string;
+  'uuid-name': string;
+  row: Row;
+}
+interface MutateOp {
+  op: 'mutate';
+  table: string;
+  where: unknown;
+  mutations: [string, string, unknown][];
+}
+
+interface DesiredPort {
+  port: InsertOp;
+  interfaces: InsertOp[];
+}
+
+interface Desired {
+  ports: DesiredPort[];
+  tables: { id: number; insert: InsertOp }[];
+}
+
+function parseTransact(text: string): Desired {
+  const [db, ...ops] = JSON.parse(text) as [string, ...(InsertOp | MutateOp)[]];
+  if (db !== 'Open_vSwitch') throw new RuntimeError(`${TRANSACT}: not an Open_vSwitch transaction`);
+  const inserts = new Map<string, InsertOp>();
+  const desired: Desired = { ports: [], tables: [] };
+  const named = (ref: unknown): InsertOp => {
+    const name = (ref as [string, string])[1];
+    const op = inserts.get(name);
+    if (!op) throw new RuntimeError(`${TRANSACT}: reference to unknown row ${name}`);
+    return op;
+  };
+  for (const op of ops) {
+    if (op.op === 'insert') inserts.set(op['uuid-name'], op);
+    else if (op.op === 'mutate' && op.table === 'Bridge') {
+      for (const [column, how, value] of op.mutations) {
+        if (how !== 'insert') throw new RuntimeError(`${TRANSACT}: unsupported mutation ${how} of Bridge ${column}`);
+        if (column === 'ports') {
+          for (const ref of setOf(value)) {
+            const port = named(ref);
+            desired.ports.push({ port, interfaces: setOf(port.row.interfaces).map(named) });
+          }
+        } else if (column === 'flow_tables') {
+          for (const [id, ref] of (value as ['map', [number, unknown][]])[1]) desired.tables.push({ id, insert: named(ref) });
+        } else throw new RuntimeError(`${TRANSACT}: unsupported Bridge column ${column}`);
+      }
+    } else throw new RuntimeError(`${TRANSACT}: unsupported operation ${op.op} on ${op.table}`);
+  }
+  return desired;
+}
+
+/** Columns the bundle sets on a row, without the references that tie rows together. */
+const ownColumns = (row: Row): [string, unknown][] =>
+  Object.entries(row)
+    .filter(([k]) => k !== 'interfaces')
+    .map(([k, v]) => [k, canonicalDatum(v)] as [string, unknown])
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+
+const byNumber = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+
+const line = (table: string, name: string, column: string, value: unknown): string => `${table} ${name} ${column}=${JSON.stringify(value)}`;
+
+function planOvsdb(ctx: KindContext): KindPlan {
+  const desired = parseTransact(ctx.bundle.files.get(TRANSACT)!);
+  const { bridge } = ctx;
+  const liveTables = new Map<number, string>(
+    (canonicalDatum(bridge.row.flow_tables) as ['map', [number, [string, string]][]])[1].map(([id, u]) => [id, u[1]]),
+  );
+  const tableRows = bridge.flowTables;
+  const ifaceByName = new Map(bridge.interfaces.map((r) => [String(r.name), r]));
+  const portByName = new Map(bridge.ports.map((r) => [String(r.name), r]));
+
+  const ops: unknown[] = [];
+  const newPorts: unknown[] = [];
+  const newTables: [number, unknown][] = [];
+  const liveLines: string[] = [];
+  const desiredLines: string[] = [];
+  const changes: string[] = [];
+
+  const ensure = (op: InsertOp, live: Row | undefined, where: unknown[]): void => {
+    const name = String(op.row.name ?? op['uuid-name']);
+    const differing: Row = {};
+    for (const [column, value] of ownColumns(op.row)) {
+      desiredLines.push(line(op.table, name, column, value));
+      if (!live) continue;
+      const have = canonicalDatum(live[column]);
+      liveLines.push(line(op.table, name, column, have));
+      if (JSON.stringify(have) !== JSON.stringify(value)) differing[column] = op.row[column];
+    }
+    if (live && Object.keys(differing).length > 0) {
+      ops.push({ op: 'update', table: op.table, where, row: differing });
+      changes.push(`~ ${op.table} ${name} ${Object.keys(differing).join(', ')}`);
+    }
+  };
+
+  for (const { port, interfaces } of desired.ports) {
+    const name = String(port.row.name);
+    const livePort = portByName.get(name);
+    if (!livePort) {
+      ops.push(port, ...interfaces);
+      newPorts.push(['named-uuid', port['uuid-name']]);
+      changes.push(`+ Port ${name} (${interfaces.map((i) => String(i.row.name)).join(', ')})`);
+      for (const op of [port, ...interfaces]) ensure(op, undefined, []);
+      continue;
+    }
+    ensure(port, livePort, [['_uuid', '==', livePort._uuid]]);
+    for (const iface of interfaces) {
+      const live = ifaceByName.get(String(iface.row.name));
+      if (!live) throw new RuntimeError(`Port ${name} exists without its interface ${String(iface.row.name)}; remove the port or fix it by hand`);
+      ensure(iface, live, [['_uuid', '==', live._uuid]]);
+    }
+  }
+  for (const { id, insert } of desired.tables) {
+    const uuid = liveTables.get(id);
+    const live = uuid === undefined ? undefined : tableRows.get(uuid);
+    if (!live) {
+      ops.push(insert);
+      newTables.push([id, ['named-uuid', insert['uuid-name']]]);
+      changes.push(`+ Flow_Table ${id} ${String(insert.row.name)}`);
+      desiredLines.push(line('Flow_Table', String(id), 'name', insert.row.name));
+    } else {
+      // Flow_Table rows are keyed by their number on the bridge; name them by it in the diff.
+      for (const [column, value] of ownColumns(insert.row)) {
+        desiredLines.push(line('Flow_Table', String(id), column, value));
+        liveLines.push(line('Flow_Table', String(id), column, canonicalDatum(live[column])));
+        if (JSON.stringify(canonicalDatum(live[column])) !== JSON.stringify(value)) {
+          ops.push({ op: 'update', table: 'Flow_Table', where: [['_uuid', '==', live._uuid]], row: { [column]: insert.row[column] } });
+          changes.push(`~ Flow_Table ${id} ${column}`);
+        }
+      }
+    }
+  }
+  const mutations: unknown[] = [];
+  if (newPorts.length > 0) mutations.push(['ports', 'insert', ['set', newPorts]]);
+  if (newTables.length > 0) mutations.push(['flow_tables', 'insert', ['map', newTables]]);
+  if (mutations.length > 0) ops.push({ op: 'mutate', table: 'Bridge', where: [['name', '==', ctx.conn.bridge]], mutations });
+
+  return {
+    kind: 'ovsdb',
+    files: [{ path: TRANSACT, live: liveLines.sort(byNumber), desired: desiredLines.sort(byNumber), compare: byNumber }],
+    changes,
+    apply: () => {
+      if (ops.length > 0) transact(ctx.conn, ops);
+      checkpoint('ovsdb-committed');
+    },
+    record: new Map(),
+  };
+}
+
+export const ovsdbKind: ArtifactKind = {
+  name: 'ovsdb',
+  tools: ['ovsdb-client'],
+  inBundle: (b) => b.files.has(TRANSACT),
+  plan: planOvsdb,
+};

@@ -1,0 +1,119 @@
+/**
+ * iptables and ipsets applied in a network namespace the test creates (ip netns exec, as on a Node): owned
+ * ANTREA- chains, their jumps and ANTREA- sets follow the bundle exactly, v1 → v2 included, while a foreign
+ * chain, its jump and a foreign set stay byte for byte; the second apply changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
+import { addPodsAssumedBy, compileTo, dpc, goldenInput, stateDirFor } from './node.js';
+import { editBundle } from './scale.js';
+
+const HAVE_OVS = requireOvs();
+const NODE = 'k8s-node-worker-1';
+const NS = `dpc-rt-${process.pid}`;
+
+const inNs = (...args: string[]): string => execFileSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8' });
+
+const V1 = {
+  rules: `*filter
+:ANTREA-OLD - [0:0]
+:ANTREA-POL-INGRESS-RULES - [0:0]
+-A ANTREA-OLD -j DROP
+-A ANTREA-POL-INGRESS-RULES -p tcp -m set --match-set ANTREA-POL-A-4 src -m tcp --dport 22 -m comment --comment "Antrea: rule a" -j ACCEPT
+-A ANTREA-POL-INGRESS-RULES -m set --match-set ANTREA-POL-B-4 src -j DROP
+COMMIT
+`,
+  jumps: `iptables -t filter -A INPUT -m comment --comment "Antrea: jump to Antrea policy rules" -j ANTREA-POL-INGRESS-RULES
+`,
+  sets: `create ANTREA-POL-A-4 hash:net family inet hashsize 1024 maxelem 65536
+add ANTREA-POL-A-4 10.10.1.0/24
+add ANTREA-POL-A-4 192.168.77.102
+create ANTREA-POL-B-4 hash:ip family inet hashsize 1024 maxelem 65536
+add ANTREA-POL-B-4 192.168.77.9
+`,
+};
+const V2 = {
+  rules: `*filter
+:ANTREA-POL-INGRESS-RULES - [0:0]
+-A ANTREA-POL-INGRESS-RULES -p tcp -m set --match-set ANTREA-POL-A-4 src -m tcp --dport 22 -m comment --comment "Antrea: rule a" -j ACCEPT
+-A ANTREA-POL-INGRESS-RULES -p tcp -m set --match-set ANTREA-POL-C-4 src -m tcp --dport 443 -j ACCEPT
+COMMIT
+`,
+  jumps: V1.jumps,
+  sets: `create ANTREA-POL-A-4 hash:net family inet hashsize 1024 maxelem 65536
+add ANTREA-POL-A-4 10.10.1.0/24
+add ANTREA-POL-A-4 192.168.77.103
+create ANTREA-POL-C-4 hash:ip family inet hashsize 1024 maxelem 65536
+add ANTREA-POL-C-4 192.168.77.100
+`,
+};
+
+const ownedRules = (): string[] => inNs('iptables-save', '-t', 'filter').split('\n').filter((l) => /^(:ANTREA-|-A ANTREA-)/.test(l) || /-j ANTREA-/.test(l));
+const foreignRules = (): string[] => inNs('iptables-save').split('\n').filter((l) => !l.startsWith('#') && !/ANTREA-/.test(l));
+const ownedSets = (): string =>
+  inNs('ipset', 'list', '-n').split('\n').filter((n) => n.startsWith('ANTREA-')).map((n) => inNs('ipset', 'save', '-sorted', n).replace(/ bucketsize \d+ initval 0x[0-9a-f]+/, '')).join('');
+
+describe.skipIf(!HAVE_OVS)('iptables and ipsets in a network namespace', () => {
+  let ovs: Ovs;
+  let state: string;
+  let v1: string;
+  let v2: string;
+  beforeAll(async () => {
+    ovs = await startOvs();
+    state = stateDirFor(ovs);
+    const base = compileTo(goldenInput('policies-k8s'), [NODE]);
+    addPodsAssumedBy(ovs, base, NODE);
+    const withHost = (h: typeof V1) => editBundle(base, NODE, { 'iptables/ipv4.rules': () => h.rules, 'iptables/jumps.txt': () => h.jumps, 'ipset/ipsets.txt': () => h.sets });
+    v1 = withHost(V1);
+    v2 = withHost(V2);
+    execFileSync('ip', ['netns', 'add', NS]);
+    // Software that is not dpc: a chain with a jump to it, a set.
+    inNs('ipset', 'create', 'kube-foreign', 'hash:ip');
+    inNs('ipset', 'add', 'kube-foreign', '10.0.0.9');
+    inNs('iptables', '-N', 'KUBE-FOO');
+    inNs('iptables', '-A', 'KUBE-FOO', '-m', 'set', '--match-set', 'kube-foreign', 'src', '-j', 'RETURN');
+    inNs('iptables', '-A', 'INPUT', '-j', 'KUBE-FOO');
+  }, 120_000);
+  afterAll(async () => {
+    try {
+      execFileSync('ip', ['netns', 'del', NS]);
+    } catch {
+      // never created
+    }
+    await cleanupAll();
+  });
+
+  test('v1, v1 again, then v2: owned state follows the bundle; foreign chains and sets untouched', () => {
+    const foreign = { rules: foreignRules(), set: inNs('ipset', 'save', 'kube-foreign') };
+    const a = dpc(ovs, state, ['apply', v1, '--node', NODE], {}, NS);
+    expect(a.stderr).toBe('');
+    expect(a.code).toBe(0);
+    expect(ownedRules()).toEqual([
+      ':ANTREA-OLD - [0:0]',
+      ':ANTREA-POL-INGRESS-RULES - [0:0]',
+      '-A INPUT -m comment --comment "Antrea: jump to Antrea policy rules" -j ANTREA-POL-INGRESS-RULES',
+      '-A ANTREA-OLD -j DROP',
+      ...V1.rules.split('\n').filter((l) => l.startsWith('-A ANTREA-POL')),
+    ]);
+    expect(ownedSets()).toBe(V1.sets);
+    const again = dpc(ovs, state, ['apply', v1, '--node', NODE, '--format', 'json'], {}, NS);
+    expect(JSON.parse(again.stdout).result).toBe('unchanged');
+    expect(dpc(ovs, state, ['diff', '--live', v1, '--node', NODE], {}, NS).code).toBe(0);
+
+    const b = dpc(ovs, state, ['apply', v2, '--node', NODE], {}, NS);
+    expect(b.stderr).toBe('');
+    expect(ownedRules()).toEqual([
+      ':ANTREA-POL-INGRESS-RULES - [0:0]',
+      '-A INPUT -m comment --comment "Antrea: jump to Antrea policy rules" -j ANTREA-POL-INGRESS-RULES',
+      ...V2.rules.split('\n').filter((l) => l.startsWith('-A ANTREA-POL')),
+    ]);
+    expect(ownedSets()).toBe(V2.sets);
+    expect(foreignRules()).toEqual(foreign.rules);
+    expect(inNs('ipset', 'save', 'kube-foreign')).toBe(foreign.set);
+    expect(dpc(ovs, state, ['diff', '--live', v2, '--node', NODE], {}, NS).code).toBe(0);
+    const drift = dpc(ovs, state, ['diff', '--live', v1, '--node', NODE], {}, NS);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain('+add ANTREA-POL-B-4 192.168.77.9');
+  }, 300_000);
+});

@@ -1,0 +1,102 @@
+/**
+ * A simulated Node for runtime tests: a private OVS whose Pod ports are created the way Antrea's CNI creates
+ * them (Interface external_ids antrea-type=container, pod-namespace, pod-name, attached-mac, ip-address), and
+ * the dpc command run against it as an operator would run it on the Node.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compile } from '../../compiler/compile.js';
+import type { SourceText } from '../../compiler/ingest/documents.js';
+import { writeBundles } from '../../cli/writeBundles.js';
+import { REPO_ROOT } from '../repoRoot.js';
+import type { Ovs } from '../harness/ovs.js';
+
+export const DPC = join(REPO_ROOT, 'dist', 'cli', 'dpc.js');
+
+export interface CniPod {
+  namespace: string;
+  name: string;
+  iface: string;
+  ofport: number;
+  mac: string;
+  ip: string;
+}
+
+/** What the CNI plugin does for a Pod on this Node: one port on br-int, marked as Antrea marks it. */
+export function addCniPort(ovs: Ovs, p: CniPod): void {
+  ovs.vsctl(
+    'add-port', ovs.bridge, p.iface,
+    '--', 'set', 'interface', p.iface, 'type=dummy', `ofport_request=${p.ofport}`, `options:tx_pcap=${join(ovs.dir, `${p.iface}.pcap`)}`,
+    'external_ids:antrea-type=container', `external_ids:pod-namespace=${p.namespace}`, `external_ids:pod-name=${p.name}`,
+    `external_ids:attached-mac="${p.mac}"`, `external_ids:ip-address="${p.ip}"`,
+  );
+}
+
+export function readSources(dir: string): SourceText[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => ({ name: f, text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+export const goldenInput = (name: string): SourceText[] => readSources(join(REPO_ROOT, 'golden', name, 'input'));
+
+/** Compiles to a fresh output dir (as `dpc compile -o` writes it) and returns the dir. */
+export function compileTo(sources: readonly SourceText[], nodes?: string[]): string {
+  const r = compile(sources, nodes ? { nodes } : {});
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (!r.ok) throw new Error(`compile failed: ${JSON.stringify(errors)}`);
+  const out = join(mkdtempSync(join(tmpdir(), 'dpc-out-')), 'out');
+  writeBundles(out, r.bundles, r.manifest);
+  return out;
+}
+
+export interface DpcResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function nodeEnv(ovs: Ovs, stateDir: string): NodeJS.ProcessEnv {
+  return { ...ovs.env, DPC_STATE_DIR: stateDir, NODE_NAME: '' };
+}
+
+/** `netns`: run inside that network namespace (ip netns exec), as an operator would on a Node. */
+export function dpc(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string): DpcResult {
+  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, DPC, ...args]] : [process.execPath, [DPC, ...args]];
+  const r = spawnSync(cmd as string, argv as string[], { env: { ...nodeEnv(ovs, stateDir), ...env }, encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function spawnDpc(ovs: Ovs, stateDir: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, [DPC, ...args], { env: nodeEnv(ovs, stateDir), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function stateDirFor(ovs: Ovs): string {
+  const d = join(ovs.dir, 'dpc-state');
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+
+/** Plays the CNI for every Pod a compiled bundle assumes, with the bundle's interface names, ofports and MACs. */
+export function addPodsAssumedBy(ovs: Ovs, out: string, node: string): void {
+  const meta = JSON.parse(readFileSync(join(out, node, 'bundle.json'), 'utf8')) as {
+    inventory: { pods: { namespace: string; name: string; interface: string; ofport: number; mac: string; ip: string }[] };
+  };
+  for (const p of meta.inventory.pods) addCniPort(ovs, { namespace: p.namespace, name: p.name, iface: p.interface, ofport: p.ofport, mac: p.mac, ip: p.ip });
+}
+
+/** dpc without blocking the test worker's event loop (long runs otherwise starve vitest's own messages). */
+export function dpcAsync(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<DpcResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [DPC, ...args], { env: { ...nodeEnv(ovs, stateDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
