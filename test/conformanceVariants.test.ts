@@ -46,7 +46,11 @@ function rewriteTree(dir: string): void {
     let text = readFileSync(path, 'utf8');
     for (const [from, to] of REWRITES) text = text.replace(from, to);
     if (dir.endsWith('fixtures')) text += EXTRA_NODE;
-    writeFileSync(path, text);
+    // Names move with the text: a fixture named after a Node (antrea-node-1) is referred to by its new name.
+    let renamed = name;
+    for (const [from, to] of REWRITES) renamed = renamed.replace(from, to);
+    if (renamed !== name) rmSync(path);
+    writeFileSync(join(dir, renamed), text);
   }
 }
 
