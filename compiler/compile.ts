@@ -66,8 +66,6 @@ function notCompiledFeatures(f: Features): string[] {
   const out: string[] = [];
   if (f.antreaProxy) out.push('AntreaProxy (Services)');
   if (f.proxyAll) out.push('proxyAll');
-  if (f.egress) out.push('Egress');
-  if (f.egressTrafficShaping) out.push('EgressTrafficShaping');
   if (f.trafficControl) out.push('TrafficControl');
   if (f.l7NetworkPolicy) out.push('L7NetworkPolicy');
   if (f.multicast) out.push('Multicast');

@@ -164,6 +164,32 @@ export const Msg = {
     m('DPC3003', `enabled features not compiled yet (their tables keep Antrea's miss flows): ${features}`),
   noAgentConfig: () => m('DPC3004', 'no agent config in the snapshot; Antrea defaults are used'),
   unknownFeatureGate: (gate: string) => m('DPC3005', `unknown feature gate ${gate}`),
+  // 13xx: Egress and ExternalIPPool admission (reference/iptables-egress.md §6.2–6.3)
+  egressIPSource: () =>
+    m('DPC1300', 'set egressIP and/or externalIPPool, or egressIPs and/or externalIPPools; exactly one of these two groups'),
+  egressIPFormat: (ip: string) => m('DPC1301', `${JSON.stringify(ip)} is not an IPv4 or IPv6 address`),
+  egressIPsNotSupported: () => m('DPC1302', 'spec.egressIPs is not supported yet'),
+  egressExternalIPPoolsNotSupported: () => m('DPC1303', 'spec.externalIPPools is not supported yet'),
+  egressBandwidthInvalid: (what: 'Rate' | 'Burst', value: string, egress: string) =>
+    m('DPC1304', `${what} ${value} in Egress ${egress} is invalid: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`),
+  egressPoolMissing: (pool: string) => m('DPC1305', `ExternalIPPool ${pool} does not exist`),
+  egressIPOutsidePool: (ip: string) => m('DPC1306', `IP ${ip} is not within the IP range`),
+  ipRangeShape: () => m('DPC1310', 'an IP range sets either cidr, or start and end'),
+  ipRangeCIDRInvalid: (cidr: string) => m('DPC1311', `invalid cidr ${cidr}`),
+  ipRangeStartInvalid: (ip: string) => m('DPC1312', `invalid start ip address ${ip}`),
+  ipRangeEndInvalid: (ip: string) => m('DPC1313', `invalid end ip address ${ip}`),
+  ipRangeFamilies: (start: string, end: string) =>
+    m('DPC1314', `range start ${start} and range end ${end} should belong to same family`),
+  ipRangeReversed: (start: string, end: string) => m('DPC1315', `range start ${start} should not be greater than range end ${end}`),
+  subnetGatewayInvalid: (gw: string) => m('DPC1316', `invalid gateway address ${gw}`),
+  subnetPrefixInvalid: (n: number) => m('DPC1317', `invalid prefixLength ${n}`),
+  ipRangeOutsideSubnet: (range: string, gw: string, n: number) => m('DPC1318', `${range} must be a strict subset of the subnet ${gw}/${n}`),
+  ipRangesOverlap: (a: string, b: string) => m('DPC1319', `${a} overlaps with ${b}`),
+  ipRangesChanged: (ranges: string) => m('DPC1320', `existing IPRanges [${ranges}] cannot be updated or deleted`),
+  // 33xx: Egress settings (reference/iptables-egress.md §5.2)
+  badEgressExceptCIDR: (cidr: string) => m('DPC3300', `Egress Except CIDR ${cidr} is invalid`),
+  tooManyEgressIPsPerNode: (n: number, max: number) =>
+    m('DPC3301', `maxEgressIPsPerNode ${n} cannot be greater than ${max}`),
   policyFeatureNotCompiled: (what: string) =>
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),

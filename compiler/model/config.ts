@@ -7,6 +7,7 @@ import type { Diagnostic, SourceRef } from '../diagnostics/diagnostic.js';
 import { embeddedPosition } from '../ingest/positions.js';
 import { Msg } from '../diagnostics/messages.js';
 import type { SourcedAgentConfig } from '../ingest/ingest.js';
+import { parseCidr, type Cidr } from '../net/ip.js';
 
 export type TunnelType = 'geneve' | 'vxlan' | 'gre';
 
@@ -34,9 +35,24 @@ export interface DataplaneConfig {
   tunnelPort?: number;
   features: Features;
   packetInRate: number;
+  egress: EgressConfig;
   /** Gates the config turned on explicitly, for the report of what is not compiled yet. */
   featureGates: Readonly<Record<string, boolean>>;
 }
+
+/** The agent's `egress.*` settings with Antrea's defaults (cmd/antrea-agent/options.go). */
+export interface EgressConfig {
+  /** Destinations never SNATed by an Egress, masked as Go's net.ParseCIDR leaves them. */
+  exceptCIDRs: readonly Cidr[];
+  /** The default capacity of a Node; its `node.antrea.io/max-egress-ips` annotation overrides it. */
+  maxEgressIPsPerNode: number;
+  snatFullyRandomPorts: boolean;
+  /** Subnets other than the Node's (ExternalIPPool subnetInfo) are honoured only with EgressSeparateSubnet. */
+  separateSubnet: boolean;
+}
+
+/** Antrea's hard limit on Egress IPs per Node: SNAT marks are 8 bits. */
+export const MAX_EGRESS_IPS_PER_NODE = 255;
 
 /** Antrea v2 feature gates and their defaults (pkg/features/antrea_features.go). */
 const GATE_DEFAULTS: Readonly<Record<string, boolean>> = {
@@ -62,7 +78,7 @@ const GATE_DEFAULTS: Readonly<Record<string, boolean>> = {
   L7NetworkPolicy: false,
   AdminNetworkPolicy: false,
   EgressTrafficShaping: false,
-  EgressSeparateSubnet: false,
+  EgressSeparateSubnet: true,
   NodeNetworkPolicy: false,
   L7FlowExporter: false,
   BGPPolicy: false,
@@ -93,10 +109,10 @@ export function normalizeAgentConfig(sources: readonly SourcedAgentConfig[]): Co
   if (!first) diagnostics.push({ severity: 'warning', ...Msg.noAgentConfig() });
   const raw: AgentConfig = first?.obj ?? {};
   const objectRef = first?.embedded ? { kind: 'ConfigMap', name: 'antrea-config' } : { kind: 'AgentConfig' };
-  const at = (field: string): SourceRef | undefined => {
+  const at = (...field: (string | number)[]): SourceRef | undefined => {
     if (!first) return undefined;
-    if (!first.embedded) return { loc: first.loc, field: [field] };
-    return { loc: first.loc, field: ['data', first.embedded.key], embedded: embeddedPosition(first.embedded.text, [field]) };
+    if (!first.embedded) return { loc: first.loc, field };
+    return { loc: first.loc, field: ['data', first.embedded.key], embedded: embeddedPosition(first.embedded.text, field) };
   };
 
   const gates: Record<string, boolean> = {};
@@ -132,6 +148,16 @@ export function normalizeAgentConfig(sources: readonly SourcedAgentConfig[]): Co
     ipv4: true,
     ipv6: false,
   };
+  const exceptCIDRs: Cidr[] = [];
+  (raw.egress?.exceptCIDRs ?? []).forEach((text, i) => {
+    const c = parseCidr(text);
+    if (c) exceptCIDRs.push(c);
+    else diagnostics.push({ severity: 'error', ...Msg.badEgressExceptCIDR(text), object: objectRef, field: `egress.exceptCIDRs[${i}]`, at: at('egress', 'exceptCIDRs', i) });
+  });
+  const maxIPs = raw.egress?.maxEgressIPsPerNode ?? 0;
+  if (maxIPs > MAX_EGRESS_IPS_PER_NODE) {
+    diagnostics.push({ severity: 'error', ...Msg.tooManyEgressIPsPerNode(maxIPs, MAX_EGRESS_IPS_PER_NODE), object: objectRef, field: 'egress.maxEgressIPsPerNode', at: at('egress', 'maxEgressIPsPerNode') });
+  }
   const config: DataplaneConfig = {
     bridge: raw.ovsBridge ?? 'br-int',
     gatewayName: raw.hostGateway ?? 'antrea-gw0',
@@ -139,6 +165,12 @@ export function normalizeAgentConfig(sources: readonly SourcedAgentConfig[]): Co
     tunnelType: tunnel === 'stt' ? 'geneve' : tunnel,
     features,
     packetInRate: raw.packetInRate ?? 5000,
+    egress: {
+      exceptCIDRs,
+      maxEgressIPsPerNode: maxIPs === 0 ? MAX_EGRESS_IPS_PER_NODE : Math.min(maxIPs, MAX_EGRESS_IPS_PER_NODE),
+      snatFullyRandomPorts: raw.egress?.snatFullyRandomPorts ?? raw.snatFullyRandomPorts ?? false,
+      separateSubnet: egress && gate('EgressSeparateSubnet'),
+    },
     featureGates: gates,
   };
   if (raw.tunnelPort) config.tunnelPort = raw.tunnelPort;

@@ -67,6 +67,8 @@ export interface ServiceInfo {
   namespace: string;
   name: string;
   selector?: Readonly<Record<string, string>>;
+  /** spec.clusterIPs (or clusterIP) that parse as addresses; `None` of headless Services is no address. */
+  clusterIPs: readonly IPAddr[];
 }
 
 export interface NamespaceInfo {
@@ -375,7 +377,9 @@ export function buildModel(snapshot: Snapshot): ModelResult {
     [...list].sort(byKey((s) => nsName(s.obj)));
   const services = new Map<string, ServiceInfo>();
   for (const { obj } of sorted(snapshot.services)) {
-    const info: ServiceInfo = { namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name };
+    const ipTexts = obj.spec.clusterIPs ?? (obj.spec.clusterIP ? [obj.spec.clusterIP] : []);
+    const clusterIPs = ipTexts.map(parseIP).filter((ip): ip is IPAddr => ip !== undefined);
+    const info: ServiceInfo = { namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name, clusterIPs };
     if (obj.spec.selector) info.selector = obj.spec.selector;
     services.set(nsName(obj), info);
   }

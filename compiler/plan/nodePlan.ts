@@ -9,6 +9,7 @@ import { CookieCategory, cookie, DROP, goto, type Flow } from './flow.js';
 import { Priority } from './fields.js';
 import type { TableMap } from './pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
+import { planEgressInit } from './egress.js';
 import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
 
@@ -82,7 +83,7 @@ export function planNode(
   shared: SharedFlows,
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies);
-  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...np.flows];
+  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...planEgressInit(model, node, ports, tables), ...np.flows];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
   const flows = [...featureFlows, ...missFlows(tables, claimed)];
   return {

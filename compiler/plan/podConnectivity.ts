@@ -15,7 +15,6 @@ import {
   FromTunnelRegMark,
   GlobalVirtualMAC,
   HostLocalSourceMark,
-  NotAntreaFlexibleIPAMRegMark,
   NotRewriteMACRegMark,
   OutputToOFPortRegMark,
   Priority,
@@ -63,7 +62,6 @@ interface Ctx {
   ports: NodePorts;
   peers: readonly NodeInfo[];
   proxy: boolean;
-  egress: boolean;
 }
 
 const COOKIE = cookie(CookieCategory.podConnectivity);
@@ -220,15 +218,6 @@ function l3Flows(c: Ctx): Flow[] {
       ]),
     );
   }
-  if (c.egress) {
-    out.push(
-      flow('L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromPodRegMark, NotAntreaFlexibleIPAMRegMark) }, [goto('EgressMark')]),
-      flow('L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [
-        { kind: 'setMac', field: 'eth_dst', mac: gwMac },
-        goto('EgressMark'),
-      ]),
-    );
-  }
   if (c.proxy) {
     out.push(
       flow(
@@ -296,16 +285,13 @@ function outputFlows(c: Ctx): Flow[] {
 /**
  * Priority-0 flows that features install in place of the automatic `goto next` (reference §1.4 and gotcha 8).
  */
-export function podConnectivityMissFlows(tables: TableMap, proxy: boolean, egress: boolean): Flow[] {
+export function podConnectivityMissFlows(tables: TableMap, proxy: boolean): Flow[] {
   const out: Flow[] = [];
   if (proxy && hasTable(tables, 'SessionAffinity')) {
     // Reached by resubmit: it only marks "select an Endpoint" and returns.
     out.push(flow('SessionAffinity', Priority.miss, {}, [loadMark(EpToSelectRegMark)]));
   }
   out.push(flow('L3Forwarding', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
-  if (egress && hasTable(tables, 'EgressMark')) {
-    out.push(flow('EgressMark', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
-  }
   return out;
 }
 
@@ -318,7 +304,6 @@ export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: 
     ports,
     peers: model.nodes.filter((n) => n.name !== node.name),
     proxy: f.antreaProxy,
-    egress: f.egress,
   };
   return [
     ...rootFlows(c),
@@ -331,6 +316,6 @@ export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: 
     ...l2Flows(c),
     ...ingressClassifierFlows(c),
     ...outputFlows(c),
-    ...podConnectivityMissFlows(tables, c.proxy, c.egress),
+    ...podConnectivityMissFlows(tables, c.proxy),
   ];
 }
