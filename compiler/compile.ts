@@ -88,6 +88,9 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   for (const name of wanted ?? []) {
     if (!model.nodeByName.has(name)) diagnostics.push({ severity: 'error', ...Msg.nodeNotInSnapshot(name) });
   }
+  for (const e of snapshot.egresses) {
+    diagnostics.push({ severity: 'error', ...Msg.notCompiledKind('crd.antrea.io/v1beta1 Egress'), object: { kind: 'Egress', name: e.obj.metadata.name }, at: { loc: e.loc } });
+  }
   const skipped = notCompiledFeatures(model.config.features);
   if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join(', ')) });
 

@@ -33,6 +33,7 @@ import {
   type GroupObject,
   type TierObject,
 } from '../../schemas/antreaPolicy.js';
+import { EgressSchema, ExternalIPPoolSchema, type EgressObject, type ExternalIPPoolObject } from '../../schemas/egress.js';
 import { validatePolicies, type PolicyObjects } from './rules/index.js';
 import { emptyPolicyObjects } from './rules/context.js';
 import { readSources, type RawObject, type SourceText } from './documents.js';
@@ -65,6 +66,8 @@ export interface Snapshot {
   tiers: Sourced<TierObject>[];
   clusterGroups: Sourced<ClusterGroupObject>[];
   groups: Sourced<GroupObject>[];
+  egresses: Sourced<EgressObject>[];
+  externalIPPools: Sourced<ExternalIPPoolObject>[];
 }
 
 export interface IngestResult {
@@ -95,11 +98,13 @@ const KINDS: readonly KindEntry[] = [
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Tier', schema: TierSchema, into: 'tiers' },
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'ClusterGroup', schema: ClusterGroupSchema, into: 'clusterGroups' },
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Group', schema: GroupSchema, into: 'groups' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Egress', schema: EgressSchema, into: 'egresses' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'ExternalIPPool', schema: ExternalIPPoolSchema, into: 'externalIPPools' },
 ];
 
 /** Kinds dpc knows but does not compile yet: refusing them beats silently ignoring a policy. */
 const NOT_COMPILED: readonly { group: string; kinds: readonly string[] }[] = [
-  { group: 'crd.antrea.io', kinds: ['Egress', 'ExternalIPPool', 'TrafficControl'] },
+  { group: 'crd.antrea.io', kinds: ['TrafficControl'] },
 ];
 
 const KIND_INDEX = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
@@ -215,8 +220,8 @@ function featureGatesOf(snapshot: Snapshot): Readonly<Record<string, boolean>> {
 }
 
 function policyObjectsOf(snapshot: Snapshot): PolicyObjects {
-  const { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups } = snapshot;
-  return { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups };
+  const { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups, egresses, externalIPPools } = snapshot;
+  return { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups, egresses, externalIPPools };
 }
 
 /** Runs the policy admission rules (rules/index.ts) and leaves the refused objects out of the snapshot. */
@@ -233,6 +238,8 @@ function admitPolicies(out: IngestResult, prior: Snapshot | undefined): void {
   s.tiers = [...a.tiers];
   s.clusterGroups = [...a.clusterGroups];
   s.groups = [...a.groups];
+  s.egresses = [...a.egresses];
+  s.externalIPPools = [...a.externalIPPools];
 }
 
 function readSnapshot(sources: readonly SourceText[]): IngestResult {

@@ -39,6 +39,11 @@ export interface NodeInfo {
   /** The IPv4 InternalIP: the tunnel endpoint peers send to. */
   internalIP: IPAddr;
   addresses: IPAddr[];
+  /** What Antrea's Egress scheduler asks of a Node: it runs Linux and its agent is up (Ready unless stated otherwise). */
+  linux: boolean;
+  ready: boolean;
+  /** The `node.antrea.io/max-egress-ips` annotation, when it parses as Go's strconv.Atoi parses it. */
+  maxEgressIPs?: number;
   loc: ObjectLocation;
 }
 
@@ -191,15 +196,21 @@ function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
     }
     if (!ok || !internalIP) continue;
     const podCIDR = v4[0]!;
-    nodes.push({
+    const labels = obj.metadata.labels ?? {};
+    const maxText = obj.metadata.annotations?.['node.antrea.io/max-egress-ips'];
+    const info: NodeInfo = {
       name: obj.metadata.name,
-      labels: obj.metadata.labels ?? {},
+      labels,
       podCIDR,
       gatewayIP: firstHost(podCIDR),
       internalIP,
       addresses,
+      linux: labels['kubernetes.io/os'] === 'linux',
+      ready: ((c) => c === undefined || c.status === 'True')((obj.status?.conditions ?? []).find((c) => c.type === 'Ready')),
       loc,
-    });
+    };
+    if (maxText !== undefined && /^[+-]?[0-9]+$/.test(maxText) && Number.isSafeInteger(Number(maxText))) info.maxEgressIPs = Number(maxText);
+    nodes.push(info);
   }
   nodes.sort(byKey((n) => n.name));
   // Overlapping Pod CIDRs would make routing ambiguous; report each pair once, on the later Node.
