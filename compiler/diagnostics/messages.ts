@@ -197,4 +197,9 @@ export const Msg = {
   priorityExhausted: (table: string) =>
     m('DPC3104', `too many distinct policy priorities for table ${table}: OpenFlow priorities are exhausted`),
   antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),
+  // Node policies (iptables on the Node; reference/iptables-egress.md §1)
+  nodePolicyGateOff: () =>
+    m('DPC3190', 'this policy applies to Nodes, but the agent config leaves the NodeNetworkPolicy feature gate off; it is not compiled'),
+  nodeRuleCommentTooLong: (length: number) =>
+    m('DPC3191', `the rule's iptables comment (rule name and policy name) would be ${length} bytes; the kernel allows 255`),
 } as const;

@@ -22,6 +22,8 @@ export interface Features {
   l7NetworkPolicy: boolean;
   multicast: boolean;
   flowExporter: boolean;
+  /** Node policies (ClusterNetworkPolicy applied to Nodes), enforced with iptables and ipsets on the host. */
+  nodeNetworkPolicy: boolean;
   ipv4: boolean;
   ipv6: boolean;
 }
@@ -145,6 +147,7 @@ export function normalizeAgentConfig(sources: readonly SourcedAgentConfig[]): Co
     l7NetworkPolicy: gate('L7NetworkPolicy'),
     multicast: gate('Multicast') && (raw.multicast?.enable ?? false),
     flowExporter: gate('FlowExporter') && (raw.flowExporter?.enable ?? false),
+    nodeNetworkPolicy: gate('NodeNetworkPolicy'),
     ipv4: true,
     ipv6: false,
   };

@@ -44,6 +44,8 @@ export interface NodeInfo {
   ready: boolean;
   /** The `node.antrea.io/max-egress-ips` annotation, when it parses as Go's strconv.Atoi parses it. */
   maxEgressIPs?: number;
+  /** `node.antrea.io/transport-addresses`: at most one per family, the last one given (Antrea's parsing). */
+  transportAddresses: IPAddr[];
   loc: ObjectLocation;
 }
 
@@ -207,6 +209,7 @@ function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
       addresses,
       linux: labels['kubernetes.io/os'] === 'linux',
       ready: ((c) => c === undefined || c.status === 'True')((obj.status?.conditions ?? []).find((c) => c.type === 'Ready')),
+      transportAddresses: transportAddresses(obj.metadata.annotations?.['node.antrea.io/transport-addresses']),
       loc,
     };
     if (maxText !== undefined && /^[+-]?[0-9]+$/.test(maxText) && Number.isSafeInteger(Number(maxText))) info.maxEgressIPs = Number(maxText);
@@ -370,6 +373,16 @@ function buildInventories(
     out.set(name, inv);
   }
   return out;
+}
+
+/** Comma separated; per family the last parseable address wins, as Antrea reads the annotation. */
+function transportAddresses(text: string | undefined): IPAddr[] {
+  const byFamily = new Map<number, IPAddr>();
+  for (const part of (text ?? '').split(',')) {
+    const ip = parseIP(part.trim());
+    if (ip) byFamily.set(ip.family, ip);
+  }
+  return [...byFamily.keys()].sort().map((f) => byFamily.get(f)!);
 }
 
 export function buildModel(snapshot: Snapshot): ModelResult {

@@ -12,6 +12,8 @@ import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { planEgressInit } from './egress.js';
 import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
+import type { HostRules } from './iptables.js';
+import { planNodePolicy } from './nodePolicy.js';
 
 export interface OvsdbPortPlan {
   name: string;
@@ -33,6 +35,8 @@ export interface NodePlan {
   policy: Pick<PolicyPlan, 'rules' | 'isolation'>;
   /** Ports the bundle creates on the bridge; Pod ports belong to the CNI plugin and are only assumed. */
   ovsdbPorts: readonly OvsdbPortPlan[];
+  /** iptables chains, rules, built-in chain jumps and ipsets; empty on a Node with no host rules. */
+  host: HostRules;
 }
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
@@ -95,5 +99,6 @@ export function planNode(
     meters: np.meters,
     policy: { rules: np.rules, isolation: np.isolation },
     ovsdbPorts: infraPorts(model, ports),
+    host: planNodePolicy(node, policies.nodeRules.get(node.name) ?? [], policies.nodePolicyEnabled, model.config),
   };
 }

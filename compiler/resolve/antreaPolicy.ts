@@ -70,7 +70,6 @@ function resolveAppliedTo(c: Ctx, entries: readonly AppliedTo[], field: FieldPat
   const parts: PeerSet[] = [];
   entries.forEach((a, i) => {
     const at = [...field, i];
-    if (a.nodeSelector) return refuse(c, [...at, 'nodeSelector'], 'appliedTo.nodeSelector (a node-level policy, enforced by iptables)');
     if (a.service) return refuse(c, [...at, 'service'], 'appliedTo.service (NodePort Service policy)');
     if (a.externalEntitySelector) return refuse(c, [...at, 'externalEntitySelector'], 'externalEntitySelector');
     if (a.group) {

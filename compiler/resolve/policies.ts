@@ -14,6 +14,9 @@ import { effectiveTierName } from '../ingest/rules/tiers.js';
 import { resolveK8sNetworkPolicy } from './k8sNetworkPolicy.js';
 import { createSelection } from './selection.js';
 import type { IsolationIntent, PolicyIntents, RuleIntent } from './types.js';
+import { resolveNodePolicies, type NodeRuleIntent } from './nodePolicy.js';
+import { allocateNodeRuleIds } from '../allocate/nodeRuleIds.js';
+import { specAppliesToNodes } from '../ingest/rules/walk.js';
 
 export interface AllocatedRule extends RuleIntent {
   id: number;
@@ -33,6 +36,40 @@ export interface ResolvedPolicies {
    * rule order. Built once, so planning a Node costs what concerns it, not every rule of the cluster.
    */
   byNode: ReadonlyMap<string, NodePolicies>;
+  /** Node policies (iptables), per Node in chain order; absent Nodes have none. */
+  nodeRules: ReadonlyMap<string, readonly AllocatedNodeRule[]>;
+  /** Whether the NodeNetworkPolicy gate is on: Nodes then get Antrea's static host chains even without rules. */
+  nodePolicyEnabled: boolean;
+}
+
+export interface AllocatedNodeRule extends NodeRuleIntent {
+  /** 16 characters [0-9A-F]: the rule's chain and ipset names. */
+  id: string;
+}
+
+/** Chain order (reference §1.4): tier priority, policy priority, rule position; ties by policy name, then key. */
+function compareNodeRules(a: NodeRuleIntent, b: NodeRuleIntent): number {
+  return (
+    a.tierPriority - b.tierPriority ||
+    a.policyPriority - b.policyPriority ||
+    a.rulePosition - b.rulePosition ||
+    (a.policy.name < b.policy.name ? -1 : a.policy.name > b.policy.name ? 1 : 0) ||
+    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  );
+}
+
+function nodeRulesByNode(intents: readonly NodeRuleIntent[]): Map<string, AllocatedNodeRule[]> {
+  const ids = allocateNodeRuleIds(intents.map((r) => r.key));
+  const out = new Map<string, AllocatedNodeRule[]>();
+  for (const r of [...intents].sort(compareNodeRules)) {
+    const allocated: AllocatedNodeRule = { ...r, id: ids.get(r.key)! };
+    for (const n of r.nodes) {
+      const list = out.get(n);
+      if (list) list.push(allocated);
+      else out.set(n, [allocated]);
+    }
+  }
+  return out;
 }
 
 export interface NodePolicies {
@@ -97,6 +134,8 @@ export function resolvePolicies(model: ClusterModel): { resolved: ResolvedPolici
       loc: p.loc,
     })),
   ];
+  const selectsNodes = (name: string): boolean => !!model.clusterGroups.get(name)?.obj.spec?.nodeSelector;
+  const nodeInputs: Parameters<typeof resolveNodePolicies>[2][number][] = [];
   for (const p of antrea) {
     const object = { kind: p.kind, namespace: p.namespace, name: p.name };
     if (!model.config.features.antreaPolicy) {
@@ -111,16 +150,23 @@ export function resolvePolicies(model: ClusterModel): { resolved: ResolvedPolici
     }
     const input: AntreaPolicyInput = { ...p };
     if (!p.uid) delete input.uid;
+    if (p.kind === 'ClusterNetworkPolicy' && specAppliesToNodes(p.spec, selectsNodes)) {
+      nodeInputs.push({ input, tierPriority, tierName });
+      continue;
+    }
     resolveAntreaPolicy(model, sel, input, tierPriority, tierName, intents, diagnostics);
   }
 
+  const nodeIntents = resolveNodePolicies(model, sel, nodeInputs, diagnostics);
+  const nodeRules = nodeRulesByNode(nodeIntents);
+  const nodePolicyEnabled = model.config.features.nodeNetworkPolicy;
   const ids = allocateRuleIds([...intents.rules.map((r) => r.key), ...intents.isolation.map((i) => i.key)]);
   const native = intents.rules.filter((r) => r.tierPriority !== undefined);
   const multi = assignPriorities(native.filter((r) => !isBaseline(r.tierPriority!)).map(slot));
   const baseline = assignPriorities(native.filter((r) => isBaseline(r.tierPriority!)).map(slot));
   if (!multi || !baseline) {
     diagnostics.push({ severity: 'error', ...Msg.priorityExhausted(!multi ? 'AntreaPolicy*Rule' : '*DefaultRule') });
-    return { resolved: { rules: [], isolation: [], byNode: new Map() }, diagnostics };
+    return { resolved: { rules: [], isolation: [], byNode: new Map(), nodeRules: new Map(), nodePolicyEnabled }, diagnostics };
   }
   const rules: AllocatedRule[] = intents.rules.map((r) => ({
     ...r,
@@ -130,5 +176,5 @@ export function resolvePolicies(model: ClusterModel): { resolved: ResolvedPolici
   }));
   rules.sort((a, b) => (a.key < b.key ? -1 : 1));
   const isolation = intents.isolation.map((i) => ({ ...i, id: ids.get(i.key)! })).sort((a, b) => (a.key < b.key ? -1 : 1));
-  return { resolved: { rules, isolation, byNode: indexByNode(rules, isolation) }, diagnostics };
+  return { resolved: { rules, isolation, byNode: indexByNode(rules, isolation), nodeRules, nodePolicyEnabled }, diagnostics };
 }

@@ -15,7 +15,10 @@ export interface Selection {
   pods(podSelector: LabelSelector | undefined, namespaceSelector: LabelSelector | undefined, namespace?: string): readonly PodInfo[];
   namespaces(selector: LabelSelector): readonly NamespaceInfo[];
   nodes(selector: LabelSelector): readonly NodeInfo[];
-  /** Addresses a Node peer stands for: its InternalIP (or ExternalIP) and its gateway IP (reference iptables-egress §1.5). */
+  /**
+   * Addresses a Node peer stands for (reference iptables-egress §1.5): its first InternalIP of each family, the
+   * gateway IP of its Pod CIDR, and the addresses of its transport-address annotation.
+   */
   nodeAddresses(node: NodeInfo): Cidr[];
 }
 
@@ -79,7 +82,8 @@ export function createSelection(model: ClusterModel): Selection {
       return hit;
     },
     nodeAddresses(node) {
-      return [hostCidr(node.internalIP), hostCidr(firstHost(node.podCIDR))];
+      const v6 = node.addresses.find((a) => a.family === 6);
+      return [node.internalIP, ...(v6 ? [v6] : []), firstHost(node.podCIDR), ...node.transportAddresses].map(hostCidr);
     },
   };
 }

@@ -10,6 +10,8 @@ import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
 import { renderRulesJson } from '../visibility/rules.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
+import { renderIptablesJumps, renderIptablesRestore } from '../iptables/restore.js';
+import { renderIpsetRestore } from '../ipset/restore.js';
 
 export interface NodeBundle {
   node: string;
@@ -63,6 +65,14 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig): NodeBu
     ['ovsdb/transact.json', renderTransact(plan)],
     ['visibility/rules.json', renderRulesJson(plan, config)],
   ]);
+  // Host artifacts exist only where there is something to write, so Nodes without host rules keep their bundles.
+  const host: [string, string][] = [
+    ['iptables/ipv4.rules', renderIptablesRestore(plan.host, 4)],
+    ['iptables/ipv6.rules', renderIptablesRestore(plan.host, 6)],
+    ['iptables/jumps.txt', renderIptablesJumps(plan.host.jumps)],
+    ['ipset/ipsets.txt', renderIpsetRestore(plan.host.ipsets)],
+  ];
+  for (const [path, text] of host) if (text !== '') artifacts.set(path, text);
   const meta = bundleJson(plan, artifacts);
   const files = new Map([...artifacts, ['bundle.json', meta]]);
   return {

@@ -5,7 +5,8 @@
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import { report, type PolicyRule } from './context.js';
-import { antreaRules } from './walk.js';
+import { antreaRules, isNodePolicy } from './walk.js';
+import { groupSelectsNodes } from './nodePolicyLimits.js';
 
 export const NODE_LOG_LABEL_MAX = 12;
 
@@ -14,8 +15,9 @@ export const nodePolicyLogLabel: PolicyRule = {
   reference: '§6.1 item 12',
   check(ctx) {
     const out: Diagnostic[] = [];
+    const selectsNodes = groupSelectsNodes(ctx);
     for (const view of ctx.antreaPolicies) {
-      if (!(view.src.obj.spec.appliedTo ?? []).some((a) => a.nodeSelector !== undefined)) continue;
+      if (!isNodePolicy(view, selectsNodes)) continue;
       for (const site of antreaRules(view)) {
         const label = site.rule.logLabel ?? '';
         if (site.rule.enableLogging === true && label.length > NODE_LOG_LABEL_MAX) {

@@ -3,6 +3,8 @@
  * Antrea's mutating webhook names an unnamed rule from its direction, action and a hash of its content, so two
  * identical unnamed rules of one direction get one name and are refused too.
  */
+import { createHash } from 'node:crypto';
+import type { AntreaRule } from '../../../schemas/antreaPolicy.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import { report, type PolicyRule } from './context.js';
@@ -24,6 +26,15 @@ function canonical(v: unknown): string {
 /** What decides the generated name of an unnamed rule (enableLogging is always serialized, false by default). */
 function unnamedKey(site: RuleSite): string {
   return `${site.direction}\0${canonical({ ...site.rule, enableLogging: site.rule.enableLogging ?? false })}`;
+}
+
+/**
+ * The name Antrea's mutating webhook gives an unnamed rule: `<direction>-<action>-<7 hex of a content hash>`.
+ * Antrea hashes Go's JSON of the rule, which dpc cannot reproduce byte for byte; the form and its stability are the same.
+ */
+export function generatedRuleName(direction: 'ingress' | 'egress', rule: AntreaRule): string {
+  const hash = createHash('sha1').update(canonical({ ...rule, enableLogging: rule.enableLogging ?? false })).digest('hex');
+  return `${direction}-${rule.action.toLowerCase()}-${hash.slice(0, 7)}`;
 }
 
 export const ruleNamesUnique: PolicyRule = {

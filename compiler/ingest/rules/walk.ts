@@ -233,3 +233,24 @@ export function compareSubjects(a: Subject, b: Subject): number {
   const lb = `${b.src.loc.file}\0${b.src.loc.doc}\0${b.src.loc.path.join('/')}`;
   return la < lb ? -1 : la > lb ? 1 : 0;
 }
+
+/**
+ * Whether an appliedTo entry picks Nodes: a nodeSelector, or a ClusterGroup that selects Nodes. `groupSelectsNodes`
+ * answers for a ClusterGroup name (false for an unknown one, which groupReferencesExist reports).
+ */
+export function appliesToNodes(entry: AppliedTo, groupSelectsNodes: (name: string) => boolean): boolean {
+  return entry.nodeSelector !== undefined || (entry.group !== undefined && groupSelectsNodes(entry.group));
+}
+
+/** A ClusterNetworkPolicy is a Node policy when any of its appliedTo entries, policy or rule level, picks Nodes. */
+export function isNodePolicy(view: AntreaPolicyView, groupSelectsNodes: (name: string) => boolean): boolean {
+  return view.kind === 'ClusterNetworkPolicy' && specAppliesToNodes(view.src.obj.spec, groupSelectsNodes);
+}
+
+export function specAppliesToNodes(
+  spec: { appliedTo?: readonly AppliedTo[]; ingress?: readonly AntreaRule[]; egress?: readonly AntreaRule[] },
+  groupSelectsNodes: (name: string) => boolean,
+): boolean {
+  const lists = [spec.appliedTo ?? [], ...[...(spec.ingress ?? []), ...(spec.egress ?? [])].map((r) => r.appliedTo ?? [])];
+  return lists.some((l) => l.some((e) => appliesToNodes(e, groupSelectsNodes)));
+}
