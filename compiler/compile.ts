@@ -14,6 +14,7 @@ import { computeTableMap } from './plan/pipeline.js';
 import { planNode } from './plan/nodePlan.js';
 import { createSharedFlows } from './plan/podConnectivity.js';
 import { resolvePolicies } from './resolve/policies.js';
+import { resolveEgress, type ResolvedEgress } from './resolve/egress.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { DPC_VERSION } from './version.js';
 import type { Features } from './model/config.js';
@@ -88,9 +89,6 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   for (const name of wanted ?? []) {
     if (!model.nodeByName.has(name)) diagnostics.push({ severity: 'error', ...Msg.nodeNotInSnapshot(name) });
   }
-  for (const e of snapshot.egresses) {
-    diagnostics.push({ severity: 'error', ...Msg.notCompiledKind('crd.antrea.io/v1beta1 Egress'), object: { kind: 'Egress', name: e.obj.metadata.name }, at: { loc: e.loc } });
-  }
   const skipped = notCompiledFeatures(model.config.features);
   if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join(', ')) });
 
@@ -99,6 +97,8 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   }
   const { resolved, diagnostics: policyDiags } = resolvePolicies(model);
   diagnostics.push(...policyDiags);
+  const egress: ResolvedEgress = resolveEgress(model);
+  diagnostics.push(...egress.diagnostics);
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
@@ -111,7 +111,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
     diagnostics.push(...portDiags);
     if (portDiags.some((d) => d.severity === 'error')) continue;
-    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared), model.config));
+    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared, egress), model.config));
   }
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };

@@ -26,6 +26,7 @@ export const AgentConfigSchema = Type.Object(
     serviceCIDRv6: Type.Optional(Type.String()),
     packetInRate: Type.Optional(Type.Integer({ minimum: 1 })),
     snatFullyRandomPorts: Type.Optional(Type.Boolean()),
+    transportInterface: Type.Optional(Type.String()),
     antreaProxy: Type.Optional(
       Type.Object(
         {

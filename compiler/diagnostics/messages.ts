@@ -190,6 +190,16 @@ export const Msg = {
   badEgressExceptCIDR: (cidr: string) => m('DPC3300', `Egress Except CIDR ${cidr} is invalid`),
   tooManyEgressIPsPerNode: (n: number, max: number) =>
     m('DPC3301', `maxEgressIPsPerNode ${n} cannot be greater than ${max}`),
+  egressIPNotAllocated: (ip: string, pool: string) =>
+    m('DPC3310', `IP ${ip} cannot be allocated from ExternalIPPool ${pool} (reserved, outside its ranges or taken by another Egress); Antrea still uses it but does not track it in the pool`),
+  egressStatusUnknownNode: (node: string) => m('DPC3311', `status.egressNode names Node ${node}, which is not in the snapshot; dpc's own choice is used`),
+  egressStatusDiffers: (status: string, mine: string) =>
+    m('DPC3312', `the cluster placed this Egress on ${status} (status.egressNode), dpc would choose ${mine}; the cluster's choice is used`),
+  egressUnplaced: (why: string) => m('DPC3313', `this Egress SNATs nothing: ${why}`),
+  egressPodsShadowed: (n: number, pods: string) =>
+    m('DPC3314', `${n} Pod(s) it selects already use an earlier Egress (by creation time, then name) and do not use this one: ${pods}`),
+  egressNeedsTransportInterface: (pool: string) =>
+    m('DPC3315', `ExternalIPPool ${pool} has subnetInfo: its routes and VLAN device need the Node's transport interface, which the agent config must name (transportInterface)`),
   policyFeatureNotCompiled: (what: string) =>
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),

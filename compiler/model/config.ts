@@ -38,6 +38,10 @@ export interface DataplaneConfig {
   features: Features;
   packetInRate: number;
   egress: EgressConfig;
+  /** `--random-fully` on the Pod masquerade rule. */
+  snatFullyRandomPorts: boolean;
+  /** The Node's transport interface by name, when the config names it (Egress VLANs and subnet routes use it). */
+  transportInterface?: string;
   /** Gates the config turned on explicitly, for the report of what is not compiled yet. */
   featureGates: Readonly<Record<string, boolean>>;
 }
@@ -174,8 +178,10 @@ export function normalizeAgentConfig(sources: readonly SourcedAgentConfig[]): Co
       snatFullyRandomPorts: raw.egress?.snatFullyRandomPorts ?? raw.snatFullyRandomPorts ?? false,
       separateSubnet: egress && gate('EgressSeparateSubnet'),
     },
+    snatFullyRandomPorts: raw.snatFullyRandomPorts ?? false,
     featureGates: gates,
   };
+  if (raw.transportInterface) config.transportInterface = raw.transportInterface;
   if (raw.tunnelPort) config.tunnelPort = raw.tunnelPort;
   return { config, diagnostics };
 }

@@ -19,6 +19,7 @@ import {
 } from '../net/ip.js';
 import { normalizeAgentConfig, type DataplaneConfig } from './config.js';
 import type { NodeInventoryObject } from '../../schemas/nodeInventory.js';
+import type { EgressObject, ExternalIPPoolObject } from '../../schemas/egress.js';
 import type { NetworkPolicyObject } from '../../schemas/networkPolicy.js';
 import type {
   AntreaNetworkPolicyObject,
@@ -103,6 +104,9 @@ export interface ClusterModel {
   clusterGroups: ReadonlyMap<string, Sourced<ClusterGroupObject>>;
   /** Namespaced Groups by `namespace/name`. */
   groups: ReadonlyMap<string, Sourced<GroupObject>>;
+  /** Egresses and ExternalIPPools that passed admission, by name. */
+  egresses: readonly Sourced<EgressObject>[];
+  externalIPPools: ReadonlyMap<string, Sourced<ExternalIPPoolObject>>;
 }
 
 export interface ModelResult {
@@ -423,6 +427,8 @@ export function buildModel(snapshot: Snapshot): ModelResult {
       tiers: sorted(snapshot.tiers),
       clusterGroups: new Map(sorted(snapshot.clusterGroups).map((g) => [g.obj.metadata.name, g])),
       groups: new Map(sorted(snapshot.groups).map((g) => [nsName(g.obj), g])),
+      egresses: [...snapshot.egresses].sort(byKey((e) => e.obj.metadata.name)),
+      externalIPPools: new Map([...snapshot.externalIPPools].sort(byKey((p) => p.obj.metadata.name)).map((p) => [p.obj.metadata.name, p])),
     },
     diagnostics,
   };

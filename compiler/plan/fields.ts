@@ -84,6 +84,9 @@ export const CtMark = {
   hairpin: 0x40n,
 } as const;
 
+/** pkt_mark bits 0..7: the SNAT mark of a local Egress IP, read by the nat SNAT rule (reference §3.1). */
+export const SNATIPMarkMask = 0xffn;
+
 /** pkt_mark bit set by iptables on packets the Node itself sends (kubelet probes). */
 export const HostLocalSourceMark = 0x80000000n;
 

@@ -9,7 +9,9 @@ import { CookieCategory, cookie, DROP, goto, type Flow } from './flow.js';
 import { Priority } from './fields.js';
 import type { TableMap } from './pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
-import { planEgressInit } from './egress.js';
+import { planEgress } from './egress.js';
+import type { ResolvedEgress } from '../resolve/egress.js';
+import type { NetRecord } from './net.js';
 import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
 import type { ResolvedPolicies } from '../resolve/policies.js';
 import type { HostRules } from './iptables.js';
@@ -37,6 +39,8 @@ export interface NodePlan {
   ovsdbPorts: readonly OvsdbPortPlan[];
   /** iptables chains, rules, built-in chain jumps and ipsets; empty on a Node with no host rules. */
   host: HostRules;
+  /** Links, addresses, routes and rules (net/routes.txt). */
+  net: readonly NetRecord[];
 }
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
@@ -78,6 +82,10 @@ function infraPorts(model: ClusterModel, ports: NodePorts): OvsdbPortPlan[] {
   ];
 }
 
+function mergeHostRules(a: HostRules, b: HostRules): HostRules {
+  return { chains: [...a.chains, ...b.chains], rules: [...a.rules, ...b.rules], jumps: [...a.jumps, ...b.jumps], ipsets: [...a.ipsets, ...b.ipsets] };
+}
+
 export function planNode(
   model: ClusterModel,
   node: NodeInfo,
@@ -85,9 +93,11 @@ export function planNode(
   tables: TableMap,
   policies: ResolvedPolicies,
   shared: SharedFlows,
+  egress: ResolvedEgress,
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies);
-  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...planEgressInit(model, node, ports, tables), ...np.flows];
+  const eg = planEgress(model, node, ports, tables, egress);
+  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...eg.flows, ...np.flows];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
   const flows = [...featureFlows, ...missFlows(tables, claimed)];
   return {
@@ -96,9 +106,10 @@ export function planNode(
     ports,
     flows,
     groups: np.groups,
-    meters: np.meters,
+    meters: [...np.meters, ...eg.meters],
     policy: { rules: np.rules, isolation: np.isolation },
     ovsdbPorts: infraPorts(model, ports),
-    host: planNodePolicy(node, policies.nodeRules.get(node.name) ?? [], policies.nodePolicyEnabled, model.config),
+    host: mergeHostRules(planNodePolicy(node, policies.nodeRules.get(node.name) ?? [], policies.nodePolicyEnabled, model.config), eg.host),
+    net: eg.net,
   };
 }
