@@ -14,7 +14,7 @@ import { computeTableMap } from './plan/pipeline.js';
 import { planNode } from './plan/nodePlan.js';
 import { createSharedFlows } from './plan/podConnectivity.js';
 import { resolvePolicies } from './resolve/policies.js';
-import { resolveEgress, type ResolvedEgress } from './resolve/egress.js';
+import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { DPC_VERSION } from './version.js';
 import type { Features } from './model/config.js';
@@ -37,6 +37,8 @@ export interface CompileResult {
   /** manifest.json content; empty unless ok. */
   manifest: string;
   model?: ClusterModel;
+  /** Where each Egress leaves from, or why it cannot; absent when the snapshot has no Egress or pool. */
+  egress?: EgressReport;
   stats: { objects: number; nodes: number; pods: number };
 }
 
@@ -117,13 +119,15 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   const finalDiags = finish(sources, diagnostics);
+  const report = model.egresses.length + model.externalIPPools.size > 0 ? egressReport(egress) : undefined;
   const manifest = {
     apiVersion: 'dpc/v1alpha1',
     kind: 'Manifest',
     dpcVersion: DPC_VERSION,
     snapshotDigest: `sha256:${snapshotDigest(snapshot)}`,
     nodes: Object.fromEntries(bundles.map((b) => [b.node, { digest: `sha256:${b.digest}`, flows: b.flowCount, pods: b.podCount }])),
+    ...(report ? { egress: report } : {}),
     diagnostics: finalDiags,
   };
-  return { ok: true, diagnostics: finalDiags, bundles, manifest: `${JSON.stringify(manifest, null, 2)}\n`, model, stats };
+  return { ok: true, diagnostics: finalDiags, bundles, manifest: `${JSON.stringify(manifest, null, 2)}\n`, model, stats, ...(report ? { egress: report } : {}) };
 }

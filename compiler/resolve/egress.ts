@@ -296,3 +296,25 @@ export function resolveEgress(model: ClusterModel): ResolvedEgress {
   const pools = [...allocators].map(([name, a]) => a.usage(name));
   return { egresses: decisions, podEgress, pools, diagnostics };
 }
+
+/** The review view of the decisions (summary and JSON): addresses as text, empty fields left out. */
+export interface EgressReport {
+  egresses: { name: string; ip?: string; pool?: string; node?: string; placedBy?: string; unplaced?: string; pods: readonly string[]; notEffectiveFor?: readonly string[]; bandwidth?: EgressDecision['bandwidth'] }[];
+  pools: readonly PoolUsage[];
+}
+
+export function egressReport(r: ResolvedEgress): EgressReport {
+  return {
+    egresses: r.egresses.map((d) => ({
+      name: d.name,
+      ...(d.ip ? { ip: formatIP(d.ip) } : {}),
+      ...(d.pool ? { pool: d.pool } : {}),
+      ...(d.node ? { node: d.node, placedBy: d.placedBy } : {}),
+      ...(d.unplaced ? { unplaced: d.unplaced } : {}),
+      pods: d.pods,
+      ...(d.shadowedPods.length > 0 ? { notEffectiveFor: d.shadowedPods } : {}),
+      ...(d.bandwidth ? { bandwidth: d.bandwidth } : {}),
+    })),
+    pools: r.pools,
+  };
+}
