@@ -30,9 +30,10 @@ spec:
 `;
 
 /** The antrea-xyz layout (conformance fixture): x/a and y/b on node-1, x/b on node-2. */
-function sources(): SourceText[] {
+function sources(agentConfig?: string, egress = EGRESS): SourceText[] {
   return [
     ...clusterSources({
+      ...(agentConfig ? { agentConfig } : {}),
       nodes: [
         { name: 'node-1', podCIDR: '10.10.1.0/24', internalIP: '192.168.77.101' },
         { name: 'node-2', podCIDR: '10.10.2.0/24', internalIP: '192.168.77.102' },
@@ -43,7 +44,7 @@ function sources(): SourceText[] {
         { namespace: 'x', name: 'b', node: 'node-2', ip: '10.10.2.2', labels: { pod: 'b' } },
       ],
     }),
-    { name: 'egress.yaml', text: EGRESS },
+    { name: 'egress.yaml', text: egress },
   ];
 }
 
@@ -116,6 +117,36 @@ describe.skipIf(!HAVE_OVS)('Egress through the Egress Node, on real tunnels', ()
     } finally {
       await n1.ovs.stop();
       await n2.ovs.stop();
+    }
+  });
+
+  test("with EgressTrafficShaping, the Egress IP's meter lets the burst through and drops the rest; unshaped Pods are not metered", async () => {
+    // 8 kbit/s with a 24 kbit burst: two 1442-byte packets fit the burst, and each second adds under one more.
+    const shaped = EGRESS.replace('externalIPPool: crud-pool', 'externalIPPool: crud-pool\n  bandwidth: {rate: 8k, burst: 24k}');
+    const r = compile(sources('trafficEncapMode: encap\ntunnelType: geneve\nfeatureGates: {EgressTrafficShaping: true}', shaped));
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const b1 = r.bundles.find((b) => b.node === 'node-1')!;
+    const mark = Number(/--mark (0x[0-9a-f]+)\/0xff/.exec(bundleFile(b1, 'iptables/ipv4.rules'))![1]!);
+    expect(bundleFile(b1, 'openflow/meters.txt')).toContain(`meter=${mark},kbps,burst,bands=type=drop,rate=8,burst_size=24\n`);
+    const n1 = loadBundle(await startOvs(), b1);
+    try {
+      const gw = n1.meta.inventory.gateway;
+      const train = (key: string, firstPort: number) => {
+        const p = podOf(n1, key);
+        const before = n1.ovs.sent(gw.name).length;
+        for (let i = 0; i < 40; i++) {
+          n1.ovs.inject(p.interface, frame({ srcMac: p.mac, dstMac: gw.mac, srcIp: p.ip, dstIp: '203.0.113.10', proto: 'udp', srcPort: firstPort, dstPort: 9000, payload: Buffer.alloc(1400) }));
+        }
+        return n1.ovs.sent(gw.name).length - before;
+      };
+      const started = Date.now();
+      const passed = train('y/b', 43000);
+      const seconds = (Date.now() - started) / 1000;
+      expect(passed).toBeGreaterThanOrEqual(1);
+      expect(passed).toBeLessThanOrEqual(2 + Math.ceil(seconds * 8000 / (1442 * 8)) + 1);
+      expect(train('x/a', 43001)).toBe(40);
+    } finally {
+      await n1.ovs.stop();
     }
   });
 });
