@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { compile, type CompileResult } from '../compiler/compile.js';
 import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import { resolvePolicies } from '../compiler/resolve/policies.js';
+import { allocatePolicyRules } from '../compiler/allocate/policyRules.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { writeBundles } from '../cli/writeBundles.js';
 import { analyzeBundle, summarize, type NodePolicyFlows, type PolicyFlowSummary } from './policyFlows.js';
@@ -187,9 +188,11 @@ function run(task: WorkerTask): WorkerResult[] {
     const model = result.model;
     clock = start();
     const resolved = resolvePolicies(model);
-    const ok = !resolved.diagnostics.some((d) => d.severity === 'error');
-    const measured = stop(clock, 'resolve', { ok, diagnostics: resolved.diagnostics, stats: result.stats });
-    measured.resolved = { rules: resolved.resolved.rules.length, isolation: resolved.resolved.isolation.length };
+    const allocated = allocatePolicyRules(resolved.intents);
+    const diagnostics = [...resolved.diagnostics, ...allocated.diagnostics];
+    const ok = !diagnostics.some((d) => d.severity === 'error');
+    const measured = stop(clock, 'resolve', { ok, diagnostics, stats: result.stats });
+    measured.resolved = { rules: allocated.allocated.rules.length, isolation: allocated.allocated.isolation.length };
     out.push(measured);
     return out;
   }

@@ -10,13 +10,18 @@ import { ingest, type Snapshot } from './ingest/ingest.js';
 import { resolvePositions } from './ingest/positions.js';
 import { buildModel, type ClusterModel } from './model/model.js';
 import { allocateNodePorts } from './allocate/ports.js';
-import { computeTableMap } from './plan/pipeline.js';
-import { planNode } from './plan/nodePlan.js';
+import { computeTableMap } from './allocate/pipeline.js';
+import { allocatePolicyRules } from './allocate/policyRules.js';
+import { createPlanCache, planNode, type NodePlan } from './plan/nodePlan.js';
 import { createSharedFlows } from './plan/podConnectivity.js';
+import { indexPoliciesByNode } from './plan/policyIndex.js';
 import { resolvePolicies } from './resolve/policies.js';
 import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
+import { createSpellingCache } from '../targets/openflow/render.js';
+import { deepFreeze } from './util/deepFreeze.js';
 import { DPC_VERSION } from './version.js';
+import { canonicalJson } from './util/canonicalJson.js';
 import type { Features } from './model/config.js';
 
 export interface CompileOptions {
@@ -26,6 +31,13 @@ export interface CompileOptions {
   validateOnly?: boolean;
   /** The snapshot this one replaces, for rules Antrea enforces only on update (DESIGN §3a `--previous`). */
   previous?: readonly SourceText[];
+  /**
+   * Freeze every plan record as soon as it is made (tests): a renderer or another Node's plan that tried to
+   * change a shared record would throw instead of silently changing someone else's output.
+   */
+  freezePlans?: boolean;
+  /** Keep each Node's plan in the result (tests and review tools); by default plans are dropped once rendered. */
+  keepPlans?: boolean;
 }
 
 export interface CompileResult {
@@ -39,25 +51,16 @@ export interface CompileResult {
   model?: ClusterModel;
   /** Where each Egress leaves from, or why it cannot; absent when the snapshot has no Egress or pool. */
   egress?: EgressReport;
+  /** Each compiled Node's plan, when `keepPlans` was asked for. */
+  plans?: NodePlan[];
   stats: { objects: number; nodes: number; pods: number };
 }
 
 /** Order-independent digest of the input: each object's canonical JSON, sorted. */
 function snapshotDigest(snapshot: Snapshot): string {
-  const canonical = (v: unknown): string => {
-    if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-    if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      return `{${Object.keys(o)
-        .sort()
-        .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-        .join(',')}}`;
-    }
-    return JSON.stringify(v) ?? 'null';
-  };
   const all = Object.values(snapshot)
     .flat()
-    .map((s) => canonical((s as { obj: unknown }).obj))
+    .map((s) => canonicalJson((s as { obj: unknown }).obj))
     .sort();
   const h = createHash('sha256');
   for (const s of all) h.update(s).update('\n');
@@ -97,23 +100,37 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   if (hasErrors(diagnostics) || options.validateOnly) {
     return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
-  const { resolved, diagnostics: policyDiags } = resolvePolicies(model);
+  // resolve: Node-independent intents.
+  const { intents, diagnostics: policyDiags } = resolvePolicies(model);
   diagnostics.push(...policyDiags);
   const egress: ResolvedEgress = resolveEgress(model);
   diagnostics.push(...egress.diagnostics);
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
+  // allocate: rule IDs, tables and priorities, table IDs.
+  const { allocated, diagnostics: allocDiags } = allocatePolicyRules(intents);
+  diagnostics.push(...allocDiags);
+  if (hasErrors(diagnostics)) {
+    return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
+  }
   const tables = computeTableMap(model.config.features);
-  const shared = createSharedFlows(model);
-  // One Node at a time, plan then render: a plan's records are garbage as soon as its text exists.
+  // plan and render, one Node at a time: a plan's records are garbage as soon as its text exists.
+  const freeze = options.freezePlans ? deepFreeze : <T>(x: T) => x;
+  const policiesByNode = freeze(indexPoliciesByNode(allocated));
+  const shared = freeze(createSharedFlows(model));
+  const planCache = createPlanCache();
+  const spelling = createSpellingCache();
   const bundles: NodeBundle[] = [];
+  const plans: NodePlan[] = [];
   for (const node of model.nodes) {
     if (wanted && !wanted.has(node.name)) continue;
     const { ports, diagnostics: portDiags } = allocateNodePorts(model, node);
     diagnostics.push(...portDiags);
     if (portDiags.some((d) => d.severity === 'error')) continue;
-    bundles.push(buildNodeBundle(planNode(model, node, ports, tables, resolved, shared, egress), model.config));
+    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress));
+    bundles.push(buildNodeBundle(plan, model.config, spelling));
+    if (options.keepPlans) plans.push(plan);
   }
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
@@ -129,5 +146,14 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     ...(report ? { egress: report } : {}),
     diagnostics: finalDiags,
   };
-  return { ok: true, diagnostics: finalDiags, bundles, manifest: `${JSON.stringify(manifest, null, 2)}\n`, model, stats, ...(report ? { egress: report } : {}) };
+  return {
+    ok: true,
+    diagnostics: finalDiags,
+    bundles,
+    manifest: `${JSON.stringify(manifest, null, 2)}\n`,
+    model,
+    stats,
+    ...(options.keepPlans ? { plans } : {}),
+    ...(report ? { egress: report } : {}),
+  };
 }

@@ -20,9 +20,12 @@ import {
 import type { Family } from '../compiler/net/ip.js';
 import { renderIptablesJumps, renderIptablesRestore, saveString } from '../targets/iptables/restore.js';
 import { renderIpsetRestore } from '../targets/ipset/restore.js';
+import { join } from 'node:path';
+import { GOLDEN_DIR, readExpected } from './golden/golden.js';
+import { checkPrintedBack } from './conformance/hostnet/cluster.js';
 import { createNetns, HAVE_NETNS, loadHostArtifacts, netnsUnavailable, ownedSave, type Netns } from './harness/netns.js';
 
-const origin: HostOrigin = { kind: 'Test', name: 't', feature: 'test' };
+const origin: HostOrigin = { kind: 'Test', name: 't', feature: 'NodeNetworkPolicy' };
 
 function sample(): HostRules {
   const chains: IptablesChain[] = [];
@@ -63,8 +66,8 @@ function sample(): HostRules {
       { family: 6, table: 'filter', builtin: 'INPUT', position: 'append', chain: 'ANTREA-INPUT', comment: 'Antrea: jump to Antrea input rules', origin },
     ],
     ipsets: [
-      { name: 'ANTREA-POL-0123456789ABCDEF-4', type: 'hash:net', family: 4, members: ['10.0.0.0/8', '10.0.0.1', '9.0.0.0/24', '10.0.0.0/24', '192.168.77.101'], origin },
-      { name: 'ANTREA-POL-0123456789ABCDEF-6', type: 'hash:net', family: 6, members: ['fd00::/8', 'fd00:77::101', '::/1'], origin },
+      { name: 'ANTREA-POL-0123456789ABCDEF-4', type: 'hash:net', family: 4, members: ['9.0.0.0/24', '10.0.0.0/24', '10.0.0.0/8', '10.0.0.1', '192.168.77.101'], origin },
+      { name: 'ANTREA-POL-0123456789ABCDEF-6', type: 'hash:net', family: 6, members: ['::/1', 'fd00::/8', 'fd00:77::101'], origin },
     ],
   };
 }
@@ -120,5 +123,24 @@ describe.skipIf(!HAVE_NETNS && !process.env.CI)(`iptables and ipset files on a r
     expect(bySet(saved).filter((l) => l.includes('-4'))).toEqual(bySet(files.ipsets).filter((l) => l.includes('-4')));
     // IPv6 members: ipset's sort compares only the first 32 bits, so compare as sets there.
     expect(bySet(saved).filter((l) => l.includes('-6')).sort()).toEqual(bySet(files.ipsets).filter((l) => l.includes('-6')).sort());
+  });
+
+  it('golden/node-policies: the files of every Node load and print back line for line, IPv6 included', () => {
+    const expected = readExpected(join(GOLDEN_DIR, 'node-policies'));
+    const nodes = [...new Set([...expected.keys()].filter((k) => k.includes('/')).map((k) => k.split('/')[0]!))];
+    expect(nodes.length).toBeGreaterThan(1);
+    expect(expected.has('cp-1/iptables/ipv6.rules')).toBe(true);
+    for (const node of nodes) {
+      const files = new Map([...expected].filter(([k]) => k.startsWith(`${node}/`)).map(([k, v]) => [k.slice(node.length + 1), v]));
+      const ns = createNetns('golden');
+      made.push(ns);
+      loadHostArtifacts(ns, { ipsets: files.get('ipset/ipsets.txt'), ipv4: files.get('iptables/ipv4.rules'), ipv6: files.get('iptables/ipv6.rules'), jumps: files.get('iptables/jumps.txt') });
+      checkPrintedBack(ns, files);
+      // The jumps sit in the built-in chains, spelled as iptables-save prints them.
+      const save = ns.exec('iptables-save', []).split('\n');
+      for (const j of (files.get('iptables/jumps.txt') ?? '').split('\n').filter((l) => l.startsWith('iptables '))) {
+        expect(save).toContain(j.replace(/^iptables -t \S+ /, ''));
+      }
+    }
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile, type CompileResult } from '../compiler/compile.js';
 import { REPO_ROOT } from './repoRoot.js';
+import { caseSources, readExpected } from './golden/golden.js';
 
 const fixture = (gate: boolean): string =>
   readFileSync(join(REPO_ROOT, 'conformance', 'fixtures', 'antrea-node-1.yaml'), 'utf8').replace('NodeNetworkPolicy: true', `NodeNetworkPolicy: ${gate}`);
@@ -196,5 +197,32 @@ spec:
     }
     expect(file(pods, 'node-1', 'openflow/flows.txt')).not.toBe(file(none, 'node-1', 'openflow/flows.txt'));
     expect(file(both, 'node-1', 'iptables/ipv4.rules')).not.toBe(file(pods, 'node-1', 'iptables/ipv4.rules'));
+  });
+});
+
+describe('golden/node-policies', () => {
+  const dir = join(REPO_ROOT, 'golden', 'node-policies');
+  it('one changed rule changes only its own lines and set', () => {
+    const sources = caseSources(dir);
+    const policies = sources.find((s) => s.name === 'policies.yaml')!;
+    const edited = policies.text.replace('- ipBlock: {cidr: 10.10.0.0/24}', '- ipBlock: {cidr: 10.10.9.0/24}');
+    expect(edited).not.toBe(policies.text);
+    const r = compile(sources.map((s) => (s === policies ? { ...s, text: edited } : s)));
+    expect(r.ok).toBe(true);
+    const expected = readExpected(dir);
+    const rulesV4 = expected.get('cp-1/iptables/ipv4.rules')!;
+    const set = /--match-set (ANTREA-POL-[0-9A-F]{16}-4) dst .*rule drop-22,/.exec(rulesV4)?.[1];
+    expect(set).toBeDefined();
+    const changed: string[] = [];
+    for (const b of r.bundles) {
+      for (const [path, text] of b.files) {
+        if (path === 'bundle.json') continue; // digests of the files below
+        const before = new Set((expected.get(`${b.node}/${path}`) ?? '').split('\n'));
+        const after = new Set(text.split('\n'));
+        for (const l of after) if (!before.has(l)) changed.push(`${b.node}/${path}: + ${l}`);
+        for (const l of before) if (!after.has(l)) changed.push(`${b.node}/${path}: - ${l}`);
+      }
+    }
+    expect(changed.sort()).toEqual([`cp-1/ipset/ipsets.txt: + add ${set} 10.10.9.0/24`, `cp-1/ipset/ipsets.txt: - add ${set} 10.10.0.0/24`]);
   });
 });

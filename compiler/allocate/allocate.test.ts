@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { assignPriorities, priorityOf } from './priorities.js';
+import { assignPriorities as assignInBand, bandOf, priorityOf, type PrioritySlot } from './priorities.js';
 import { allocateRuleIds, FIRST_RULE_ID } from './ruleIds.js';
+
+/** Slots of one band, as the allocator groups them. */
+const assignPriorities = (slots: readonly PrioritySlot[]) => assignInBand(bandOf(slots[0]!.tier), slots);
 import { portRangeMasks } from '../plan/portRange.js';
 
 describe('OpenFlow priorities of Antrea-native rules (reference §3.4)', () => {
@@ -49,6 +52,17 @@ describe('rule IDs', () => {
     expect(b.get('p/b')).toBe(a.get('p/b'));
     for (const id of b.values()) expect(id).toBeGreaterThanOrEqual(FIRST_RULE_ID);
     expect(new Set(b.values()).size).toBe(3);
+  });
+
+  test('a forced collision is resolved by probing upwards in key order, whatever order the keys come in', () => {
+    const collide = (key: string) => (key.startsWith('p/') ? 7 : 40);
+    const one = allocateRuleIds(['p/b', 'p/a', 'q/c', 'p/c'], collide);
+    const two = allocateRuleIds(['p/c', 'q/c', 'p/a', 'p/b'], collide);
+    expect([...one.entries()].sort()).toEqual([...two.entries()].sort());
+    expect(one.get('p/a')).toBe(7);
+    expect(one.get('p/b')).toBe(8);
+    expect(one.get('p/c')).toBe(9);
+    expect(one.get('q/c')).toBe(40);
   });
 });
 

@@ -6,6 +6,7 @@
  * peers included. Collisions (64 bits) are resolved in key order, so neither input order nor unrelated rules move an ID.
  */
 import { createHash } from 'node:crypto';
+import type { NodeRuleIntent } from '../resolve/nodePolicy.js';
 
 const hex16 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16).toUpperCase();
 
@@ -23,3 +24,25 @@ export function allocateNodeRuleIds(keys: readonly string[]): Map<string, string
 
 export const nodeRuleChain = (id: string): string => `ANTREA-POL-${id}`;
 export const nodeRuleIpset = (id: string, family: 4 | 6): string => `ANTREA-POL-${id}-${family}`;
+
+export interface AllocatedNodeRule extends NodeRuleIntent {
+  /** 16 characters [0-9A-F]: the rule's chain and ipset names. */
+  readonly id: string;
+}
+
+/** Chain order (reference §1.4): tier priority, policy priority, rule position; ties by policy name, then key. */
+function compareNodeRules(a: NodeRuleIntent, b: NodeRuleIntent): number {
+  return (
+    a.tierPriority - b.tierPriority ||
+    a.policyPriority - b.policyPriority ||
+    a.rulePosition - b.rulePosition ||
+    (a.policy.name < b.policy.name ? -1 : a.policy.name > b.policy.name ? 1 : 0) ||
+    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  );
+}
+
+/** Node rules with their IDs, sorted in the order their lines take in a chain. */
+export function allocateNodeRules(intents: readonly NodeRuleIntent[]): AllocatedNodeRule[] {
+  const ids = allocateNodeRuleIds(intents.map((r) => r.key));
+  return [...intents].sort(compareNodeRules).map((r) => ({ ...r, id: ids.get(r.key)! }));
+}

@@ -8,7 +8,13 @@ import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import type { ClusterModel, NodeInfo, PodInfo } from '../model/model.js';
-import { GatewayOFPort, RESERVED_OFPORTS, TunnelOFPort } from '../plan/fields.js';
+
+/** Reserved ofports since Antrea v2.0 (§7). */
+export const TunnelOFPort = 32768;
+export const GatewayOFPort = 32769;
+export const UplinkOFPort = 32770;
+export const HostInterfaceOFPort = 32771;
+export const RESERVED_OFPORTS: ReadonlySet<number> = new Set([TunnelOFPort, GatewayOFPort, UplinkOFPort, HostInterfaceOFPort]);
 
 export type PortSource = 'inventory' | 'derived';
 

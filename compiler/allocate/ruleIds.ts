@@ -14,8 +14,9 @@ function hashId(key: string): number {
   return FIRST_RULE_ID + (createHash('sha256').update(key).digest().readUInt32BE(0) % ID_SPACE);
 }
 
-export function allocateRuleIds(keys: readonly string[]): Map<string, number> {
-  const wanted = [...new Set(keys)].map((key) => ({ key, id: hashId(key) }));
+/** `hash` is injectable so tests can force collisions; it must return an ID in [FIRST_RULE_ID, 2^31 − 1). */
+export function allocateRuleIds(keys: readonly string[], hash: (key: string) => number = hashId): Map<string, number> {
+  const wanted = [...new Set(keys)].map((key) => ({ key, id: hash(key) }));
   wanted.sort((a, b) => a.id - b.id || (a.key < b.key ? -1 : 1));
   const used = new Set<number>();
   const out = new Map<string, number>();

@@ -30,6 +30,12 @@ export interface ObjectLocation {
   path: FieldPath;
 }
 
+/** An input object with the place it came from. */
+export interface Located<T> {
+  obj: T;
+  loc: ObjectLocation;
+}
+
 export interface Diagnostic {
   severity: Severity;
   /** Stable code from the catalogue in messages.ts (DPC1xxx ingest, 2xxx model, 3xxx resolve/allocate, 4xxx plan). */

@@ -1,7 +1,12 @@
 /**
  * The diagnostic catalogue. Every message the compiler can report is defined here once, with a code that
- * never changes meaning: DPC1xxx reading and schema, DPC2xxx cluster model, DPC3xxx features and config,
- * DPC4xxx planning. Call sites pick a message; they never spell codes or texts themselves.
+ * never changes meaning. The thousands digit names the stage that reports it (messages.test.ts keeps codes
+ * unique, in their stage's range, and each one reachable from the code):
+ *   DPC1xxx ingest   (10xx reading and schema, 11xx–12xx policy admission rules)
+ *   DPC2xxx model    (cluster objects: Nodes, Pods, Namespaces, inventories)
+ *   DPC3xxx config and resolve (30xx agent config and features, 31xx policy features and references)
+ *   DPC4xxx allocate (IDs and priorities)
+ * Call sites pick a message; they never spell codes or texts themselves.
  */
 
 export interface MessageText {
@@ -13,7 +18,6 @@ const m = (code: string, message: string): MessageText => ({ code, message });
 
 export const Msg = {
   // 1xxx: reading and schema
-  unreadable: (why: string) => m('DPC1001', `cannot read input: ${why}`),
   syntax: (why: string) => m('DPC1002', `cannot parse: ${why}`),
   notAnObject: () => m('DPC1003', 'a document must be a Kubernetes object (a mapping with apiVersion and kind)'),
   missingKind: () => m('DPC1004', 'the object has no kind'),
@@ -143,7 +147,6 @@ export const Msg = {
   noPodCIDR: () => m('DPC2007', 'Node has no Pod CIDR (spec.podCIDR or spec.podCIDRs)'),
   noInternalIP: () => m('DPC2008', 'Node has no InternalIP address in status.addresses'),
   duplicateIP: (ip: string, other: string) => m('DPC2009', `IP ${ip} is already used by ${other}`),
-  unknownNamespace: (ns: string) => m('DPC2010', `Namespace ${JSON.stringify(ns)} is not in the snapshot`),
   podWithoutIP: () => m('DPC2011', 'Pod has no IP (status.podIP); it gets no port and no flows'),
   podNotScheduled: () => m('DPC2012', 'Pod is not scheduled (spec.nodeName is empty); it gets no flows'),
   inventoryUnknownNode: (node: string) => m('DPC2013', `NodeInventory names Node ${JSON.stringify(node)}, which is not in the snapshot`),
@@ -204,12 +207,13 @@ export const Msg = {
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),
   unknownGroup: (kind: string, name: string) => m('DPC3103', `${kind} ${JSON.stringify(name)} does not exist`),
-  priorityExhausted: (table: string) =>
-    m('DPC3104', `too many distinct policy priorities for table ${table}: OpenFlow priorities are exhausted`),
   antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),
   // Node policies (iptables on the Node; reference/iptables-egress.md §1)
   nodePolicyGateOff: () =>
     m('DPC3190', 'this policy applies to Nodes, but the agent config leaves the NodeNetworkPolicy feature gate off; it is not compiled'),
   nodeRuleCommentTooLong: (length: number) =>
     m('DPC3191', `the rule's iptables comment (rule name and policy name) would be ${length} bytes; the kernel allows 255`),
+  // 4xxx: allocate
+  priorityExhausted: (table: string) =>
+    m('DPC4001', `too many distinct policy priorities for table ${table}: OpenFlow priorities are exhausted`),
 } as const;

@@ -4,7 +4,7 @@
  */
 import { parseDocument } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
-import type { Diagnostic, ObjectLocation } from '../diagnostics/diagnostic.js';
+import type { Diagnostic, Located, ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import { AGENT_CONFIG_KEYS, AgentConfigSchema, type AgentConfig } from '../../schemas/agentConfig.js';
 import {
@@ -40,34 +40,29 @@ import { readSources, type RawObject, type SourceText } from './documents.js';
 import { validateAgainst, type ObjectIdentity } from './validate.js';
 import { embeddedPosition } from './positions.js';
 
-export interface Sourced<T> {
-  obj: T;
-  loc: ObjectLocation;
-}
-
 /** The agent config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
-export interface SourcedAgentConfig extends Sourced<AgentConfig> {
+export interface LocatedAgentConfig extends Located<AgentConfig> {
   embedded?: { key: string; text: string };
 }
 
 export interface Snapshot {
-  nodes: Sourced<NodeObject>[];
-  namespaces: Sourced<NamespaceObject>[];
-  pods: Sourced<PodObject>[];
-  services: Sourced<ServiceObject>[];
-  agentConfigs: SourcedAgentConfig[];
-  inventories: Sourced<NodeInventoryObject>[];
+  nodes: Located<NodeObject>[];
+  namespaces: Located<NamespaceObject>[];
+  pods: Located<PodObject>[];
+  services: Located<ServiceObject>[];
+  agentConfigs: LocatedAgentConfig[];
+  inventories: Located<NodeInventoryObject>[];
   /** networking.k8s.io/v1 NetworkPolicy. Policy objects here passed every admission rule (rules/index.ts). */
-  networkPolicies: Sourced<NetworkPolicyObject>[];
+  networkPolicies: Located<NetworkPolicyObject>[];
   /** crd.antrea.io/v1beta1 NetworkPolicy (ANNP). */
-  antreaNetworkPolicies: Sourced<AntreaNetworkPolicyObject>[];
-  clusterNetworkPolicies: Sourced<ClusterNetworkPolicyObject>[];
+  antreaNetworkPolicies: Located<AntreaNetworkPolicyObject>[];
+  clusterNetworkPolicies: Located<ClusterNetworkPolicyObject>[];
   /** Tiers of the snapshot only; Antrea's system Tiers exist implicitly (rules/context.ts SYSTEM_TIERS). */
-  tiers: Sourced<TierObject>[];
-  clusterGroups: Sourced<ClusterGroupObject>[];
-  groups: Sourced<GroupObject>[];
-  egresses: Sourced<EgressObject>[];
-  externalIPPools: Sourced<ExternalIPPoolObject>[];
+  tiers: Located<TierObject>[];
+  clusterGroups: Located<ClusterGroupObject>[];
+  groups: Located<GroupObject>[];
+  egresses: Located<EgressObject>[];
+  externalIPPools: Located<ExternalIPPoolObject>[];
 }
 
 export interface IngestResult {
@@ -129,7 +124,7 @@ function isStandaloneAgentConfig(value: Record<string, unknown>): boolean {
 
 const AGENT_CONFIG_KEY = 'antrea-agent.conf';
 
-function readEmbeddedAgentConfig(cm: Sourced<ConfigMapObject>, out: IngestResult): void {
+function readEmbeddedAgentConfig(cm: Located<ConfigMapObject>, out: IngestResult): void {
   const text = cm.obj.data?.[AGENT_CONFIG_KEY];
   const object: ObjectIdentity = { kind: 'ConfigMap', name: cm.obj.metadata.name, namespace: cm.obj.metadata.namespace };
   const field = ['data', AGENT_CONFIG_KEY];
@@ -165,7 +160,7 @@ function readEmbeddedAgentConfig(cm: Sourced<ConfigMapObject>, out: IngestResult
   out.snapshot.agentConfigs.push({ obj: value as AgentConfig, loc: cm.loc, embedded: { key: AGENT_CONFIG_KEY, text } });
 }
 
-function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigMapObject>[]): void {
+function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigMapObject>[]): void {
   const { value, loc } = raw;
   if (isStandaloneAgentConfig(value)) {
     const diags = validateAgainst(AgentConfigSchema, value, loc, { kind: 'AgentConfig' });
@@ -199,7 +194,7 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Sourced<ConfigM
     configMaps.push({ obj: value as ConfigMapObject, loc });
     return;
   }
-  (out.snapshot[entry.into] as Sourced<unknown>[]).push({ obj: value, loc });
+  (out.snapshot[entry.into] as Located<unknown>[]).push({ obj: value, loc });
 }
 
 const ANTREA_CONFIG_MAP = 'antrea-config';
@@ -256,7 +251,7 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
     },
     diagnostics: read.diagnostics,
   };
-  const configMaps: Sourced<ConfigMapObject>[] = [];
+  const configMaps: Located<ConfigMapObject>[] = [];
   for (const raw of read.objects) classify(raw, out, configMaps);
   for (const cm of configMaps) {
     if (cm.obj.metadata.name === ANTREA_CONFIG_MAP || cm.obj.data?.[AGENT_CONFIG_KEY] !== undefined) {

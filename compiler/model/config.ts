@@ -6,7 +6,7 @@ import type { AgentConfig } from '../../schemas/agentConfig.js';
 import type { Diagnostic, SourceRef } from '../diagnostics/diagnostic.js';
 import { embeddedPosition } from '../ingest/positions.js';
 import { Msg } from '../diagnostics/messages.js';
-import type { SourcedAgentConfig } from '../ingest/ingest.js';
+import type { LocatedAgentConfig } from '../ingest/ingest.js';
 import { parseCidr, type Cidr } from '../net/ip.js';
 
 export type TunnelType = 'geneve' | 'vxlan' | 'gre';
@@ -100,7 +100,7 @@ export interface ConfigResult {
   diagnostics: Diagnostic[];
 }
 
-export function normalizeAgentConfig(sources: readonly SourcedAgentConfig[]): ConfigResult {
+export function normalizeAgentConfig(sources: readonly LocatedAgentConfig[]): ConfigResult {
   const diagnostics: Diagnostic[] = [];
   const first = sources[0];
   for (const extra of sources.slice(1)) {

@@ -2,9 +2,9 @@
  * The cluster model: an indexed, read-only view of the snapshot that every resolver queries. Building it runs
  * the semantic checks a schema cannot express (duplicates, references, address plans).
  */
-import { fieldPathText, type Diagnostic, type ObjectLocation } from '../diagnostics/diagnostic.js';
+import { fieldPathText, type Diagnostic, type Located, type ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
-import type { Snapshot, Sourced } from '../ingest/ingest.js';
+import type { Snapshot } from '../ingest/ingest.js';
 import {
   cidrContains,
   cidrsOverlap,
@@ -28,6 +28,7 @@ import type {
   GroupObject,
   TierObject,
 } from '../../schemas/antreaPolicy.js';
+import { effectiveTierName, SYSTEM_TIERS } from '../../schemas/tiers.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -94,24 +95,39 @@ export interface ClusterModel {
   /** Pods with a port on the Node's bridge (not host-network), sorted by key. */
   podsByNode: ReadonlyMap<string, readonly PodInfo[]>;
   config: DataplaneConfig;
-  inventories: ReadonlyMap<string, Sourced<NodeInventoryObject>>;
+  inventories: ReadonlyMap<string, Located<NodeInventoryObject>>;
   services: ReadonlyMap<string, ServiceInfo>;
   /** Policy objects as validated by ingest, each list sorted by namespace/name. */
-  k8sNetworkPolicies: readonly Sourced<NetworkPolicyObject>[];
-  antreaNetworkPolicies: readonly Sourced<AntreaNetworkPolicyObject>[];
-  clusterNetworkPolicies: readonly Sourced<ClusterNetworkPolicyObject>[];
-  tiers: readonly Sourced<TierObject>[];
-  clusterGroups: ReadonlyMap<string, Sourced<ClusterGroupObject>>;
+  k8sNetworkPolicies: readonly Located<NetworkPolicyObject>[];
+  antreaNetworkPolicies: readonly Located<AntreaNetworkPolicyObject>[];
+  clusterNetworkPolicies: readonly Located<ClusterNetworkPolicyObject>[];
+  tiers: readonly Located<TierObject>[];
+  /** Every Tier a policy may name (Antrea's system Tiers and the snapshot's), name → priority. */
+  tierPriorities: ReadonlyMap<string, number>;
+  clusterGroups: ReadonlyMap<string, Located<ClusterGroupObject>>;
   /** Namespaced Groups by `namespace/name`. */
-  groups: ReadonlyMap<string, Sourced<GroupObject>>;
+  groups: ReadonlyMap<string, Located<GroupObject>>;
   /** Egresses and ExternalIPPools that passed admission, by name. */
-  egresses: readonly Sourced<EgressObject>[];
-  externalIPPools: ReadonlyMap<string, Sourced<ExternalIPPoolObject>>;
+  egresses: readonly Located<EgressObject>[];
+  externalIPPools: ReadonlyMap<string, Located<ExternalIPPoolObject>>;
 }
 
 export interface ModelResult {
   model: ClusterModel;
   diagnostics: Diagnostic[];
+}
+
+function tierPriorities(tiers: readonly Located<TierObject>[]): ReadonlyMap<string, number> {
+  const out = new Map(SYSTEM_TIERS);
+  for (const t of tiers) out.set(t.obj.metadata.name, t.obj.spec.priority);
+  return out;
+}
+
+/** The Tier a policy belongs to, by its `spec.tier`; no priority when the snapshot has no such Tier. */
+export function effectiveTier(model: ClusterModel, specTier: string | undefined): { name: string; priority?: number } {
+  const name = effectiveTierName(specTier);
+  const priority = model.tierPriorities.get(name);
+  return priority === undefined ? { name } : { name, priority };
 }
 
 const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
@@ -355,12 +371,12 @@ function buildInventories(
   snapshot: Snapshot,
   nodeByName: ReadonlyMap<string, NodeInfo>,
   diags: Diagnostic[],
-): Map<string, Sourced<NodeInventoryObject>> {
+): Map<string, Located<NodeInventoryObject>> {
   const dropped = checkDuplicates(
     snapshot.inventories.map((n) => ({ kind: 'NodeInventory', name: n.obj.metadata.name, loc: n.loc })),
     diags,
   );
-  const out = new Map<string, Sourced<NodeInventoryObject>>();
+  const out = new Map<string, Located<NodeInventoryObject>>();
   for (const inv of snapshot.inventories) {
     if (dropped.has(inv.loc)) continue;
     const name = inv.obj.metadata.name;
@@ -401,7 +417,7 @@ export function buildModel(snapshot: Snapshot): ModelResult {
   for (const p of pods) if (!p.hostNetwork) podsByNode.get(p.nodeName)!.push(p);
   const inventories = buildInventories(snapshot, nodeByName, diagnostics);
   const nsName = (o: { metadata: { namespace?: string; name: string } }) => `${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
-  const sorted = <T extends { metadata: { namespace?: string; name: string } }>(list: readonly Sourced<T>[]) =>
+  const sorted = <T extends { metadata: { namespace?: string; name: string } }>(list: readonly Located<T>[]) =>
     [...list].sort(byKey((s) => nsName(s.obj)));
   const services = new Map<string, ServiceInfo>();
   for (const { obj } of sorted(snapshot.services)) {
@@ -425,6 +441,7 @@ export function buildModel(snapshot: Snapshot): ModelResult {
       antreaNetworkPolicies: sorted(snapshot.antreaNetworkPolicies),
       clusterNetworkPolicies: sorted(snapshot.clusterNetworkPolicies),
       tiers: sorted(snapshot.tiers),
+      tierPriorities: tierPriorities(snapshot.tiers),
       clusterGroups: new Map(sorted(snapshot.clusterGroups).map((g) => [g.obj.metadata.name, g])),
       groups: new Map(sorted(snapshot.groups).map((g) => [nsName(g.obj), g])),
       egresses: [...snapshot.egresses].sort(byKey((e) => e.obj.metadata.name)),

@@ -149,6 +149,7 @@ export function firstHost(c: Cidr): IPAddr {
   return { family: c.family, value: c.base + 1n };
 }
 
+
 export function compareIP(a: IPAddr, b: IPAddr): number {
   if (a.family !== b.family) return a.family - b.family;
   return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
@@ -180,6 +181,3 @@ export function isHostCidr(c: Cidr): boolean {
   return c.prefix === BITS[c.family];
 }
 
-export function ipv4ToHex(ip: IPAddr): string {
-  return `0x${ip.value.toString(16)}`;
-}

@@ -17,20 +17,21 @@ import {
   NotAntreaFlexibleIPAMRegMark,
   Priority,
   RemoteSNATRegMark,
-  SNATIPMarkMask,
+  SNATIPMarkField,
+  fieldMask,
   ToGatewayRegMark,
   ToTunnelRegMark,
 } from './fields.js';
 import type { MeterPlan } from './networkPolicy.js';
 import { comment, type HostOrigin, type HostRules, type IptablesRule } from './iptables.js';
 import type { NetRecord } from './net.js';
-import { CookieCategory, DROP, cookie, goto, loadMark, regMatch, type Action, type Flow, type Match } from './flow.js';
-import { firstTableOfStage, hasTable, type TableMap, type TableName } from './pipeline.js';
+import { CookieCategory, DROP, bitsValue, cookie, goto, loadMark, regMatch, setBits, type Action, type Flow, type Match, type Origin } from './flow.js';
+import { firstTableOfStage, hasTable, type TableMap, type TableName } from '../allocate/pipeline.js';
 
 const COOKIE = cookie(CookieCategory.egress);
-const ORIGIN = { kind: 'Feature', name: 'Egress' } as const;
+const ORIGIN: Origin = { feature: 'Egress', kind: 'Feature', name: 'Egress' };
 
-function flow(table: TableName, priority: number, match: Match, actions: Action[], origin: Flow['origin'] = ORIGIN): Flow {
+function flow(table: TableName, priority: number, match: Match, actions: Action[], origin: Origin = ORIGIN): Flow {
   return { table, priority, match, actions, cookie: COOKIE, origin };
 }
 
@@ -87,7 +88,7 @@ export interface EgressNodePlan {
   local: { egress: string; ip: IPAddr; mark: number; table?: number }[];
 }
 
-const hostOrigin = (name?: string): HostOrigin => (name ? { kind: 'Egress', name, feature: 'Egress' } : { kind: 'Feature', name: 'Egress', feature: 'Egress' });
+const hostOrigin = (name?: string): HostOrigin => (name ? { feature: 'Egress', kind: 'Egress', name } : ORIGIN);
 
 /**
  * Antrea's nat ANTREA-POSTROUTING, as restore input refills it whole: one SNAT rule per local Egress IP (in mark
@@ -113,7 +114,7 @@ function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['lo
         [
           { kind: 'iface', dir: 'out', name: gw, negate: true },
           comment('Antrea: SNAT Pod to external packets'),
-          { kind: 'module', module: 'mark', args: ['--mark', `0x${l.mark.toString(16)}/0xff`] },
+          { kind: 'module', module: 'mark', args: ['--mark', `0x${l.mark.toString(16)}/0x${fieldMask(SNATIPMarkField).toString(16)}`] },
         ],
         { name: 'SNAT', args: ['--to-source', formatIP(l.ip), ...(model.config.egress.snatFullyRandomPorts ? ['--random-fully'] : [])] },
         l.egress,
@@ -204,10 +205,10 @@ export function planEgress(model: ClusterModel, node: NodeInfo, ports: NodePorts
     const entry: EgressNodePlan['local'][number] = { egress: d.name, ip: d.ip!, mark };
     if (d.subnet) entry.table = routeTables.get(subnetKey(d.subnet))!;
     local.push(entry);
-    const origin = { kind: 'Egress', name: d.name };
+    const origin: Origin = { feature: 'Egress', kind: 'Egress', name: d.name };
     flows.push(
       flow('EgressMark', Priority.normal, { ctState: '+trk', proto: 'ip', tunDst: d.ip! }, [
-        { kind: 'setValue', field: 'pkt_mark', value: BigInt(mark), mask: SNATIPMarkMask },
+        setBits(SNATIPMarkField, BigInt(mark)),
         loadMark(ToGatewayRegMark),
         goto(afterMark),
       ], origin),
@@ -215,20 +216,20 @@ export function planEgress(model: ClusterModel, node: NodeInfo, ports: NodePorts
     // Egresses sharing an IP share its meter; Antrea keeps the last one written, dpc the first by name.
     const bw = resolved.egresses.find((x) => x.ip && formatIP(x.ip) === ipText && x.node === node.name && x.bandwidth)?.bandwidth;
     if (shaping && bw) {
-      meters.push({ id: mark, kind: 'kbps', rate: bw.rateKbps, burst: bw.burstKbits });
-      flows.push(flow('EgressQoS', Priority.normal, { pktMark: { value: BigInt(mark), mask: SNATIPMarkMask } }, [{ kind: 'meter', id: mark }, goto(switching)], origin));
+      meters.push({ id: mark, kind: 'kbps', rate: bw.rateKbps, burst: bw.burstKbits, origin });
+      flows.push(flow('EgressQoS', Priority.normal, { pktMark: bitsValue(SNATIPMarkField, BigInt(mark)) }, [{ kind: 'meter', id: mark }, goto(switching)], origin));
     }
   }
   for (const p of ports.pods) {
     const name = resolved.podEgress.get(p.pod.key);
     const d = name ? decisions.get(name) : undefined;
     if (!d?.ip || d.ip.family !== 4) continue;
-    const origin = { kind: 'Egress', name: d.name };
+    const origin: Origin = { feature: 'Egress', kind: 'Egress', name: d.name };
     if (d.node === node.name) {
       const mark = marks.get(formatIP(d.ip))!;
       flows.push(
         flow('EgressMark', Priority.normal, { ctState: '+trk', proto: 'ip', inPort: p.ofport }, [
-          { kind: 'setValue', field: 'pkt_mark', value: BigInt(mark), mask: SNATIPMarkMask },
+          setBits(SNATIPMarkField, BigInt(mark)),
           loadMark(ToGatewayRegMark),
           goto(afterMark),
         ], origin),

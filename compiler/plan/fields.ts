@@ -75,20 +75,45 @@ export const FromLocalRegMark = mark(FromLocalField, 1);
 export const TFEgressConjIDField = field('TFEgressConjID', 5, 0, 31);
 export const TFIngressConjIDField = field('TFIngressConjID', 6, 0, 31);
 
-/** ct_mark bits (§2.2). */
-export const CtMark = {
-  connSourceMask: 0xfn,
-  fromGateway: 0x2n,
-  service: 0x10n,
-  snat: 0x20n,
-  hairpin: 0x40n,
-} as const;
+/**
+ * Bits of ct_mark, ct_label and pkt_mark (§2.2, §2.3): same idea as a register field, in another space.
+ */
+export interface BitField {
+  name: string;
+  space: 'ct_mark' | 'ct_label' | 'pkt_mark';
+  lo: number;
+  hi: number;
+}
 
-/** pkt_mark bits 0..7: the SNAT mark of a local Egress IP, read by the nat SNAT rule (reference §3.1). */
-export const SNATIPMarkMask = 0xffn;
+export interface BitMark {
+  field: BitField;
+  value: bigint;
+}
 
-/** pkt_mark bit set by iptables on packets the Node itself sends (kubelet probes). */
-export const HostLocalSourceMark = 0x80000000n;
+const bits = (name: string, space: BitField['space'], lo: number, hi: number): BitField => ({ name, space, lo, hi });
+const bitMark = (f: BitField, value: bigint): BitMark => ({ field: f, value });
+
+// ct_mark
+export const ConnSourceCTMarkField = bits('ConnSource', 'ct_mark', 0, 3);
+export const FromGatewayCTMark = bitMark(ConnSourceCTMarkField, 0b10n);
+export const ServiceCTMarkField = bits('Service', 'ct_mark', 4, 4);
+export const ServiceCTMark = bitMark(ServiceCTMarkField, 1n);
+export const NotServiceCTMark = bitMark(ServiceCTMarkField, 0n);
+export const ConnSNATCTMarkField = bits('ConnSNAT', 'ct_mark', 5, 5);
+export const NotConnSNATCTMark = bitMark(ConnSNATCTMarkField, 0n);
+export const HairpinCTMarkField = bits('Hairpin', 'ct_mark', 6, 6);
+export const HairpinCTMark = bitMark(HairpinCTMarkField, 1n);
+
+// ct_label: the IDs of the rules that allowed the connection, one half per direction.
+export const IngressRuleCTLabelField = bits('IngressRuleID', 'ct_label', 0, 31);
+export const EgressRuleCTLabelField = bits('EgressRuleID', 'ct_label', 32, 63);
+
+// pkt_mark: set by iptables on packets the Node itself sends (kubelet probes).
+export const HostLocalSourceField = bits('HostLocalSource', 'pkt_mark', 31, 31);
+export const HostLocalSourceMark = bitMark(HostLocalSourceField, 1n);
+
+// pkt_mark bits 0..7: the SNAT mark of a local Egress IP, read by the nat SNAT rule (reference/iptables-egress.md §3.1).
+export const SNATIPMarkField = bits('SNATIPMark', 'pkt_mark', 0, 7);
 
 /** Conntrack zones (§2.5). */
 export const CtZone = 65520;
@@ -100,13 +125,6 @@ export const GlobalVirtualMAC = 'aa:bb:cc:dd:ee:ff';
 /** Virtual IP used as the source of hairpinned Service traffic (§2.6). */
 export const VirtualServiceIPv4 = '169.254.0.253';
 
-/** Reserved ofports since Antrea v2.0 (§7). */
-export const TunnelOFPort = 32768;
-export const GatewayOFPort = 32769;
-export const UplinkOFPort = 32770;
-export const HostInterfaceOFPort = 32771;
-export const RESERVED_OFPORTS: ReadonlySet<number> = new Set([TunnelOFPort, GatewayOFPort, UplinkOFPort, HostInterfaceOFPort]);
-
 /** Flow priorities (pipeline.go). */
 export const Priority = {
   high: 210,
@@ -115,7 +133,7 @@ export const Priority = {
   miss: 0,
 } as const;
 
-export function fieldMask(f: RegField): bigint {
+export function fieldMask(f: RegField | BitField): bigint {
   const width = BigInt(f.hi - f.lo + 1);
   return ((1n << width) - 1n) << BigInt(f.lo);
 }

@@ -14,10 +14,8 @@ export type IptTable = 'raw' | 'mangle' | 'filter' | 'nat';
 /** Tables in the order iptables-save prints them. */
 export const IPT_TABLE_ORDER: readonly IptTable[] = ['raw', 'mangle', 'filter', 'nat'];
 
-/** Which feature a host record exists for: the runtime and reviewers read it, the renderers do not. */
-export interface HostOrigin extends Origin {
-  readonly feature: string;
-}
+/** Where a host record comes from (flow.ts `Origin`): the runtime and reviewers read it, the renderers do not. */
+export type HostOrigin = Origin;
 
 /** A chain the bundle owns: restore declares it (`:NAME - [0:0]`), so --noflush flushes and refills it. */
 export interface IptablesChain {
@@ -82,7 +80,10 @@ export interface Ipset {
   readonly name: string;
   readonly type: IpsetType;
   readonly family: Family;
-  /** As ipset save prints them: a host entry of hash:net without its /32 or /128. */
+  /**
+   * As `ipset save -sorted` prints them, unique and in its order (the renderer keeps this order): by address, and
+   * for one address the longest prefix first; a host entry of hash:net without its /32 or /128.
+   */
   readonly members: readonly string[];
   readonly origin: HostOrigin;
 }
@@ -115,6 +116,12 @@ export function iptablesText(text: string): string {
 
 export function fitsLimit(text: string, limit: number): boolean {
   return Buffer.byteLength(text, 'utf8') <= limit;
+}
+
+/** ipset's sorted order for hash:net members (see `Ipset.members`). */
+export function compareIpsetMembers(a: { base: bigint; prefix: number }, b: { base: bigint; prefix: number }): number {
+  if (a.base !== b.base) return a.base < b.base ? -1 : 1;
+  return b.prefix - a.prefix;
 }
 
 export const comment = (text: string): IptMatch => ({ kind: 'module', module: 'comment', args: ['--comment', { quoted: text }] });

@@ -4,31 +4,34 @@
  * and the Reject/logging path through groups and the controller.
  */
 import type { NodePorts } from '../allocate/ports.js';
-import { ESTABLISHED_BYPASS_PRIORITY } from '../allocate/priorities.js';
+import { ESTABLISHED_BYPASS_PRIORITY, K8sRulePriority } from '../allocate/priorities.js';
+import type { AllocatedIsolation, AllocatedRule } from '../allocate/policyRules.js';
 import type { ClusterModel, NodeInfo, PodInfo } from '../model/model.js';
 import { hostCidr, type Cidr } from '../net/ip.js';
-import type { AllocatedIsolation, AllocatedRule, ResolvedPolicies } from '../resolve/policies.js';
 import type { Direction, ServiceMatch } from '../resolve/types.js';
 import {
   APConjIDField,
   APDispositionField,
   Disposition,
   APDenyRegMark,
+  EgressRuleCTLabelField,
+  IngressRuleCTLabelField,
   OutputToControllerRegMark,
   PacketInOperationField,
   PacketInTableField,
   Priority,
+  TargetOFPortField,
   TFEgressConjIDField,
   TFIngressConjIDField,
   CtZone,
-  fieldMask,
 } from './fields.js';
-import { CookieCategory, cookie, DROP, goto, loadField, loadMark, regMatch, type Action, type Flow, type Match, type Proto } from './flow.js';
+import { bitsValue, CookieCategory, cookie, DROP, goto, loadField, loadMark, regMatch, setBits, type Action, type Flow, type Match, type Origin, type Proto } from './flow.js';
 import { matchKey } from './matchKey.js';
-import { tableId, type TableMap, type TableName } from './pipeline.js';
+import { tableId, type TableMap, type TableName } from '../allocate/pipeline.js';
 import { portRangeMasks } from './portRange.js';
+import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js';
 
-/** Packet-in operations carried in reg0[25..31] (packetin.go). */
+/** Packet-in operations carried in PacketInOperationField (packetin.go). */
 export const PacketInOp = { log: 0b1, reject: 0b10 } as const;
 
 /** Groups that fork a packet to the controller and on to a table (Antrea's initGroups). */
@@ -45,15 +48,17 @@ export const CONTROLLER_ID = 1;
 const PACKET_IN_CATEGORY_NP = '01';
 
 export interface GroupPlan {
-  id: number;
-  buckets: Action[][];
+  readonly id: number;
+  readonly buckets: readonly (readonly Action[])[];
+  readonly origin: Origin;
 }
 
 export interface MeterPlan {
-  id: number;
-  kind: 'pktps' | 'kbps';
-  rate: number;
-  burst: number;
+  readonly id: number;
+  readonly kind: 'pktps' | 'kbps';
+  readonly rate: number;
+  readonly burst: number;
+  readonly origin: Origin;
 }
 
 export interface PolicyPlan {
@@ -65,20 +70,30 @@ export interface PolicyPlan {
   isolation: AllocatedIsolation[];
 }
 
+/**
+ * Work shared by every Node's plan within one compile: each rule's Node-independent clauses, built once. Owned
+ * by the compile that creates it, never by this module, so two compiles never see each other's records.
+ */
+export interface PolicyPlanCache {
+  clauses: WeakMap<AllocatedRule, RuleClauses>;
+}
+
+export const createPolicyPlanCache = (): PolicyPlanCache => ({ clauses: new WeakMap() });
+
 const npCookie = (id: number) => cookie(CookieCategory.networkPolicy, id);
 
 /** Accumulates conjunctive match flows; identical (table, priority, match) from several rules become one flow. */
 class ConjunctionFlows {
   /** table → priority → spelled match → the flow being built (nested maps: no key strings per call). */
   private readonly entries = new Map<TableName, Map<number, Map<string, ConjEntry>>>();
-  add(table: TableName, priority: number, m: SpelledMatch, id: number, clause: number, of: number): void {
+  add(table: TableName, priority: number, m: KeyedMatch, origin: Origin, id: number, clause: number, of: number): void {
     let byPriority = this.entries.get(table);
     if (!byPriority) this.entries.set(table, (byPriority = new Map()));
     let byMatch = byPriority.get(priority);
     if (!byMatch) byPriority.set(priority, (byMatch = new Map()));
-    let e = byMatch.get(m.text);
-    if (!e) byMatch.set(m.text, (e = { table, priority, match: m, conj: [] }));
-    if (!e.conj.some((c) => c.id === id && c.clause === clause)) e.conj.push({ id, clause, of });
+    let e = byMatch.get(m.key);
+    if (!e) byMatch.set(m.key, (e = { table, priority, match: m.match, conj: [] }));
+    if (!e.conj.some((c) => c.id === id && c.clause === clause)) e.conj.push({ id, clause, of, origin });
   }
   flows(): Flow[] {
     const out: Flow[] = [];
@@ -86,13 +101,13 @@ class ConjunctionFlows {
       for (const byMatch of byPriority.values()) {
         for (const e of byMatch.values()) {
           const conj = e.conj.length > 1 ? [...e.conj].sort((a, b) => a.id - b.id || a.clause - b.clause) : e.conj;
-          // The lowest rule ID owns a shared flow's cookie; any is correct, one must be chosen stably.
+          // The lowest rule ID owns a shared flow's cookie and origin; any is correct, one must be chosen stably.
           out.push({
             table: e.table,
             priority: e.priority,
-            match: e.match.match,
-            spelledMatch: e.match.text,
+            match: e.match,
             cookie: npCookie(conj[0]!.id),
+            origin: conj[0]!.origin,
             actions: conj.map((c) => ({ kind: 'conjunction' as const, id: c.id, clause: c.clause, of: c.of })),
           });
         }
@@ -105,17 +120,17 @@ class ConjunctionFlows {
 interface ConjEntry {
   table: TableName;
   priority: number;
-  match: SpelledMatch;
-  conj: { id: number; clause: number; of: number }[];
-}
-
-/** A match with its canonical spelling, made once. */
-interface SpelledMatch {
   match: Match;
-  text: string;
+  conj: { id: number; clause: number; of: number; origin: Origin }[];
 }
 
-const spelled = (match: Match): SpelledMatch => ({ match, text: matchKey(match) });
+/** A match with its identity key, made once. */
+interface KeyedMatch {
+  match: Match;
+  key: string;
+}
+
+const keyed = (match: Match): KeyedMatch => ({ match, key: matchKey(match) });
 
 function addressMatch(c: Cidr, side: 'src' | 'dst'): Match {
   const proto: Proto = c.family === 4 ? 'ip' : 'ipv6';
@@ -135,20 +150,18 @@ function serviceMatches(s: ServiceMatch, families: readonly (4 | 6)[]): Match[] 
     if (s.protocol === 'ICMP' && family === 6) continue; // ICMPv6 types differ; IPv6 is not compiled yet
     const proto = L4[s.protocol][family === 4 ? 0 : 1];
     if (s.protocol === 'ICMP') {
-      const m: Match = { proto };
-      if (s.icmpType !== undefined) m.icmpType = s.icmpType;
-      if (s.icmpCode !== undefined) m.icmpCode = s.icmpCode;
-      out.push(m);
+      out.push({
+        proto,
+        ...(s.icmpType !== undefined ? { icmpType: s.icmpType } : {}),
+        ...(s.icmpCode !== undefined ? { icmpCode: s.icmpCode } : {}),
+      });
       continue;
     }
     const dst = s.port === undefined ? [undefined] : portRangeMasks(s.port, s.endPort ?? s.port);
     const src = s.srcPort === undefined ? [undefined] : portRangeMasks(s.srcPort, s.srcEndPort ?? s.srcPort);
     for (const d of dst) {
       for (const sp of src) {
-        const m: Match = { proto };
-        if (d) m.tpDst = d;
-        if (sp) m.tpSrc = sp;
-        out.push(m);
+        out.push({ proto, ...(d ? { tpDst: d } : {}), ...(sp ? { tpSrc: sp } : {}) });
       }
     }
   }
@@ -159,35 +172,32 @@ function metricTable(r: AllocatedRule): TableName {
   return r.direction === 'Ingress' ? 'IngressMetric' : 'EgressMetric';
 }
 
-function ctLabelFor(r: AllocatedRule): { value: bigint; mask: bigint } {
-  return r.direction === 'Ingress'
-    ? { value: BigInt(r.id), mask: 0xffffffffn }
-    : { value: BigInt(r.id) << 32n, mask: 0xffffffff00000000n };
-}
+/** The half of ct_label that records which rule allowed the connection in the rule's direction. */
+const ctLabelField = (r: AllocatedRule) => (r.direction === 'Ingress' ? IngressRuleCTLabelField : EgressRuleCTLabelField);
 
 function groupFor(next: TableName): number {
   return POLICY_GROUPS.find((g) => g.next === next)!.id;
 }
 
 /** The flow a matched conjunction runs: what the rule's action does to the packet. */
-function actionFlows(r: AllocatedRule, tables: TableMap, families: readonly (4 | 6)[]): Flow[] {
+function actionFlows(r: AllocatedRule, origin: Origin, tables: TableMap, families: readonly (4 | 6)[]): Flow[] {
   const conjField = r.direction === 'Ingress' ? TFIngressConjIDField : TFEgressConjIDField;
   const id = BigInt(r.id);
   const c = npCookie(r.id);
   const packetIn = (op: number): Action[] => [loadField(PacketInOperationField, BigInt(op)), loadField(PacketInTableField, BigInt(tableId(tables, r.table)))];
   // K8s rules put their action flow one step below their match flows; Antrea-native rules keep one priority.
-  const priority = r.tierPriority === undefined ? Priority.low : r.priority;
+  const priority = r.tierPriority === undefined ? K8sRulePriority.action : r.priority;
   switch (r.action) {
     case 'Allow': {
       const actions: Action[] = [
         loadField(conjField, id),
-        { kind: 'ct', commit: true, table: metricTable(r), zone: CtZone, exec: [{ kind: 'setValue', field: 'ct_label', ...ctLabelFor(r) }] },
+        { kind: 'ct', commit: true, table: metricTable(r), zone: CtZone, exec: [setBits(ctLabelField(r), id)] },
       ];
       // Logging forks a copy to the controller after the commit has sent the packet on.
       if (r.logging) {
         actions.push(loadField(APDispositionField, BigInt(Disposition.allow)), loadMark(OutputToControllerRegMark), ...packetIn(PacketInOp.log), goto('Output'));
       }
-      return families.map((f) => ({ table: r.table, priority, match: { conjId: r.id, proto: f === 4 ? 'ip' : 'ipv6' }, actions, cookie: c }));
+      return families.map((f) => ({ table: r.table, priority, match: { conjId: r.id, proto: f === 4 ? 'ip' : 'ipv6' }, actions, cookie: c, origin }));
     }
     case 'Drop':
     case 'Reject': {
@@ -196,39 +206,40 @@ function actionFlows(r: AllocatedRule, tables: TableMap, families: readonly (4 |
       if (r.logging) actions.push(loadField(APDispositionField, BigInt(r.action === 'Reject' ? Disposition.reject : Disposition.drop)));
       if (op === 0) actions.push(goto(metricTable(r)));
       else actions.push(...packetIn(op), { kind: 'group', id: groupFor(metricTable(r)) });
-      return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c }];
+      return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c, origin }];
     }
     case 'Pass': {
       const next: TableName = r.direction === 'Ingress' ? 'IngressRule' : 'EgressRule';
       const actions: Action[] = [loadField(conjField, id)];
       if (r.logging) actions.push(loadField(APDispositionField, BigInt(Disposition.pass)), ...packetIn(PacketInOp.log), { kind: 'group', id: groupFor(next) });
       else actions.push(goto(next));
-      return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c }];
+      return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c, origin }];
     }
   }
 }
 
-function metricFlows(r: AllocatedRule, tables: TableMap): Flow[] {
+function metricFlows(r: AllocatedRule, origin: Origin, tables: TableMap): Flow[] {
   const table = metricTable(r);
   const c = npCookie(r.id);
   if (r.action === 'Allow') {
     const next = tables.byName.get(table)!.next!;
-    return ['+new', '-new'].map((ctState) => ({ table, priority: Priority.normal, match: { ctState, ctLabel: ctLabelFor(r), proto: 'ip' as Proto }, actions: [goto(next)], cookie: c }));
+    return ['+new', '-new'].map((ctState) => ({ table, priority: Priority.normal, match: { ctState, ctLabel: bitsValue(ctLabelField(r), BigInt(r.id)), proto: 'ip' as Proto }, actions: [goto(next)], cookie: c, origin }));
   }
   if (r.action === 'Pass') return [];
   return [
     {
       table,
       priority: Priority.normal,
-      match: { regs: { ...regMatch(APDenyRegMark), [APConjIDField.reg]: { value: BigInt(r.id) } } },
+      match: { regs: regMatch(APDenyRegMark, { field: APConjIDField, value: r.id }) },
       actions: [DROP],
       cookie: c,
+      origin,
     },
   ];
 }
 
 /** Flows every Node gets while NetworkPolicy is compiled, policies or not. */
-function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; groups: GroupPlan[]; meters: MeterPlan[] } {
+function staticFlows(origin: Origin, antreaPolicy: boolean): { flows: Flow[]; groups: GroupPlan[] } {
   const c = cookie(CookieCategory.networkPolicy);
   const flows: Flow[] = [];
   // Policy changes never cut established connections, and replies are never checked (§3.3).
@@ -242,49 +253,47 @@ function staticFlows(tables: TableMap, antreaPolicy: boolean): { flows: Flow[]; 
         ['IngressRule', 'IngressMetric', Priority.high],
       ];
   for (const [table, next, priority] of bypass) {
-    for (const ctState of ['-new+est', '-new+rel']) flows.push({ table, priority, match: { ctState, proto: 'ip' }, actions: [goto(next)], cookie: c });
+    for (const ctState of ['-new+est', '-new+rel']) flows.push({ table, priority, match: { ctState, proto: 'ip' }, actions: [goto(next)], cookie: c, origin });
   }
-  if (!antreaPolicy) return { flows, groups: [], meters: [] };
+  if (!antreaPolicy) return { flows, groups: [] };
   // The controller path: one packet-in flow per operation set, rate-limited by the packet-in meter.
   for (let op = 1; op <= 7; op++) {
-    const value = (BigInt(op) << BigInt(PacketInOperationField.lo)) | (BigInt(OutputToControllerRegMark.value) << BigInt(OutputToControllerRegMark.field.lo));
-    const mask = fieldMask(PacketInOperationField) | fieldMask(OutputToControllerRegMark.field);
     flows.push({
       table: 'Output',
       priority: Priority.normal,
-      match: { regs: { 0: { value, mask } } },
+      match: { regs: regMatch(OutputToControllerRegMark, { field: PacketInOperationField, value: op }) },
       actions: [{ kind: 'meter', id: PACKET_IN_METER }, { kind: 'controller', reason: 'no_match', id: CONTROLLER_ID, userdata: `${PACKET_IN_CATEGORY_NP}.${op.toString(16).padStart(2, '0')}` }],
       cookie: c,
+      origin,
     });
   }
   const groups = POLICY_GROUPS.map((g) => ({
     id: g.id,
     buckets: [[{ kind: 'resubmit' as const, table: g.next }], [loadMark(OutputToControllerRegMark), { kind: 'resubmit' as const, table: 'Output' as TableName }]],
+    origin,
   }));
-  return { flows, groups, meters: [] };
+  return { flows, groups };
 }
 
 interface RuleClauses {
   families: (4 | 6)[];
-  peerMatches: SpelledMatch[];
-  serviceList?: SpelledMatch[];
+  peerMatches: KeyedMatch[];
+  serviceList?: KeyedMatch[];
 }
 
 /**
  * The Node-independent clauses of a rule (peer addresses, services), built once per rule and shared by every
- * Node's plan: the same Match objects let the renderer spell each of them once.
+ * Node's plan: the same Match objects also let the renderer spell each of them once.
  */
-const clauseCache = new WeakMap<AllocatedRule, RuleClauses>();
-
-function ruleClauses(r: AllocatedRule): RuleClauses {
-  const hit = clauseCache.get(r);
+function ruleClauses(r: AllocatedRule, cache: PolicyPlanCache): RuleClauses {
+  const hit = cache.clauses.get(r);
   if (hit) return hit;
   const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs];
   const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
   const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
-  const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => spelled(addressMatch(c, peerSide))) };
-  if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(spelled);
-  clauseCache.set(r, out);
+  const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => keyed(addressMatch(c, peerSide))) };
+  if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(keyed);
+  cache.clauses.set(r, out);
   return out;
 }
 
@@ -293,63 +302,66 @@ export function planNetworkPolicy(
   node: NodeInfo,
   ports: NodePorts,
   tables: TableMap,
-  policies: ResolvedPolicies,
+  policies: NodePolicies | undefined,
+  cache: PolicyPlanCache,
 ): PolicyPlan {
   const antreaPolicy = model.config.features.antreaPolicy;
-  const { flows, groups } = staticFlows(tables, antreaPolicy);
-  const meters: MeterPlan[] = antreaPolicy ? [{ id: PACKET_IN_METER, kind: 'pktps', rate: model.config.packetInRate, burst: 2 * model.config.packetInRate }] : [];
+  const nodeOrigin: Origin = { feature: 'NetworkPolicy', kind: 'Node', name: node.name };
+  const { flows, groups } = staticFlows(nodeOrigin, antreaPolicy);
+  const meters: MeterPlan[] = antreaPolicy
+    ? [{ id: PACKET_IN_METER, kind: 'pktps', rate: model.config.packetInRate, burst: 2 * model.config.packetInRate, origin: nodeOrigin }]
+    : [];
   const portOf = new Map(ports.pods.map((p) => [p.pod.key, p]));
   const conj = new ConjunctionFlows();
   const localRules: AllocatedRule[] = [];
 
-  const mine = policies.byNode.get(node.name) ?? { rules: [], isolation: [] };
-  // A local Pod's clause is the same in every rule that protects it: spell it once per Node and direction.
-  const localCache = new Map<string, SpelledMatch>();
-  const localMatch = (p: PodInfo, direction: Direction): SpelledMatch => {
+  const mine = policies ?? NO_POLICIES;
+  // A local Pod's clause is the same in every rule that protects it: key it once per Node and direction.
+  const localCache = new Map<string, KeyedMatch>();
+  const localMatch = (p: PodInfo, direction: Direction): KeyedMatch => {
     const key = `${direction}/${p.key}`;
     let m = localCache.get(key);
     if (!m) {
-      m = spelled(direction === 'Ingress' ? { regs: { 1: { value: BigInt(portOf.get(p.key)!.ofport) } } } : addressMatch(hostCidr(p.ip), 'src'));
+      m = keyed(direction === 'Ingress' ? { regs: regMatch({ field: TargetOFPortField, value: portOf.get(p.key)!.ofport }) } : addressMatch(hostCidr(p.ip), 'src'));
       localCache.set(key, m);
     }
     return m;
   };
-  for (const { rule: r, local: candidates } of mine.rules) {
+  for (const { rule: r, origin, local: candidates } of mine.rules as readonly NodeRule[]) {
     const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localRules.push(r);
-    const { families, peerMatches, serviceList } = ruleClauses(r);
+    const { families, peerMatches, serviceList } = ruleClauses(r, cache);
     const localMatches = local.map((p) => localMatch(p, r.direction));
     // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
     if (peerMatches.length === 0 || serviceList?.length === 0) continue;
     const clauses = r.direction === 'Ingress' ? [peerMatches, localMatches] : [localMatches, peerMatches];
     if (serviceList) clauses.push(serviceList);
-    const matchPriority = r.priority;
     clauses.forEach((matches, i) => {
-      for (const m of matches) conj.add(r.table, matchPriority, m, r.id, i + 1, clauses.length);
+      for (const m of matches) conj.add(r.table, r.priority, m, origin, r.id, i + 1, clauses.length);
     });
-    flows.push(...actionFlows(r, tables, families), ...metricFlows(r, tables));
+    flows.push(...actionFlows(r, origin, tables, families), ...metricFlows(r, origin, tables));
   }
   flows.push(...conj.flows());
 
   // K8s isolation: one drop flow per isolated local Pod and direction, owned by the first isolating policy.
   const localIsolation: AllocatedIsolation[] = [];
-  const dropOwner = new Map<string, AllocatedIsolation>();
-  for (const { isolation: iso, local: candidates } of mine.isolation) {
+  const dropOwner = new Map<string, { iso: AllocatedIsolation; origin: Origin }>();
+  for (const { isolation: iso, origin, local: candidates } of mine.isolation) {
     const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localIsolation.push(iso);
     for (const p of local) {
       const k = `${iso.direction}/${p.key}`;
-      if (!dropOwner.has(k)) dropOwner.set(k, iso);
+      if (!dropOwner.has(k)) dropOwner.set(k, { iso, origin });
     }
   }
-  for (const [k, iso] of [...dropOwner.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  for (const [k, { iso, origin }] of [...dropOwner.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const pod = portOf.get(k.slice(k.indexOf('/') + 1))!;
     flows.push(
       iso.direction === 'Ingress'
-        ? { table: 'IngressDefaultRule', priority: Priority.normal, match: { regs: { 1: { value: BigInt(pod.ofport) } } }, actions: [DROP], cookie: npCookie(iso.id) }
-        : { table: 'EgressDefaultRule', priority: Priority.normal, match: addressMatch(hostCidr(pod.pod.ip), 'src'), actions: [DROP], cookie: npCookie(iso.id) },
+        ? { table: 'IngressDefaultRule', priority: Priority.normal, match: { regs: regMatch({ field: TargetOFPortField, value: pod.ofport }) }, actions: [DROP], cookie: npCookie(iso.id), origin }
+        : { table: 'EgressDefaultRule', priority: Priority.normal, match: addressMatch(hostCidr(pod.pod.ip), 'src'), actions: [DROP], cookie: npCookie(iso.id), origin },
     );
   }
   return { flows, groups, meters, rules: localRules, isolation: localIsolation };

@@ -5,47 +5,56 @@
  */
 import type { ClusterModel, NodeInfo } from '../model/model.js';
 import type { NodePorts } from '../allocate/ports.js';
-import { CookieCategory, cookie, DROP, goto, type Flow } from './flow.js';
+import { CookieCategory, cookie, DROP, goto, type Flow, type Origin } from './flow.js';
 import { Priority } from './fields.js';
-import type { TableMap } from './pipeline.js';
+import type { TableMap } from '../allocate/pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { planEgress } from './egress.js';
 import type { ResolvedEgress } from '../resolve/egress.js';
 import type { NetRecord } from './net.js';
-import { planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan } from './networkPolicy.js';
-import type { ResolvedPolicies } from '../resolve/policies.js';
+import { createPolicyPlanCache, planNetworkPolicy, type GroupPlan, type MeterPlan, type PolicyPlan, type PolicyPlanCache } from './networkPolicy.js';
+import type { NodePolicies } from './policyIndex.js';
 import type { HostRules } from './iptables.js';
-import { planNodePolicy } from './nodePolicy.js';
+import { createNodePolicyCache, planNodePolicy, type NodePolicyCache } from './nodePolicy.js';
 
 export interface OvsdbPortPlan {
-  name: string;
-  type: 'internal' | 'geneve' | 'vxlan' | 'gre';
-  ofport: number;
-  mac?: string;
-  options: Readonly<Record<string, string>>;
-  externalIds: Readonly<Record<string, string>>;
+  readonly name: string;
+  readonly type: 'internal' | 'geneve' | 'vxlan' | 'gre';
+  readonly ofport: number;
+  readonly mac?: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly externalIds: Readonly<Record<string, string>>;
+  readonly origin: Origin;
 }
 
 export interface NodePlan {
-  node: NodeInfo;
-  tables: TableMap;
-  ports: NodePorts;
-  flows: readonly Flow[];
-  groups: readonly GroupPlan[];
-  meters: readonly MeterPlan[];
+  readonly node: NodeInfo;
+  readonly tables: TableMap;
+  readonly ports: NodePorts;
+  readonly flows: readonly Flow[];
+  readonly groups: readonly GroupPlan[];
+  readonly meters: readonly MeterPlan[];
   /** NetworkPolicy rules and K8s isolations with flows on this Node. */
-  policy: Pick<PolicyPlan, 'rules' | 'isolation'>;
+  readonly policy: Readonly<Pick<PolicyPlan, 'rules' | 'isolation'>>;
   /** Ports the bundle creates on the bridge; Pod ports belong to the CNI plugin and are only assumed. */
-  ovsdbPorts: readonly OvsdbPortPlan[];
+  readonly ovsdbPorts: readonly OvsdbPortPlan[];
   /** iptables chains, rules, built-in chain jumps and ipsets; empty on a Node with no host rules. */
-  host: HostRules;
+  readonly host: HostRules;
   /** Links, addresses, routes and rules (net/routes.txt). */
-  net: readonly NetRecord[];
+  readonly net: readonly NetRecord[];
 }
+
+/** Work shared by the plans of one compile (see each feature's cache); created by the compile, passed explicitly. */
+export interface PlanCache {
+  policy: PolicyPlanCache;
+  host: NodePolicyCache;
+}
+
+export const createPlanCache = (): PlanCache => ({ policy: createPolicyPlanCache(), host: createNodePolicyCache() });
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
 
-function missFlows(tables: TableMap, claimed: ReadonlySet<string>): Flow[] {
+function missFlows(origin: Origin, tables: TableMap, claimed: ReadonlySet<string>): Flow[] {
   const out: Flow[] = [];
   for (const t of tables.tables) {
     if (claimed.has(t.name)) continue;
@@ -55,12 +64,14 @@ function missFlows(tables: TableMap, claimed: ReadonlySet<string>): Flow[] {
       match: {},
       actions: t.dropOnMiss || !t.next ? [DROP] : [goto(t.next)],
       cookie: PIPELINE_COOKIE,
+      origin,
     });
   }
   return out;
 }
 
-function infraPorts(model: ClusterModel, ports: NodePorts): OvsdbPortPlan[] {
+function infraPorts(model: ClusterModel, node: NodeInfo, ports: NodePorts): OvsdbPortPlan[] {
+  const origin: Origin = { feature: 'PodConnectivity', kind: 'Node', name: node.name };
   const tunnelOptions: Record<string, string> = { key: 'flow', remote_ip: 'flow' };
   if (model.config.tunnelPort) tunnelOptions['dst_port'] = String(model.config.tunnelPort);
   return [
@@ -70,6 +81,7 @@ function infraPorts(model: ClusterModel, ports: NodePorts): OvsdbPortPlan[] {
       ofport: ports.tunnel.ofport,
       options: tunnelOptions,
       externalIds: { 'antrea-type': 'tunnel' },
+      origin,
     },
     {
       name: ports.gateway.name,
@@ -78,6 +90,7 @@ function infraPorts(model: ClusterModel, ports: NodePorts): OvsdbPortPlan[] {
       mac: ports.gateway.mac,
       options: {},
       externalIds: { 'antrea-type': 'gateway' },
+      origin,
     },
   ];
 }
@@ -91,15 +104,16 @@ export function planNode(
   node: NodeInfo,
   ports: NodePorts,
   tables: TableMap,
-  policies: ResolvedPolicies,
+  policies: NodePolicies | undefined,
   shared: SharedFlows,
+  cache: PlanCache,
   egress: ResolvedEgress,
 ): NodePlan {
-  const np = planNetworkPolicy(model, node, ports, tables, policies);
+  const np = planNetworkPolicy(model, node, ports, tables, policies, cache.policy);
   const eg = planEgress(model, node, ports, tables, egress);
   const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...eg.flows, ...np.flows];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
-  const flows = [...featureFlows, ...missFlows(tables, claimed)];
+  const flows = [...featureFlows, ...missFlows({ feature: 'Pipeline', kind: 'Node', name: node.name }, tables, claimed)];
   return {
     node,
     tables,
@@ -108,8 +122,8 @@ export function planNode(
     groups: np.groups,
     meters: [...np.meters, ...eg.meters],
     policy: { rules: np.rules, isolation: np.isolation },
-    ovsdbPorts: infraPorts(model, ports),
-    host: mergeHostRules(planNodePolicy(node, policies.nodeRules.get(node.name) ?? [], policies.nodePolicyEnabled, model.config), eg.host),
+    ovsdbPorts: infraPorts(model, node, ports),
+    host: mergeHostRules(planNodePolicy(node, policies?.nodeRules ?? [], model.config.features.nodeNetworkPolicy, model.config, cache.host), eg.host),
     net: eg.net,
   };
 }

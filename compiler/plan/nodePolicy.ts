@@ -12,11 +12,12 @@ import type { DataplaneConfig } from '../model/config.js';
 import type { NodeInfo } from '../model/model.js';
 import { formatCidr, formatIP, isHostCidr, type Cidr, type Family } from '../net/ip.js';
 import { nodeRuleChain, nodeRuleIpset } from '../allocate/nodeRuleIds.js';
-import type { AllocatedNodeRule } from '../resolve/policies.js';
+import type { AllocatedNodeRule } from '../allocate/nodeRuleIds.js';
 import { nodeRuleComment } from '../resolve/nodePolicy.js';
 import type { ServiceMatch } from '../resolve/types.js';
 import {
   comment,
+  compareIpsetMembers,
   conntrackMatch,
   EMPTY_HOST_RULES,
   icmpMatches,
@@ -88,15 +89,33 @@ interface FamilyAddresses {
   set?: Ipset;
 }
 
+/**
+ * Per compile: each rule's address match and set per family, made once and shared by every Node the rule applies
+ * to (sets of thousands of members, on hundreds of Nodes).
+ */
+export type NodePolicyCache = Map<string, FamilyAddresses | null>;
+export const createNodePolicyCache = (): NodePolicyCache => new Map();
+
+function addressMatch(r: AllocatedNodeRule, family: Family, origin: HostOrigin, cache: NodePolicyCache): FamilyAddresses | null {
+  const key = `${r.id}/${family}`;
+  let hit = cache.get(key);
+  if (hit === undefined) {
+    hit = makeAddressMatch(r, family, origin);
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
 /** How a rule's peers are matched in one family, or null when it has no address there (no lines at all). */
-function addressMatch(r: AllocatedNodeRule, family: Family, origin: HostOrigin): FamilyAddresses | null {
+function makeAddressMatch(r: AllocatedNodeRule, family: Family, origin: HostOrigin): FamilyAddresses | null {
   const cidrs = r.addresses.filter((c) => c.family === family);
   if (cidrs.length === 0) return null;
   if (cidrs.some((c) => c.prefix === 0)) return {};
   const dir = r.direction === 'Ingress' ? 'src' : 'dst';
   if (cidrs.length === 1) return { match: { kind: 'addr', dir, cidr: formatCidr(cidrs[0]!) } };
   const name = nodeRuleIpset(r.id, family);
-  return { match: setMatch(name, dir), set: { name, type: 'hash:net', family, members: cidrs.map(ipsetMember), origin } };
+  const members = [...cidrs].sort(compareIpsetMembers).map(ipsetMember);
+  return { match: setMatch(name, dir), set: { name, type: 'hash:net', family, members, origin } };
 }
 
 function families(node: NodeInfo): Family[] {
@@ -134,9 +153,14 @@ function staticRules(family: Family, config: DataplaneConfig): { chains: Iptable
 }
 
 /** One policy rule in one family: its core lines (LOG, then action) and, with several services, its own chain. */
-function ruleRecords(r: AllocatedNodeRule, family: Family, out: { chains: IptablesChain[]; rules: IptablesRule[]; ipsets: Ipset[] }): void {
+function ruleRecords(
+  r: AllocatedNodeRule,
+  family: Family,
+  out: { chains: IptablesChain[]; rules: IptablesRule[]; ipsets: Ipset[] },
+  cache: NodePolicyCache,
+): void {
   const origin: HostOrigin = { kind: r.policy.type, name: r.policy.name, rule: r.ruleName, feature: FEATURE };
-  const addr = addressMatch(r, family, origin);
+  const addr = addressMatch(r, family, origin, cache);
   if (!addr) return;
   if (addr.set) out.ipsets.push(addr.set);
   const core = r.direction === 'Ingress' ? C.ingress : C.egress;
@@ -165,7 +189,13 @@ function ruleRecords(r: AllocatedNodeRule, family: Family, out: { chains: Iptabl
 }
 
 /** The Node's host records: empty unless the NodeNetworkPolicy gate is on. `rules` come in chain order. */
-export function planNodePolicy(node: NodeInfo, rules: readonly AllocatedNodeRule[], enabled: boolean, config: DataplaneConfig): HostRules {
+export function planNodePolicy(
+  node: NodeInfo,
+  rules: readonly AllocatedNodeRule[],
+  enabled: boolean,
+  config: DataplaneConfig,
+  cache: NodePolicyCache,
+): HostRules {
   if (!enabled) return EMPTY_HOST_RULES;
   const chains: IptablesChain[] = [];
   const out = { chains, rules: [] as IptablesRule[], ipsets: [] as Ipset[] };
@@ -175,7 +205,7 @@ export function planNodePolicy(node: NodeInfo, rules: readonly AllocatedNodeRule
     chains.push(...s.chains);
     out.rules.push(...s.rules);
     jumps.push(...s.jumps);
-    for (const r of rules) ruleRecords(r, family, out);
+    for (const r of rules) ruleRecords(r, family, out, cache);
   }
   return { chains, rules: out.rules, jumps, ipsets: out.ipsets };
 }

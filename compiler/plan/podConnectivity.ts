@@ -4,10 +4,16 @@
  */
 import type { ClusterModel, NodeInfo } from '../model/model.js';
 import { hostCidr, parseIP, type IPAddr } from '../net/ip.js';
-import type { NodePorts } from '../allocate/ports.js';
+import type { NodePorts, PodPort } from '../allocate/ports.js';
 import {
-  CtMark,
+  ConnSourceCTMarkField,
   CtZone,
+  FromGatewayCTMark,
+  HairpinCTMark,
+  NotConnSNATCTMark,
+  NotServiceCTMark,
+  PktSourceField,
+  ServiceCTMark,
   FromExternalRegMark,
   FromGatewayRegMark,
   FromLocalRegMark,
@@ -27,8 +33,8 @@ import {
   VirtualServiceIPv4,
   EpToSelectRegMark,
 } from './fields.js';
-import { DROP, CookieCategory, cookie, goto, loadField, loadMark, regMatch, type Action, type Flow, type Match } from './flow.js';
-import { firstTableOfStage, hasTable, nextTable, type TableMap, type TableName } from './pipeline.js';
+import { DROP, CookieCategory, bitsMatch, bitsRef, cookie, goto, headerRef, loadField, loadMark, regMatch, regRef, type Action, type Flow, type Match, type Origin } from './flow.js';
+import { firstTableOfStage, hasTable, nextTable, type TableMap, type TableName } from '../allocate/pipeline.js';
 
 /**
  * Flows that are the same on every Node that has them, built once per compile. With a thousand Nodes each
@@ -39,13 +45,13 @@ export interface SharedFlows {
 }
 
 function arpResponderFlow(peer: NodeInfo): Flow {
-  return sharedFlow('ARPResponder', Priority.normal, { proto: 'arp', arpTpa: peer.gatewayIP, arpOp: 1 }, [
-    { kind: 'move', src: 'NXM_OF_ETH_SRC[]', dst: 'NXM_OF_ETH_DST[]' },
+  return sharedFlow(nodeOrigin(peer), 'ARPResponder', Priority.normal, { proto: 'arp', arpTpa: peer.gatewayIP, arpOp: 1 }, [
+    { kind: 'move', src: headerRef('NXM_OF_ETH_SRC'), dst: headerRef('NXM_OF_ETH_DST') },
     { kind: 'setMac', field: 'eth_src', mac: GlobalVirtualMAC },
-    { kind: 'setValue', field: 'arp_op', value: 2n },
-    { kind: 'move', src: 'NXM_NX_ARP_SHA[]', dst: 'NXM_NX_ARP_THA[]' },
+    { kind: 'setArpOp', value: 2 },
+    { kind: 'move', src: headerRef('NXM_NX_ARP_SHA'), dst: headerRef('NXM_NX_ARP_THA') },
     { kind: 'setMac', field: 'arp_sha', mac: GlobalVirtualMAC },
-    { kind: 'move', src: 'NXM_OF_ARP_SPA[]', dst: 'NXM_OF_ARP_TPA[]' },
+    { kind: 'move', src: headerRef('NXM_OF_ARP_SPA'), dst: headerRef('NXM_OF_ARP_TPA') },
     { kind: 'setIP', field: 'arp_spa', ip: peer.gatewayIP },
     { kind: 'inPort' },
   ]);
@@ -56,6 +62,7 @@ export function createSharedFlows(model: ClusterModel): SharedFlows {
 }
 
 interface Ctx {
+  origin: Origin;
   shared: SharedFlows;
   tables: TableMap;
   node: NodeInfo;
@@ -66,31 +73,35 @@ interface Ctx {
 
 const COOKIE = cookie(CookieCategory.podConnectivity);
 
-function flow(table: TableName, priority: number, match: Match, actions: Action[]): Flow {
-  return { table, priority, match, actions, cookie: COOKIE };
+function flow(origin: Origin, table: TableName, priority: number, match: Match, actions: Action[]): Flow {
+  return { table, priority, match, actions, cookie: COOKIE, origin };
 }
 
-function sharedFlow(table: TableName, priority: number, match: Match, actions: Action[]): Flow {
-  return { ...flow(table, priority, match, actions), shared: true };
+function sharedFlow(origin: Origin, table: TableName, priority: number, match: Match, actions: Action[]): Flow {
+  return { ...flow(origin, table, priority, match, actions), shared: true };
 }
+
+/** Flows a Node has for itself, for a peer Node, or for one of its Pods. */
+export const nodeOrigin = (node: NodeInfo): Origin => ({ feature: 'PodConnectivity', kind: 'Node', name: node.name });
+const podOrigin = (p: PodPort): Origin => ({ feature: 'PodConnectivity', kind: 'Pod', namespace: p.pod.namespace, name: p.pod.name });
 
 function rootFlows(c: Ctx): Flow[] {
-  const out = [flow('PipelineRootClassifier', Priority.normal, { proto: 'ip' }, [goto('Classifier')])];
+  const out = [flow(c.origin, 'PipelineRootClassifier', Priority.normal, { proto: 'ip' }, [goto('Classifier')])];
   if (hasTable(c.tables, 'ARPSpoofGuard')) {
-    out.push(flow('PipelineRootClassifier', Priority.normal, { proto: 'arp' }, [goto('ARPSpoofGuard')]));
+    out.push(flow(c.origin, 'PipelineRootClassifier', Priority.normal, { proto: 'arp' }, [goto('ARPSpoofGuard')]));
   }
   return out;
 }
 
 function arpFlows(c: Ctx): Flow[] {
   const { ports, node } = c;
-  const guard = (inPort: number, ip: IPAddr, mac: string) =>
-    flow('ARPSpoofGuard', Priority.normal, { proto: 'arp', inPort, arpSpa: ip, arpSha: mac }, [goto('ARPResponder')]);
-  const out: Flow[] = [guard(ports.gateway.ofport, node.gatewayIP, ports.gateway.mac)];
-  for (const p of ports.pods) out.push(guard(p.ofport, p.pod.ip, p.mac));
+  const guard = (origin: Origin, inPort: number, ip: IPAddr, mac: string) =>
+    flow(origin, 'ARPSpoofGuard', Priority.normal, { proto: 'arp', inPort, arpSpa: ip, arpSha: mac }, [goto('ARPResponder')]);
+  const out: Flow[] = [guard(c.origin, ports.gateway.ofport, node.gatewayIP, ports.gateway.mac)];
+  for (const p of ports.pods) out.push(guard(podOrigin(p), p.ofport, p.pod.ip, p.mac));
   // Peer gateways are reached through the tunnel, so nothing on this bridge would answer ARP for them.
   for (const peer of c.peers) out.push(c.shared.arpResponder.get(peer.name)!);
-  out.push(flow('ARPResponder', Priority.low, { proto: 'arp' }, [{ kind: 'normal' }]));
+  out.push(flow(c.origin, 'ARPResponder', Priority.low, { proto: 'arp' }, [{ kind: 'normal' }]));
   return out;
 }
 
@@ -100,29 +111,29 @@ function classifierFlows(c: Ctx): Flow[] {
   // Tunnelled packets were checked on their source Node: they skip SpoofGuard.
   const afterTunnel = firstTableOfStage(tables, 'conntrackState');
   const out: Flow[] = [
-    flow('Classifier', Priority.high, { proto: 'ip', inPort: gw, nwSrc: hostCidr(node.gatewayIP) }, [
+    flow(c.origin, 'Classifier', Priority.high, { proto: 'ip', inPort: gw, nwSrc: hostCidr(node.gatewayIP) }, [
       loadMark(FromGatewayRegMark),
       loadMark(FromLocalRegMark),
       goto('SpoofGuard'),
     ]),
-    flow('Classifier', Priority.normal, { inPort: gw }, [loadMark(FromGatewayRegMark), loadMark(FromExternalRegMark), goto('SpoofGuard')]),
-    flow('Classifier', Priority.normal, { inPort: ports.tunnel.ofport }, [
+    flow(c.origin, 'Classifier', Priority.normal, { inPort: gw }, [loadMark(FromGatewayRegMark), loadMark(FromExternalRegMark), goto('SpoofGuard')]),
+    flow(c.origin, 'Classifier', Priority.normal, { inPort: ports.tunnel.ofport }, [
       loadMark(FromTunnelRegMark),
       loadMark(RewriteMACRegMark),
       goto(afterTunnel),
     ]),
   ];
   for (const p of ports.pods) {
-    out.push(flow('Classifier', Priority.low, { inPort: p.ofport }, [loadMark(FromPodRegMark), loadMark(FromLocalRegMark), goto('SpoofGuard')]));
+    out.push(flow(podOrigin(p), 'Classifier', Priority.low, { inPort: p.ofport }, [loadMark(FromPodRegMark), loadMark(FromLocalRegMark), goto('SpoofGuard')]));
   }
   return out;
 }
 
 function spoofGuardFlows(c: Ctx): Flow[] {
   const next = nextTable(c.tables, 'SpoofGuard');
-  const out: Flow[] = [flow('SpoofGuard', Priority.normal, { proto: 'ip', inPort: c.ports.gateway.ofport }, [goto(next)])];
+  const out: Flow[] = [flow(c.origin, 'SpoofGuard', Priority.normal, { proto: 'ip', inPort: c.ports.gateway.ofport }, [goto(next)])];
   for (const p of c.ports.pods) {
-    out.push(flow('SpoofGuard', Priority.normal, { proto: 'ip', inPort: p.ofport, dlSrc: p.mac, nwSrc: hostCidr(p.pod.ip) }, [goto(next)]));
+    out.push(flow(podOrigin(p), 'SpoofGuard', Priority.normal, { proto: 'ip', inPort: p.ofport, dlSrc: p.mac, nwSrc: hostCidr(p.pod.ip) }, [goto(next)]));
   }
   return out;
 }
@@ -133,35 +144,35 @@ function conntrackFlows(c: Ctx): Flow[] {
   if (c.proxy) {
     // Replies to hairpinned Service traffic and to Node-originated Service traffic are un-SNATed first.
     for (const ip of [parseIP(VirtualServiceIPv4)!, c.node.gatewayIP]) {
-      out.push(flow('UnSNAT', Priority.normal, { proto: 'ip', nwDst: hostCidr(ip) }, [{ kind: 'ct', table: 'ConntrackZone', zone: SNATCtZone, nat: true }]));
+      out.push(flow(c.origin, 'UnSNAT', Priority.normal, { proto: 'ip', nwDst: hostCidr(ip) }, [{ kind: 'ct', table: 'ConntrackZone', zone: SNATCtZone, nat: true }]));
     }
   }
   out.push(
-    flow('ConntrackZone', Priority.normal, { proto: 'ip' }, [{ kind: 'ct', table: 'ConntrackState', zone: CtZone, nat: true }]),
-    flow('ConntrackState', Priority.normal, { ctState: '+inv+trk', proto: 'ip' }, [DROP]),
+    flow(c.origin, 'ConntrackZone', Priority.normal, { proto: 'ip' }, [{ kind: 'ct', table: 'ConntrackState', zone: CtZone, nat: true }]),
+    flow(c.origin, 'ConntrackState', Priority.normal, { ctState: '+inv+trk', proto: 'ip' }, [DROP]),
   );
   if (c.proxy) {
     out.push(
-      flow('ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: { value: 0n, mask: CtMark.service }, proto: 'ip' }, [goto(egressSecurity)]),
-      flow('ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: { value: CtMark.service, mask: CtMark.service }, proto: 'ip' }, [
+      flow(c.origin, 'ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: bitsMatch(NotServiceCTMark), proto: 'ip' }, [goto(egressSecurity)]),
+      flow(c.origin, 'ConntrackState', Priority.low, { ctState: '-new+trk', ctMark: bitsMatch(ServiceCTMark), proto: 'ip' }, [
         loadMark(RewriteMACRegMark),
         goto(egressSecurity),
       ]),
     );
   } else {
-    out.push(flow('ConntrackState', Priority.low, { ctState: '-new+trk', proto: 'ip' }, [goto(egressSecurity)]));
+    out.push(flow(c.origin, 'ConntrackState', Priority.low, { ctState: '-new+trk', proto: 'ip' }, [goto(egressSecurity)]));
   }
   const commitMatch: Match = c.proxy
-    ? { ctState: '+new+trk', ctMark: { value: 0n, mask: CtMark.snat }, proto: 'ip' }
+    ? { ctState: '+new+trk', ctMark: bitsMatch(NotConnSNATCTMark), proto: 'ip' }
     : { ctState: '+new+trk', proto: 'ip' };
   out.push(
-    flow('ConntrackCommit', Priority.normal, commitMatch, [
+    flow(c.origin, 'ConntrackCommit', Priority.normal, commitMatch, [
       {
         kind: 'ct',
         commit: true,
         table: 'Output',
         zone: CtZone,
-        exec: [{ kind: 'move', src: 'NXM_NX_REG0[0..3]', dst: 'NXM_NX_CT_MARK[0..3]' }],
+        exec: [{ kind: 'move', src: regRef(PktSourceField), dst: bitsRef(ConnSourceCTMarkField) }],
       },
     ]),
   );
@@ -172,7 +183,7 @@ function conntrackFlows(c: Ctx): Flow[] {
 function serviceSkeletonFlows(c: Ctx): Flow[] {
   if (!c.proxy) return [];
   return [
-    flow('PreRoutingClassifier', Priority.normal, { proto: 'ip' }, [
+    flow(c.origin, 'PreRoutingClassifier', Priority.normal, { proto: 'ip' }, [
       { kind: 'resubmit', table: 'SessionAffinity' },
       { kind: 'resubmit', table: 'ServiceLB' },
     ]),
@@ -183,24 +194,23 @@ function l3Flows(c: Ctx): Flow[] {
   const { node, ports } = c;
   const gwMac = ports.gateway.mac;
   const out: Flow[] = [
-    flow('L3Forwarding', Priority.high, { proto: 'ip', nwDst: hostCidr(node.gatewayIP) }, [
+    flow(c.origin, 'L3Forwarding', Priority.high, { proto: 'ip', nwDst: hostCidr(node.gatewayIP) }, [
       { kind: 'setMac', field: 'eth_dst', mac: gwMac },
       loadMark(ToGatewayRegMark),
       goto('L3DecTTL'),
     ]),
     // Replies of connections the gateway started go back to the gateway, whatever their destination.
-    flow(
-      'L3Forwarding',
+    flow(c.origin, 'L3Forwarding',
       Priority.high,
-      { ctState: '+rpl+trk', ctMark: { value: CtMark.fromGateway, mask: CtMark.connSourceMask }, proto: 'ip' },
+      { ctState: '+rpl+trk', ctMark: bitsMatch(FromGatewayCTMark), proto: 'ip' },
       [{ kind: 'setMac', field: 'eth_dst', mac: gwMac }, loadMark(ToGatewayRegMark), goto('L3DecTTL')],
     ),
     // Same-Node Pod traffic is switched, not routed: MACs and TTL stay as they are.
-    flow('L3Forwarding', Priority.normal, { proto: 'ip', regs: regMatch(NotRewriteMACRegMark), nwDst: node.podCIDR }, [goto('L2ForwardingCalc')]),
+    flow(c.origin, 'L3Forwarding', Priority.normal, { proto: 'ip', regs: regMatch(NotRewriteMACRegMark), nwDst: node.podCIDR }, [goto('L2ForwardingCalc')]),
   ];
   for (const peer of c.peers) {
     out.push(
-      flow('L3Forwarding', Priority.normal, { proto: 'ip', nwDst: peer.podCIDR }, [
+      flow(nodeOrigin(peer), 'L3Forwarding', Priority.normal, { proto: 'ip', nwDst: peer.podCIDR }, [
         { kind: 'setMac', field: 'eth_src', mac: gwMac },
         { kind: 'setMac', field: 'eth_dst', mac: GlobalVirtualMAC },
         { kind: 'setIP', field: 'tun_dst', ip: peer.internalIP },
@@ -211,7 +221,7 @@ function l3Flows(c: Ctx): Flow[] {
   }
   for (const p of ports.pods) {
     out.push(
-      flow('L3Forwarding', Priority.normal, { proto: 'ip', regs: regMatch(RewriteMACRegMark), nwDst: hostCidr(p.pod.ip) }, [
+      flow(podOrigin(p), 'L3Forwarding', Priority.normal, { proto: 'ip', regs: regMatch(RewriteMACRegMark), nwDst: hostCidr(p.pod.ip) }, [
         { kind: 'setMac', field: 'eth_src', mac: gwMac },
         { kind: 'setMac', field: 'eth_dst', mac: p.mac },
         goto('L3DecTTL'),
@@ -220,10 +230,9 @@ function l3Flows(c: Ctx): Flow[] {
   }
   if (c.proxy) {
     out.push(
-      flow(
-        'L3Forwarding',
+      flow(c.origin, 'L3Forwarding',
         Priority.low,
-        { ctMark: { value: CtMark.service, mask: CtMark.service }, regs: regMatch(RewriteMACRegMark, FromGatewayRegMark) },
+        { ctMark: bitsMatch(ServiceCTMark), regs: regMatch(RewriteMACRegMark, FromGatewayRegMark) },
         [{ kind: 'setMac', field: 'eth_dst', mac: gwMac }, loadMark(ToGatewayRegMark), goto('L3DecTTL')],
       ),
     );
@@ -231,41 +240,40 @@ function l3Flows(c: Ctx): Flow[] {
   const decTtlNext = nextTable(c.tables, 'L3DecTTL');
   out.push(
     // The kernel already decremented TTL for packets routed in from the gateway.
-    flow('L3DecTTL', Priority.high, { proto: 'ip', regs: regMatch(FromGatewayRegMark) }, [goto(decTtlNext)]),
-    flow('L3DecTTL', Priority.normal, { proto: 'ip' }, [{ kind: 'decTtl' }, goto(decTtlNext)]),
+    flow(c.origin, 'L3DecTTL', Priority.high, { proto: 'ip', regs: regMatch(FromGatewayRegMark) }, [goto(decTtlNext)]),
+    flow(c.origin, 'L3DecTTL', Priority.normal, { proto: 'ip' }, [{ kind: 'decTtl' }, goto(decTtlNext)]),
   );
   return out;
 }
 
 function l2Flows(c: Ctx): Flow[] {
   const next = nextTable(c.tables, 'L2ForwardingCalc');
-  const to = (mac: string, ofport: number) =>
-    flow('L2ForwardingCalc', Priority.normal, { dlDst: mac }, [
+  const to = (origin: Origin, mac: string, ofport: number) =>
+    flow(origin, 'L2ForwardingCalc', Priority.normal, { dlDst: mac }, [
       loadField(TargetOFPortField, BigInt(ofport)),
       loadMark(OutputToOFPortRegMark),
       goto(next),
     ]);
-  const out = [to(c.ports.gateway.mac, c.ports.gateway.ofport), to(GlobalVirtualMAC, c.ports.tunnel.ofport)];
-  for (const p of c.ports.pods) out.push(to(p.mac, p.ofport));
+  const out = [to(c.origin, c.ports.gateway.mac, c.ports.gateway.ofport), to(c.origin, GlobalVirtualMAC, c.ports.tunnel.ofport)];
+  for (const p of c.ports.pods) out.push(to(podOrigin(p), p.mac, p.ofport));
   return out;
 }
 
 /** Only traffic to local Pods is checked against ingress rules; the rest goes straight to the metric table. */
 function ingressClassifierFlows(c: Ctx): Flow[] {
   const out: Flow[] = [
-    flow(
-      'IngressSecurityClassifier',
+    flow(c.origin, 'IngressSecurityClassifier',
       Priority.high,
-      { pktMark: { value: HostLocalSourceMark, mask: HostLocalSourceMark }, ctState: '-rpl+trk', proto: 'ip' },
+      { pktMark: bitsMatch(HostLocalSourceMark), ctState: '-rpl+trk', proto: 'ip' },
       [goto('ConntrackCommit')],
     ),
   ];
   for (const m of [ToGatewayRegMark, ToTunnelRegMark, ToUplinkRegMark]) {
-    out.push(flow('IngressSecurityClassifier', Priority.normal, { regs: regMatch(m) }, [goto('IngressMetric')]));
+    out.push(flow(c.origin, 'IngressSecurityClassifier', Priority.normal, { regs: regMatch(m) }, [goto('IngressMetric')]));
   }
   if (c.proxy) {
     out.push(
-      flow('IngressSecurityClassifier', Priority.normal, { ctMark: { value: CtMark.hairpin, mask: CtMark.hairpin } }, [goto('ConntrackCommit')]),
+      flow(c.origin, 'IngressSecurityClassifier', Priority.normal, { ctMark: bitsMatch(HairpinCTMark) }, [goto('ConntrackCommit')]),
     );
   }
   return out;
@@ -275,29 +283,30 @@ function outputFlows(c: Ctx): Flow[] {
   const out: Flow[] = [];
   if (c.proxy) {
     out.push(
-      flow('Output', Priority.high, { ctMark: { value: CtMark.hairpin, mask: CtMark.hairpin }, regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'inPort' }]),
+      flow(c.origin, 'Output', Priority.high, { ctMark: bitsMatch(HairpinCTMark), regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'inPort' }]),
     );
   }
-  out.push(flow('Output', Priority.normal, { regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'outputReg', src: 'NXM_NX_REG1[]' }]));
+  out.push(flow(c.origin, 'Output', Priority.normal, { regs: regMatch(OutputToOFPortRegMark) }, [{ kind: 'outputReg', field: TargetOFPortField }]));
   return out;
 }
 
 /**
  * Priority-0 flows that features install in place of the automatic `goto next` (reference §1.4 and gotcha 8).
  */
-export function podConnectivityMissFlows(tables: TableMap, proxy: boolean): Flow[] {
+export function podConnectivityMissFlows(origin: Origin, tables: TableMap, proxy: boolean): Flow[] {
   const out: Flow[] = [];
   if (proxy && hasTable(tables, 'SessionAffinity')) {
     // Reached by resubmit: it only marks "select an Endpoint" and returns.
-    out.push(flow('SessionAffinity', Priority.miss, {}, [loadMark(EpToSelectRegMark)]));
+    out.push(flow(origin, 'SessionAffinity', Priority.miss, {}, [loadMark(EpToSelectRegMark)]));
   }
-  out.push(flow('L3Forwarding', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
+  out.push(flow(origin, 'L3Forwarding', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
   return out;
 }
 
 export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, shared: SharedFlows): Flow[] {
   const f = model.config.features;
   const c: Ctx = {
+    origin: nodeOrigin(node),
     shared,
     tables,
     node,
@@ -316,6 +325,6 @@ export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: 
     ...l2Flows(c),
     ...ingressClassifierFlows(c),
     ...outputFlows(c),
-    ...podConnectivityMissFlows(tables, c.proxy),
+    ...podConnectivityMissFlows(c.origin, tables, c.proxy),
   ];
 }

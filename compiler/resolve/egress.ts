@@ -12,7 +12,7 @@ import { formatIP, parseIP, type IPAddr } from '../net/ip.js';
 import { allocatorRange, rangeHas, rangeTotal, type AllocatorRange } from '../net/ipAllocator.js';
 import { parseQuantity, quantityValue } from '../net/quantity.js';
 import type { EgressObject, ExternalIPPoolObject } from '../../schemas/egress.js';
-import type { Sourced } from '../ingest/ingest.js';
+import type { Located } from '../diagnostics/diagnostic.js';
 
 /** Antrea's ring: 50 virtual replicas per Node (pkg/agent/memberlist `defaultVirtualNodeReplicas`). */
 const REPLICAS = 50;
@@ -59,7 +59,7 @@ export interface ResolvedEgress {
   diagnostics: Diagnostic[];
 }
 
-type EgressSrc = Sourced<EgressObject>;
+type EgressSrc = Located<EgressObject>;
 
 /** Antrea's processing order for scheduling (EgressesByCreationTimestamp): creation time, then name. */
 function byCreation(a: EgressSrc, b: EgressSrc): number {

@@ -3,7 +3,7 @@
  * isolates its Pods in each of its policyTypes, so whatever no rule allows is dropped.
  */
 import type { NetworkPolicyObject, K8sNetworkPolicyPeer } from '../../schemas/networkPolicy.js';
-import type { Sourced } from '../ingest/ingest.js';
+import type { Located } from '../diagnostics/diagnostic.js';
 import { ipBlockCidrs, MATCH_ALL_CIDRS, mergePeers } from './peers.js';
 import type { Selection } from './selection.js';
 import { hasNamedPorts, rulePorts, splitByServices } from './services.js';
@@ -26,7 +26,7 @@ export function effectivePolicyTypes(spec: NetworkPolicyObject['spec']): Directi
   return spec.egress && spec.egress.length > 0 ? ['Egress', 'Ingress'] : ['Ingress'];
 }
 
-export function resolveK8sNetworkPolicy(np: Sourced<NetworkPolicyObject>, sel: Selection, out: PolicyIntents): void {
+export function resolveK8sNetworkPolicy(np: Located<NetworkPolicyObject>, sel: Selection, out: PolicyIntents): void {
   const namespace = np.obj.metadata.namespace ?? 'default';
   const name = np.obj.metadata.name;
   const policy: PolicyRef = { type: 'K8sNetworkPolicy', namespace, name };

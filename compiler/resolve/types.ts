@@ -5,6 +5,7 @@
 import type { ObjectLocation } from '../diagnostics/diagnostic.js';
 import type { PodInfo } from '../model/model.js';
 import type { Cidr } from '../net/ip.js';
+import type { NodeRuleIntent } from './nodePolicy.js';
 
 export type PolicyType = 'K8sNetworkPolicy' | 'AntreaNetworkPolicy' | 'AntreaClusterNetworkPolicy';
 export type Direction = 'Ingress' | 'Egress';
@@ -69,8 +70,6 @@ export interface IsolationIntent {
 export interface PolicyIntents {
   rules: RuleIntent[];
   isolation: IsolationIntent[];
-}
-
-export function policyLabel(p: PolicyRef): string {
-  return p.namespace ? `${p.type}/${p.namespace}/${p.name}` : `${p.type}/${p.name}`;
+  /** ClusterNetworkPolicy rules applied to Nodes (iptables on the host); see resolve/nodePolicy.ts. */
+  nodeRules?: NodeRuleIntent[];
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { formatIP, formatCidr } from '../../compiler/net/ip.js';
 import type { NodePlan } from '../../compiler/plan/nodePlan.js';
-import { renderFlows } from '../openflow/render.js';
+import { renderFlows, type SpellingCache } from '../openflow/render.js';
 import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
 import { renderRulesJson } from '../visibility/rules.js';
@@ -58,9 +58,9 @@ function bundleJson(plan: NodePlan, artifacts: ReadonlyMap<string, string>): str
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig): NodeBundle {
+export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spelling?: SpellingCache): NodeBundle {
   const artifacts = new Map<string, string>([
-    ['openflow/flows.txt', renderFlows(plan.flows, plan.tables)],
+    ['openflow/flows.txt', renderFlows(plan.flows, plan.tables, spelling)],
     ['openflow/groups.txt', renderGroups(plan.groups, plan.tables)],
     ['openflow/meters.txt', renderMeters(plan.meters)],
     ['ovsdb/transact.json', renderTransact(plan)],

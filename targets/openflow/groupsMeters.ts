@@ -1,6 +1,6 @@
 /** groups.txt and meters.txt: one `ovs-ofctl add-group` / `add-meter` argument a line (OVS 3.1 has no file form for meters). */
 import type { GroupPlan, MeterPlan } from '../../compiler/plan/networkPolicy.js';
-import { tableId, type TableMap, type TableName } from '../../compiler/plan/pipeline.js';
+import { tableId, type TableMap, type TableName } from '../../compiler/allocate/pipeline.js';
 import { spellAction } from './spelling.js';
 
 export function renderGroups(groups: readonly GroupPlan[], tables: TableMap): string {

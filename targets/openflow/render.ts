@@ -1,10 +1,19 @@
 /** flows.txt: one flow a line in OVS's canonical spelling, ordered by table, priority (high first), then text. */
-import type { Flow } from '../../compiler/plan/flow.js';
-import { tableId, type TableMap, type TableName } from '../../compiler/plan/pipeline.js';
+import type { Flow, Match } from '../../compiler/plan/flow.js';
+import { tableId, type TableMap, type TableName } from '../../compiler/allocate/pipeline.js';
 import { spellAction, spellMatch } from './spelling.js';
 
-/** Records shared by every Node's plan are spelled once; only those are remembered. */
-const sharedText = new WeakMap<TableMap, WeakMap<Flow, string>>();
+/**
+ * Text already spelled within one compile: matches by record (clause matches are shared by every Node that
+ * has the rule) and whole lines of records marked shared. Created by the compile, passed explicitly, so no
+ * state outlives it.
+ */
+export interface SpellingCache {
+  readonly matches: WeakMap<Match, string>;
+  readonly sharedLines: WeakMap<Flow, string>;
+}
+
+export const createSpellingCache = (): SpellingCache => ({ matches: new WeakMap(), sharedLines: new WeakMap() });
 
 function spell(f: Flow, tables: TableMap, match: string): string {
   const id = tableId(tables, f.table);
@@ -16,23 +25,23 @@ function spell(f: Flow, tables: TableMap, match: string): string {
   return line;
 }
 
-function render(f: Flow, tables: TableMap, match: string): string {
-  if (!f.shared) return spell(f, tables, match);
-  let byFlow = sharedText.get(tables);
-  if (!byFlow) {
-    byFlow = new WeakMap();
-    sharedText.set(tables, byFlow);
-  }
-  let text = byFlow.get(f);
+function matchText(m: Match, cache: SpellingCache): string {
+  let text = cache.matches.get(m);
   if (text === undefined) {
-    text = spell(f, tables, match);
-    byFlow.set(f, text);
+    text = spellMatch(m);
+    cache.matches.set(m, text);
   }
   return text;
 }
 
-export function renderFlow(f: Flow, tables: TableMap): string {
-  return render(f, tables, f.spelledMatch ?? spellMatch(f.match));
+function render(f: Flow, tables: TableMap, match: string, cache: SpellingCache): string {
+  if (!f.shared) return spell(f, tables, match);
+  let text = cache.sharedLines.get(f);
+  if (text === undefined) {
+    text = spell(f, tables, match);
+    cache.sharedLines.set(f, text);
+  }
+  return text;
 }
 
 interface Keyed {
@@ -50,20 +59,20 @@ export function compareFlowLines(a: Keyed, b: Keyed): number {
  * Fails loudly on two flows with one (table, priority, match): OVS would keep only one of them, so this is a
  * compiler bug, never an input problem.
  */
-export function renderFlows(flows: readonly Flow[], tables: TableMap): string {
+export function renderFlows(flows: readonly Flow[], tables: TableMap, cache: SpellingCache = createSpellingCache()): string {
   // Flows grouped by (table, priority): the group key orders the file, and within a group the matches must be
   // distinct (the uniqueness check) and the lines are sorted as plain strings.
   const groups = new Map<number, { matches: Set<string>; lines: string[] }>();
   for (const f of flows) {
     const table = tableId(tables, f.table);
-    const match = f.spelledMatch ?? spellMatch(f.match);
+    const match = matchText(f.match, cache);
     // Higher priority first: the slot counts priorities down within a table.
     const slot = table * 0x10000 + (0xffff - f.priority);
     let g = groups.get(slot);
     if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
     if (g.matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
     g.matches.add(match);
-    g.lines.push(render(f, tables, match));
+    g.lines.push(render(f, tables, match, cache));
   }
   const out: string[] = [];
   for (const slot of [...groups.keys()].sort((a, b) => a - b)) {

@@ -4,7 +4,8 @@
  * OVS's match_format(); the dataplane tests check this spelling against a real OVS.
  */
 import { formatIP, isHostCidr, type Cidr } from '../../compiler/net/ip.js';
-import type { Action, Masked, Match } from '../../compiler/plan/flow.js';
+import type { Action, FieldRef, Masked, Match } from '../../compiler/plan/flow.js';
+import { fieldMask } from '../../compiler/plan/fields.js';
 
 const hex = (v: bigint): string => (v === 0n ? '0' : `0x${v.toString(16)}`);
 
@@ -56,6 +57,27 @@ export function spellMatch(m: Match): string {
   return parts.join(',');
 }
 
+/** OVS's subfield spelling: `[]` for the whole field, `[n]` for one bit, `[lo..hi]` otherwise. */
+function subfield(lo: number, hi: number, width: number): string {
+  if (lo === 0 && hi === width - 1) return '[]';
+  return lo === hi ? `[${lo}]` : `[${lo}..${hi}]`;
+}
+
+const BIT_SPACE_NXM = { ct_mark: ['NXM_NX_CT_MARK', 32], ct_label: ['NXM_NX_CT_LABEL', 128], pkt_mark: ['NXM_NX_PKT_MARK', 32] } as const;
+
+function spellFieldRef(r: FieldRef): string {
+  switch (r.kind) {
+    case 'reg':
+      return `NXM_NX_REG${r.field.reg}${subfield(r.field.lo, r.field.hi, 32)}`;
+    case 'bits': {
+      const [nxm, width] = BIT_SPACE_NXM[r.field.space];
+      return `${nxm}${subfield(r.field.lo, r.field.hi, width)}`;
+    }
+    case 'header':
+      return `${r.nxm}[]`;
+  }
+}
+
 export function spellAction(a: Action, tableId: (name: string) => number): string {
   switch (a.kind) {
     case 'goto':
@@ -70,16 +92,18 @@ export function spellAction(a: Action, tableId: (name: string) => number): strin
       return `set_field:${a.mac}->${a.field}`;
     case 'setIP':
       return `set_field:${formatIP(a.ip)}->${a.field}`;
-    case 'setValue':
-      return a.field === 'arp_op'
-        ? `set_field:${a.value}->arp_op`
-        : `set_field:${masked({ value: a.value, mask: a.mask })}->${a.field}`;
+    case 'setArpOp':
+      return `set_field:${a.value}->arp_op`;
+    case 'setBits': {
+      const mask = fieldMask(a.field);
+      return `set_field:${masked({ value: (a.value << BigInt(a.field.lo)) & mask, mask })}->${a.field.space}`;
+    }
     case 'move':
-      return `move:${a.src}->${a.dst}`;
+      return `move:${spellFieldRef(a.src)}->${spellFieldRef(a.dst)}`;
     case 'output':
       return `output:${a.port}`;
     case 'outputReg':
-      return `output:${a.src}`;
+      return `output:${spellFieldRef({ kind: 'reg', field: a.field })}`;
     case 'inPort':
       return 'IN_PORT';
     case 'normal':

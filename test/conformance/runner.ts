@@ -21,6 +21,8 @@ import {
 } from './cases.js';
 import { Cluster, type RuleEntry } from './cluster.js';
 import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, type ProbeOutcome } from './probe.js';
+import { HostNetCluster } from './hostnet/cluster.js';
+import { HostNetProber, runsOnHostNet } from './hostnet/prober.js';
 
 export interface RunOptions {
   /** Run only the cases with these ids. */
@@ -207,7 +209,7 @@ class CaseRun {
   constructor(
     private readonly c: Case,
     private readonly opts: RunOptions,
-    private readonly cluster: Cluster,
+    private readonly cluster: Cluster | HostNetCluster,
   ) {
     this.ports = new SourcePorts(reservedPorts(c));
   }
@@ -243,7 +245,10 @@ class CaseRun {
   }
 
   private async runChecks(step: Step, podsFrom: Step): Promise<void> {
-    const prober = new Prober(this.cluster, podsFrom.pods, this.opts.hostLeg ? { hostLeg: this.opts.hostLeg } : {});
+    const prober =
+      this.cluster instanceof HostNetCluster
+        ? await HostNetProber.create(this.cluster, podsFrom.pods)
+        : new Prober(this.cluster, podsFrom.pods, this.opts.hostLeg ? { hostLeg: this.opts.hostLeg } : {});
     // Cells of every matrix and flow check of the step, probed together in conntrack-safe batches.
     interface Item {
       check: number;
@@ -297,7 +302,7 @@ class CaseRun {
     }
   }
 
-  private async report(step: Step, check: Check, cells: CellResult[], prober: Prober, ok: boolean): Promise<void> {
+  private async report(step: Step, check: Check, cells: CellResult[], prober: Prober | HostNetProber, ok: boolean): Promise<void> {
     const wrong = cells.filter((c) => !c.ok);
     if (check.kind === 'matrix') {
       this.log(`  step ${step.number}: ${check.label}: ${ok ? 'ok' : `WRONG (${wrong.length} of ${cells.length} cells)`}`);
@@ -309,14 +314,15 @@ class CaseRun {
     const traces = this.opts.tracesPerCheck ?? 3;
     for (const [n, c] of wrong.entries()) {
       this.log(`    !! ${probeLabel(c.cell)}: expected ${c.cell.expected}, got ${c.outcome.actual}: ${c.outcome.summary}`);
-      if (n < traces && c.outcome.legs.length) this.log(await prober.trace(c.outcome));
+      if (n < traces && (c.outcome.legs.length || prober instanceof HostNetProber)) this.log(await prober.trace(c.outcome));
     }
     if (this.opts.verbose) {
       for (const c of cells.filter((x) => x.ok)) this.log(`    ${probeLabel(c.cell)}: ${c.outcome.actual}: ${c.outcome.summary} (source port ${c.outcome.probe.srcPort})`);
     }
   }
 
-  private async runAttribution(step: Step, check: AttributionCheck, prober: Prober): Promise<void> {
+  private async runAttribution(step: Step, check: AttributionCheck, prober: Prober | HostNetProber): Promise<void> {
+    if (prober instanceof HostNetProber) throw new StepError(`step ${step.number}: attribution checks are not run on the network-namespace backend`);
     await this.cluster.flushConntrack();
     const probe: Probe = { spec: check.probe, srcPort: check.probe.sourcePort ?? this.ports.take() };
     const a = await new Attributor(prober).attribute(probe);
@@ -360,7 +366,8 @@ class StepError extends Error {}
 
 export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResult> {
   const t0 = performance.now();
-  const cluster = new Cluster();
+  // Cases on a fixture with host-network Pods hold Node policies: their verdicts come from real kernels.
+  const cluster = runsOnHostNet(c.steps[0]?.pods ?? []) ? new HostNetCluster() : new Cluster();
   const run = new CaseRun(c, opts, cluster);
   run.log(`CASE ${c.id} (fixture ${c.fixture.name})`);
   let error: string | undefined;

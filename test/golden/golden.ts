@@ -33,7 +33,8 @@ export function caseSources(caseDir: string): SourceText[] {
 
 /** What dpc produces for a case: relative path → content. */
 export function renderCase(caseDir: string): Map<string, string> {
-  const result = compile(caseSources(caseDir));
+  // Frozen plans: the golden output also proves no renderer or later Node changes a record it was handed.
+  const result = compile(caseSources(caseDir), { freezePlans: true });
   if (!result.ok) {
     const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
     throw new Error(`golden case ${caseDir} does not compile: ${errors.join('; ')}`);

@@ -30,6 +30,8 @@ export interface Netns {
   readonly name: string;
   /** Runs a command inside the namespace; throws with its stderr on failure. */
   exec(cmd: string, args: readonly string[], input?: string): string;
+  /** `ip -batch` inside the namespace: one process for many ip commands (each line without the leading `ip`). */
+  ip(lines: readonly string[]): void;
   /** As exec, without throwing: status, stdout and stderr. */
   run(cmd: string, args: readonly string[], input?: string): { status: number; stdout: string; stderr: string };
   delete(): void;
@@ -51,11 +53,15 @@ export function createNetns(tag: string): Netns {
       if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${name} failed (${r.status}): ${r.stderr.trim()}`);
       return r.stdout;
     },
+    ip(lines) {
+      const r = spawnSync('ip', ['-n', name, '-batch', '-'], { input: `${lines.join('\n')}\n`, encoding: 'utf8', timeout: TIMEOUT_MS });
+      if (r.status !== 0) throw new Error(`ip -batch in ${name} failed (${r.status}): ${(r.stderr ?? String(r.error)).trim()}`);
+    },
     delete() {
       spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore', timeout: TIMEOUT_MS });
     },
   };
-  ns.exec('ip', ['link', 'set', 'lo', 'up']);
+  ns.ip(['link set lo up']);
   return ns;
 }
 

@@ -3,7 +3,8 @@
  * snapshot, for the rules Antrea applies on update), the agent's feature gates, and which objects earlier rules
  * already refused. Rules read only through this context, return diagnostics, and never throw.
  */
-import type { Diagnostic, FieldPath, ObjectLocation, ObjectRef, Severity } from '../../diagnostics/diagnostic.js';
+import type { Diagnostic, FieldPath, Located, ObjectLocation, ObjectRef, Severity } from '../../diagnostics/diagnostic.js';
+export type { Located } from '../../diagnostics/diagnostic.js';
 import { fieldPathText } from '../../diagnostics/diagnostic.js';
 import type { MessageText } from '../../diagnostics/messages.js';
 import type { NetworkPolicyObject } from '../../../schemas/networkPolicy.js';
@@ -16,11 +17,6 @@ import type {
 } from '../../../schemas/antreaPolicy.js';
 import type { EgressObject, ExternalIPPoolObject } from '../../../schemas/egress.js';
 
-/** An object with the place it came from (the same shape as ingest's `Sourced`). */
-export interface Located<T> {
-  obj: T;
-  loc: ObjectLocation;
-}
 
 /** Every policy-related collection of a snapshot. */
 export interface PolicyObjects {
@@ -49,21 +45,6 @@ export function emptyPolicyObjects(): { [K in keyof PolicyObjects]: PolicyObject
 }
 
 export const EMPTY_POLICY_OBJECTS: PolicyObjects = emptyPolicyObjects();
-
-/** Antrea's system Tiers (created by antrea-controller at start; reference/ovs-pipeline.md §3.4). */
-export const SYSTEM_TIERS: ReadonlyMap<string, number> = new Map([
-  ['emergency', 50],
-  ['securityops', 100],
-  ['networkops', 150],
-  ['platform', 200],
-  ['application', 250],
-  ['baseline', 253],
-]);
-
-/** The capitalized spellings from Antrea 0.9, still accepted in `spec.tier` and mapped to the system Tiers. */
-export const STATIC_TIER_NAMES: ReadonlyMap<string, string> = new Map(
-  ['Emergency', 'SecurityOps', 'NetworkOps', 'Platform', 'Application', 'Baseline'].map((n) => [n, n.toLowerCase()]),
-);
 
 export type AntreaPolicyKind = 'ClusterNetworkPolicy' | 'NetworkPolicy';
 

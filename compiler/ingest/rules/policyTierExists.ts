@@ -6,7 +6,7 @@
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import { report, type PolicyRule } from './context.js';
-import { effectiveTierName, isSystemTier } from './tiers.js';
+import { effectiveTierName, isSystemTier } from '../../../schemas/tiers.js';
 
 export const policyTierExists: PolicyRule = {
   name: 'policyTierExists',

@@ -9,23 +9,11 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import { report, type PolicyRule } from './context.js';
 import { antreaRules, type RuleSite } from './walk.js';
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
+import { canonicalJson } from '../../util/canonicalJson.js';
 
 /** What decides the generated name of an unnamed rule (enableLogging is always serialized, false by default). */
 function unnamedKey(site: RuleSite): string {
-  return `${site.direction}\0${canonical({ ...site.rule, enableLogging: site.rule.enableLogging ?? false })}`;
+  return `${site.direction}\0${canonicalJson({ ...site.rule, enableLogging: site.rule.enableLogging ?? false })}`;
 }
 
 /**
@@ -33,7 +21,7 @@ function unnamedKey(site: RuleSite): string {
  * Antrea hashes Go's JSON of the rule, which dpc cannot reproduce byte for byte; the form and its stability are the same.
  */
 export function generatedRuleName(direction: 'ingress' | 'egress', rule: AntreaRule): string {
-  const hash = createHash('sha1').update(canonical({ ...rule, enableLogging: rule.enableLogging ?? false })).digest('hex');
+  const hash = createHash('sha1').update(canonicalJson({ ...rule, enableLogging: rule.enableLogging ?? false })).digest('hex');
   return `${direction}-${rule.action.toLowerCase()}-${hash.slice(0, 7)}`;
 }
 

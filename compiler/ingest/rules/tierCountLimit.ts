@@ -5,7 +5,8 @@
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
-import { SYSTEM_TIERS, refOf, report, type PolicyRule } from './context.js';
+import { refOf, report, type PolicyRule } from './context.js';
+import { SYSTEM_TIERS } from '../../../schemas/tiers.js';
 import { byName, liveCustomTiers, tierPreExisted } from './tiers.js';
 
 export const MAX_TIERS = 20;

@@ -8,7 +8,7 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import { type AntreaPolicyView, type PolicyRule } from './context.js';
 import { compareSubjects } from './walk.js';
-import { effectiveTierName, isSystemTier } from './tiers.js';
+import { effectiveTierName, isSystemTier } from '../../../schemas/tiers.js';
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -5,7 +5,8 @@
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
-import { SYSTEM_TIERS, refOf, report, type PolicyRule } from './context.js';
+import { refOf, report, type PolicyRule } from './context.js';
+import { SYSTEM_TIERS } from '../../../schemas/tiers.js';
 import { tierPreExisted } from './tiers.js';
 
 const RESERVED = new Set([251, 252, 254, 255]);

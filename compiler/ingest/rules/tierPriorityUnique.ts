@@ -6,7 +6,8 @@
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import type { TierObject } from '../../../schemas/antreaPolicy.js';
-import { SYSTEM_TIERS, refOf, report, type Located, type PolicyRule } from './context.js';
+import { refOf, report, type Located, type PolicyRule } from './context.js';
+import { SYSTEM_TIERS } from '../../../schemas/tiers.js';
 import { byName, liveCustomTiers, tierPreExisted } from './tiers.js';
 
 export const tierPriorityUnique: PolicyRule = {

@@ -1,16 +1,7 @@
 /** Tier facts shared by the Tier and policy rules. */
 import type { TierObject } from '../../../schemas/antreaPolicy.js';
-import { STATIC_TIER_NAMES, SYSTEM_TIERS, type Located, type RuleContext } from './context.js';
-
-/** The Tier a policy's `spec.tier` names: empty means application; the old capitalized names mean the system Tiers. */
-export function effectiveTierName(tier: string | undefined): string {
-  if (tier === undefined || tier === '') return 'application';
-  return STATIC_TIER_NAMES.get(tier) ?? tier;
-}
-
-export function isSystemTier(name: string): boolean {
-  return SYSTEM_TIERS.has(name);
-}
+import { isSystemTier } from '../../../schemas/tiers.js';
+import type { Located, RuleContext } from './context.js';
 
 /** A Tier the previous snapshot already held with the same priority: it exists, so a newcomer yields to it. */
 export function tierPreExisted(ctx: RuleContext, t: Located<TierObject>): boolean {

@@ -4,11 +4,12 @@ import type { IPBlock, LabelSelector } from '../../../schemas/networkPolicy.js';
 import type { AntreaEgressRule, AntreaIngressRule, AntreaRule, AppliedTo, GroupSpec, Peer } from '../../../schemas/antreaPolicy.js';
 import { refOf, type AntreaPolicyView, type Located, type PolicyObjects } from './context.js';
 
-export type Direction = 'ingress' | 'egress';
+/** Which rule list of a policy spec a rule sits in (its JSON key). */
+export type RuleList = 'ingress' | 'egress';
 
 export interface RuleSite {
   rule: AntreaRule;
-  direction: Direction;
+  direction: RuleList;
   index: number;
   path: FieldPath;
 }
@@ -33,7 +34,7 @@ export function toServicesOf(site: RuleSite): AntreaEgressRule['toServices'] {
   return site.direction === 'egress' ? (site.rule as AntreaEgressRule).toServices : undefined;
 }
 
-export type AppliedToScope = 'policy' | Direction;
+export type AppliedToScope = 'policy' | RuleList;
 
 export interface AppliedToSite {
   entries: readonly AppliedTo[];

@@ -1,0 +1,66 @@
+/**
+ * Policy intents → allocated rules: each rule gets its stable ID, the table its flows live in, and its OpenFlow
+ * priority. Cluster-wide, done once per compile; per-Node plans only filter the result by local Pods.
+ */
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { Msg } from '../diagnostics/messages.js';
+import { isBaselineTier } from '../../schemas/tiers.js';
+import type { IsolationIntent, PolicyIntents, RuleIntent } from '../resolve/types.js';
+import type { TableName } from './pipeline.js';
+import { assignPriorities, bandOf, BaselineBand, K8sRulePriority, MultiTierBand, priorityOf, type PriorityBand, type PrioritySlot } from './priorities.js';
+import { allocateRuleIds } from './ruleIds.js';
+import { allocateNodeRules, type AllocatedNodeRule } from './nodeRuleIds.js';
+
+export interface AllocatedRule extends RuleIntent {
+  readonly id: number;
+  readonly table: TableName;
+  /** The priority of the rule's conjunctive match flows. */
+  readonly priority: number;
+}
+
+export interface AllocatedIsolation extends IsolationIntent {
+  readonly id: number;
+}
+
+export interface AllocatedPolicies {
+  /** Sorted by key. */
+  rules: readonly AllocatedRule[];
+  isolation: readonly AllocatedIsolation[];
+  /** Node-policy rules with their IDs, in chain order (nodeRuleIds.ts). */
+  nodeRules?: readonly AllocatedNodeRule[];
+}
+
+/** K8s rules go to {Egress,Ingress}Rule, baseline rules to the default tables, every other Tier to AntreaPolicy*. */
+export function ruleTable(r: Pick<RuleIntent, 'direction' | 'tierPriority'>): TableName {
+  const ingress = r.direction === 'Ingress';
+  if (r.tierPriority === undefined) return ingress ? 'IngressRule' : 'EgressRule';
+  if (isBaselineTier(r.tierPriority)) return ingress ? 'IngressDefaultRule' : 'EgressDefaultRule';
+  return ingress ? 'AntreaPolicyIngressRule' : 'AntreaPolicyEgressRule';
+}
+
+const slot = (r: RuleIntent): PrioritySlot => ({ tier: r.tierPriority!, policy: r.policyPriority, rule: r.rulePosition });
+
+export function allocatePolicyRules(
+  intents: PolicyIntents,
+  hash?: (key: string) => number,
+): { allocated: AllocatedPolicies; diagnostics: Diagnostic[] } {
+  const ids = allocateRuleIds([...intents.rules.map((r) => r.key), ...intents.isolation.map((i) => i.key)], hash);
+  const native = intents.rules.filter((r) => r.tierPriority !== undefined);
+  const bands = new Map<PriorityBand, Map<string, number>>();
+  for (const band of [MultiTierBand, BaselineBand]) {
+    const priorities = assignPriorities(band, native.filter((r) => bandOf(r.tierPriority!) === band).map(slot));
+    if (!priorities) {
+      return { allocated: { rules: [], isolation: [] }, diagnostics: [{ severity: 'error', ...Msg.priorityExhausted(band.tables) }] };
+    }
+    bands.set(band, priorities);
+  }
+  const rules: AllocatedRule[] = intents.rules.map((r) => ({
+    ...r,
+    id: ids.get(r.key)!,
+    table: ruleTable(r),
+    priority: r.tierPriority === undefined ? K8sRulePriority.match : priorityOf(bands.get(bandOf(r.tierPriority))!, slot(r)),
+  }));
+  rules.sort((a, b) => (a.key < b.key ? -1 : 1));
+  const isolation = intents.isolation.map((i) => ({ ...i, id: ids.get(i.key)! })).sort((a, b) => (a.key < b.key ? -1 : 1));
+  return { allocated: { rules, isolation, nodeRules: allocateNodeRules(intents.nodeRules ?? []) }, diagnostics: [] };
+}

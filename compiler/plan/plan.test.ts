@@ -1,0 +1,117 @@
+/**
+ * Plans asserted by table name (never by table number), their provenance, and their immutability.
+ */
+import { resolveEgress } from '../resolve/egress.js';
+import { describe, expect, test } from 'vitest';
+import { compile } from '../compile.js';
+import { clusterSources } from '../../test/fixtures/clusters.js';
+import { ingest } from '../ingest/ingest.js';
+import { buildModel } from '../model/model.js';
+import { resolvePolicies } from '../resolve/policies.js';
+import { allocatePolicyRules } from '../allocate/policyRules.js';
+import { allocateNodePorts } from '../allocate/ports.js';
+import { computeTableMap } from '../allocate/pipeline.js';
+import { indexPoliciesByNode } from './policyIndex.js';
+import { createSharedFlows } from './podConnectivity.js';
+import { createPlanCache, planNode, type NodePlan } from './nodePlan.js';
+import { deepFreeze } from '../util/deepFreeze.js';
+import { TargetOFPortField } from './fields.js';
+
+const POLICY = `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: web-only}
+spec:
+  priority: 3
+  tier: application
+  appliedTo: [{podSelector: {matchLabels: {app: db}}}]
+  ingress:
+  - action: Allow
+    name: from-web
+    from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{protocol: TCP, port: 5432}]
+  - action: Reject
+    name: rest
+`;
+
+function planFor(policy = POLICY): NodePlan {
+  const sources = [
+    ...clusterSources({
+      nodes: [
+        { name: 'n1', podCIDR: '10.9.0.0/24', internalIP: '192.0.2.1' },
+        { name: 'n2', podCIDR: '10.9.1.0/24', internalIP: '192.0.2.2' },
+      ],
+      pods: [
+        { namespace: 'shop', name: 'web', node: 'n2', ip: '10.9.1.10', labels: { app: 'web' } },
+        { namespace: 'shop', name: 'db', node: 'n1', ip: '10.9.0.11', labels: { app: 'db' } },
+      ],
+    }),
+    { name: 'policy.yaml', text: policy },
+  ];
+  const { snapshot } = ingest(sources);
+  const { model } = buildModel(snapshot);
+  const { allocated } = allocatePolicyRules(resolvePolicies(model).intents);
+  const node = model.nodeByName.get('n1')!;
+  const { ports } = allocateNodePorts(model, node);
+  return planNode(model, node, ports, computeTableMap(model.config.features), indexPoliciesByNode(allocated).get('n1'), createSharedFlows(model), createPlanCache(), resolveEgress(model));
+}
+
+describe('NetworkPolicy plan', () => {
+  test('ingress rules land in AntreaPolicyIngressRule as conjunctions over peer, local Pod and service', () => {
+    const plan = planFor();
+    const rules = plan.flows.filter((f) => f.table === 'AntreaPolicyIngressRule' && f.origin.feature === 'NetworkPolicy');
+    const allow = plan.policy.rules.find((r) => r.ruleName === 'from-web')!;
+    const conj = rules.filter((f) => f.actions.some((a) => a.kind === 'conjunction' && a.id === allow.id));
+    // peer (web's IP), local (db's ofport in reg1), service (tcp 5432): three clauses.
+    expect(conj).toHaveLength(3);
+    expect(conj.map((f) => f.actions.find((a) => a.kind === 'conjunction')!).map((a) => a.kind === 'conjunction' && `${a.clause}/${a.of}`).sort()).toEqual(['1/3', '2/3', '3/3']);
+    const local = conj.find((f) => f.match.regs?.[TargetOFPortField.reg] !== undefined)!;
+    expect(local.match.regs![TargetOFPortField.reg]!.value).toBe(BigInt(plan.ports.pods.find((p) => p.pod.name === 'db')!.ofport));
+    expect(conj.find((f) => f.match.proto === 'tcp')!.match.tpDst).toEqual({ value: 5432n });
+    // Both rules of one policy share the priority band; the earlier rule is above the later one.
+    const reject = plan.policy.rules.find((r) => r.ruleName === 'rest')!;
+    expect(allow.priority).toBeGreaterThan(reject.priority);
+    // Reject sends the packet to the controller through a group; the metric table drops the rest.
+    const rejectAction = rules.find((f) => f.match.conjId === reject.id)!;
+    expect(rejectAction.actions.some((a) => a.kind === 'group')).toBe(true);
+    expect(plan.flows.some((f) => f.table === 'IngressMetric' && f.actions.some((a) => a.kind === 'drop') && f.origin.rule === 'rest')).toBe(true);
+  });
+
+  test('a Node without the rule’s Pods gets none of its flows', () => {
+    const plan = planFor();
+    expect(plan.node.name).toBe('n1');
+    const sources = clusterSources({
+      nodes: [{ name: 'n1', podCIDR: '10.9.0.0/24', internalIP: '192.0.2.1' }],
+      pods: [{ namespace: 'shop', name: 'other', node: 'n1', ip: '10.9.0.20', labels: { app: 'other' } }],
+    });
+    const r = compile([...sources, { name: 'policy.yaml', text: POLICY }]);
+    expect(r.ok).toBe(true);
+    expect(r.bundles[0]!.files.get('openflow/flows.txt')).not.toMatch(/conjunction/);
+  });
+
+  test('every record carries its origin; every NetworkPolicy rule flow names its policy and rule', () => {
+    const plan = planFor();
+    for (const f of plan.flows) expect(f.origin.feature, `${f.table} ${f.priority}`).toBeTruthy();
+    for (const g of plan.groups) expect(g.origin.feature).toBe('NetworkPolicy');
+    for (const m of plan.meters) expect(m.origin.feature).toBe('NetworkPolicy');
+    for (const p of plan.ovsdbPorts) expect(p.origin.kind).toBe('Node');
+    const ruleFlows = plan.flows.filter((f) => f.cookie & 0xffffffffn);
+    expect(ruleFlows.length).toBeGreaterThan(5);
+    for (const f of ruleFlows) {
+      expect(f.origin).toMatchObject({ feature: 'NetworkPolicy', kind: 'AntreaClusterNetworkPolicy', name: 'web-only' });
+      expect(['from-web', 'rest']).toContain(f.origin.rule);
+    }
+    // Per-Pod forwarding flows name their Pod.
+    expect(plan.flows.some((f) => f.table === 'SpoofGuard' && f.origin.kind === 'Pod' && f.origin.name === 'db')).toBe(true);
+  });
+
+  test('plans are frozen under test: a change to a record throws instead of reaching another Node', () => {
+    const plan = deepFreeze(planFor());
+    const flow = plan.flows[0]!;
+    expect(() => {
+      (flow as { priority: number }).priority = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (flow.actions as unknown[]).push({ kind: 'drop' });
+    }).toThrow(TypeError);
+  });
+});
