@@ -1,5 +1,5 @@
 /**
- * A deterministic synthetic cluster snapshot for the benchmarks (DESIGN §8): the same options and seed always
+ * A deterministic synthetic cluster snapshot for the benchmarks (docs/design.md §8): the same options and seed always
  * give byte-identical text. No Math.random, no clock, no environment.
  *
  * Shape, chosen to look like `kubectl get -o yaml` output of a real cluster:

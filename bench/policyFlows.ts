@@ -1,5 +1,5 @@
 /**
- * NetworkPolicy flow counts of a bundle, read back from its text (DESIGN §8: "flows per policy rule grow with the
+ * NetworkPolicy flow counts of a bundle, read back from its text (docs/design.md §8: "flows per policy rule grow with the
  * sum of its peers, ports and appliedTo members (conjunction), never their product"):
  *
  * - npFlows: flows of cookie category 3 (NetworkPolicy: bits 48..55 of the cookie) in openflow/flows.txt.

@@ -1,5 +1,5 @@
 /**
- * The benchmark suite (DESIGN §8): for each cluster shape, generate a synthetic snapshot, then measure in
+ * The benchmark suite (docs/design.md §8): for each cluster shape, generate a synthetic snapshot, then measure in
  * fresh child processes (bench/worker.ts):
  *   validate  parse + schema + semantic checks only (compile with validateOnly), in a process of its own...
  *   resolve   ...followed there (shapes with policies) by policy resolution alone on the validated model
@@ -37,9 +37,9 @@ const PHASE_LABEL: Record<Phase, string> = {
   compile: 'compile (in memory)',
   write: 'write bundles',
 };
-/** DESIGN §8, for the 1,000 Nodes / 30,000 Pods / 3,000 policies shape. */
+/** docs/design.md §8, for the 1,000 Nodes / 30,000 Pods / 3,000 policies shape. */
 const TARGET = { ratio: 2, compileMs: 60_000, peakRssBytes: 4 * 2 ** 30 };
-/** DESIGN §8, policy resolution at Antrea's controller-benchmark shape (Antrea: about 6 s and 1.6 GB). */
+/** docs/design.md §8, policy resolution at Antrea's controller-benchmark shape (Antrea: about 6 s and 1.6 GB). */
 const RESOLVE_TARGET = { ms: 5_000, peakRssBytes: 1.2e9 };
 
 interface Shape {
@@ -410,7 +410,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     report.compileParseCpuRatio = comp.cpuMs / validate.cpuMs;
   }
   if (shape.profile === 'antrea-controller' && resolve) {
-    report.targetsNote = `DESIGN §8 policy-resolution targets at ${shape.name} (Antrea's controller: about 6 s and 1.6 GB)`;
+    report.targetsNote = `docs/design.md §8 policy-resolution targets at ${shape.name} (Antrea's controller: about 6 s and 1.6 GB)`;
     report.targets = [
       { name: 'policy resolution wall time', limit: '< 5 s', value: `${fmtMs(resolve.wallMs)} (${fmtMs(resolve.cpuMs)} cpu)`, met: resolve.wallMs < RESOLVE_TARGET.ms },
       {
@@ -424,8 +424,8 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
   if (shape.nodes === 1000 && shape.pods === 30000 && comp) {
     report.targetsNote =
       shape.policies === 3000
-        ? `DESIGN §8 targets at ${shape.name} (the target shape)`
-        : `DESIGN §8 targets at ${shape.name} (${shape.policies === 0 ? 'without' : `with ${int(shape.policies)} policies instead of`} the 3,000 policies of the target shape)`;
+        ? `docs/design.md §8 targets at ${shape.name} (the target shape)`
+        : `docs/design.md §8 targets at ${shape.name} (${shape.policies === 0 ? 'without' : `with ${int(shape.policies)} policies instead of`} the 3,000 policies of the target shape)`;
     report.targets = [{ name: 'compile wall time', limit: '< 60 s', value: fmtMs(comp.wallMs), met: comp.wallMs < TARGET.compileMs }];
     if (report.compileParseRatio !== undefined) {
       report.targets.unshift({
@@ -588,7 +588,7 @@ function textReport(doc: JsonReport): string {
   }
   for (const r of reports) {
     if (!r.targets) continue;
-    out.push('', `${r.targetsNote ?? `DESIGN §8 targets at ${r.shape}`}:`);
+    out.push('', `${r.targetsNote ?? `docs/design.md §8 targets at ${r.shape}`}:`);
     for (const t of r.targets) out.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.value} (target ${t.limit})`);
   }
   if (reports.some((r) => r.phases.some((p) => !p.hwmReset))) {

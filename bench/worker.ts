@@ -183,7 +183,7 @@ function run(task: WorkerTask): WorkerResult[] {
     const result = compile(sources, { validateOnly: true });
     out.push(stop(clock, 'validate', result));
     if (rest.length === 0 || !result.ok || !result.model) return out;
-    // Policy resolution alone (DESIGN §8's second target): selectors to Pods and addresses, rule IDs and
+    // Policy resolution alone (docs/design.md §8's second target): selectors to Pods and addresses, rule IDs and
     // priorities for the whole cluster, on the model the validation built.
     const model = result.model;
     clock = start();

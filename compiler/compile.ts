@@ -29,7 +29,7 @@ export interface CompileOptions {
   nodes?: readonly string[];
   /** Stop after validation: no plans, no bundles. */
   validateOnly?: boolean;
-  /** The snapshot this one replaces, for rules Antrea enforces only on update (DESIGN §3a `--previous`). */
+  /** The snapshot this one replaces, for rules Antrea enforces only on update (docs/design.md §3a `--previous`). */
   previous?: readonly SourceText[];
   /**
    * Freeze every plan record as soon as it is made (tests): a renderer or another Node's plan that tried to

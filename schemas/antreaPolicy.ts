@@ -2,7 +2,7 @@
  * crd.antrea.io/v1beta1 policy kinds: ClusterNetworkPolicy (ACNP), NetworkPolicy (ANNP), Tier, ClusterGroup, Group.
  * Types, enums and ranges follow Antrea's CRD schemas (build/charts/antrea/crds/*.yaml). The checks Antrea's
  * admission webhook makes, and the places where one kind's CRD lacks a field another kind has, are rules in
- * compiler/ingest/rules/ (reference/iptables-egress.md §6.1, §6.4, §6.5); these schemas are the union of the shapes.
+ * compiler/ingest/rules/ (docs/reference/iptables-egress.md §6.1, §6.4, §6.5); these schemas are the union of the shapes.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { IntOrString, KubeObject, Open, Protocol } from './common.js';

@@ -1,5 +1,5 @@
 /**
- * NodeInventory (dpc/v1alpha1): what only the Node knows — ofports and MACs on br-int (DESIGN §2).
+ * NodeInventory (dpc/v1alpha1): what only the Node knows — ofports and MACs on br-int (docs/design.md §2).
  * Everything is optional; what is absent is derived from names.
  */
 import { Type, type Static } from '@sinclair/typebox';

@@ -1,7 +1,7 @@
 // The conformance runner (test/conformance/): case expansion, the prober on hand-written flows in real Open vSwitch
 // instances (independent of what dpc compiles), and whole runs on dpc's own bundles for cases without policies.
 
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import type { CompileResult } from '../compiler/compile.js';
 import type { NodeBundle } from '../targets/bundle/bundle.js';
 import { cleanupAll, requireOvs } from './harness/ovs.js';
 import { ethernet, ipv4, parseFrame } from './harness/packets.js';
-import { findFixture, loadCase, loadCases, patternMatches, sharedDir, type Case, type MatrixCheck } from './conformance/cases.js';
+import { findFixture, loadCase, loadCases, patternMatches, CONFORMANCE_DIR, sharedDir, type Case, type MatrixCheck } from './conformance/cases.js';
 import { Cluster, commonPrefix, controllerIds, PcapCursor } from './conformance/cluster.js';
 import { crc32c, flowIdentity, probeFrame, sctpChecksumOk, sctpInit } from './conformance/frames.js';
 import { decodeMetadataRegs, decodePacketIn2, isRejectPacketIn } from './conformance/openflow.js';
@@ -229,7 +229,7 @@ describe('case expansion', () => {
     expect(loadCases(root, { only: ['t/other'] }).cases.map((c) => c.id)).toEqual(['t/other']);
   });
 
-  test('the shared folder is found beside the repository', () => {
+  test('the upstream folder the sync check compares with is looked for beside the repository', () => {
     const saved = process.env.DPC_SHARED_DIR;
     delete process.env.DPC_SHARED_DIR;
     try {
@@ -684,8 +684,8 @@ steps:
     expect(lines.at(-1)).toBe('0 passed, 2 failed');
   });
 
-  const fixture = join(sharedDir(), 'conformance', 'fixtures', 'k8s-xyz.yaml');
-  test.skipIf(!existsSync(fixture))('the shared k8s-xyz fixture without policies: every protocol, every pair', async () => {
+  const fixture = join(CONFORMANCE_DIR, 'fixtures', 'k8s-xyz.yaml');
+  test('the k8s-xyz fixture without policies: every protocol, every pair', async () => {
     const dir = tempTree({
       'k8s-xyz-no-policy.yaml': `id: runner-selftest/k8s-xyz-no-policy
 fixture: k8s-xyz

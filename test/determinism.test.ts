@@ -1,20 +1,27 @@
 /**
- * Output depends on the snapshot, never on how it is spread over files or ordered (DESIGN §3), and IDs stay
- * put when unrelated objects change (DESIGN §5).
+ * Output depends on the snapshot, never on how it is spread over files or ordered (docs/design.md §3), and IDs
+ * stay put when unrelated objects change (docs/design.md §5).
  */
 import { describe, expect, test } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type Document } from 'yaml';
 import { compile } from '../compiler/compile.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { REPO_ROOT } from './repoRoot.js';
 import { clusterSources, podText, twoNodes } from './fixtures/clusters.js';
+import { caseSources, GOLDEN_DIR, listCases } from './golden/golden.js';
 
 function exampleSources(): SourceText[] {
   const dir = join(REPO_ROOT, 'examples', 'cluster');
   return readdirSync(dir).map((f) => ({ name: f, text: readFileSync(join(dir, f), 'utf8') }));
 }
+
+/** The example cluster and every golden case's input, the policy cases included. */
+const SNAPSHOTS: [string, () => SourceText[]][] = [
+  ['examples/cluster', exampleSources],
+  ...listCases().map((name): [string, () => SourceText[]] => [`golden/${name}`, () => caseSources(join(GOLDEN_DIR, name))]),
+];
 
 /** Every document of the snapshot as its own YAML text (List items unpacked). */
 function documents(sources: SourceText[]): string[] {
@@ -64,6 +71,21 @@ function respread(docs: string[], seed: number): SourceText[] {
     );
 }
 
+/**
+ * The same files in a shuffled order, each with its YAML documents shuffled, every document spelled as written
+ * (comments, quoting and key order kept). JSON files and single-document files move whole.
+ */
+function reshuffle(sources: SourceText[], seed: number): SourceText[] {
+  const rand = rng(seed);
+  return shuffled(sources, rand).map((s) => {
+    if (!/\.ya?ml$/.test(s.name)) return s;
+    const docs = Array.from(parseAllDocuments(s.text) as Iterable<Document.Parsed>)
+      .filter((d) => d.contents !== null)
+      .map((d) => String(d).replace(/^---\n/, ''));
+    return { name: s.name, text: shuffled(docs, rand).join('\n---\n') };
+  });
+}
+
 function artifacts(sources: SourceText[]): Map<string, string> {
   const r = compile(sources);
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -73,13 +95,25 @@ function artifacts(sources: SourceText[]): Map<string, string> {
 }
 
 describe('determinism', () => {
-  test('any split and order of the documents gives byte-identical bundles', () => {
-    const reference = artifacts(exampleSources());
-    const docs = documents(exampleSources());
-    for (let seed = 1; seed <= 8; seed++) {
-      const again = artifacts(respread(docs, seed));
-      expect([...again.keys()].sort()).toEqual([...reference.keys()].sort());
-      for (const [path, content] of reference) expect(again.get(path), `seed ${seed}: ${path}`).toBe(content);
+  test('the snapshots cover the policy goldens', () => {
+    expect(SNAPSHOTS.map(([name]) => name)).toEqual(expect.arrayContaining(['examples/cluster', 'golden/policies-k8s', 'golden/policies-antrea']));
+  });
+
+  test.each(SNAPSHOTS)('%s: any split and order of files and documents gives byte-identical bundles', (_name, sources) => {
+    const original = sources();
+    const reference = artifacts(original);
+    const docs = documents(original);
+    expect(docs.length).toBeGreaterThan(original.length);
+    const variants: [string, SourceText[]][] = [];
+    for (let seed = 1; seed <= 6; seed++) {
+      variants.push([`respread ${seed}`, respread(docs, seed)]);
+      variants.push([`reshuffled ${seed}`, reshuffle(original, seed)]);
+    }
+    variants.push(['reversed', documents(original).reverse().map((d, i) => ({ name: `doc-${i}.json`, text: d }))]);
+    for (const [how, variant] of variants) {
+      const again = artifacts(variant);
+      expect([...again.keys()].sort(), how).toEqual([...reference.keys()].sort());
+      for (const [path, content] of reference) expect(again.get(path), `${how}: ${path}`).toBe(content);
     }
   });
 
@@ -106,8 +140,7 @@ describe('determinism', () => {
 });
 
 describe('rule IDs are stable', () => {
-  test('adding an unrelated policy changes no existing rule ID, table or priority', async () => {
-    const { caseSources, GOLDEN_DIR } = await import('./golden/golden.js');
+  test('adding an unrelated policy changes no existing rule ID, table or priority', () => {
     const base = caseSources(join(GOLDEN_DIR, 'policies-antrea'));
     const extra = `apiVersion: crd.antrea.io/v1beta1
 kind: ClusterNetworkPolicy

@@ -1,6 +1,6 @@
 /**
  * Random damage to valid snapshots never crashes the compiler: every outcome is a compile result, and a
- * failed compile carries at least one error and no bundle (DESIGN §7 "random snapshots never crash").
+ * failed compile carries at least one error and no bundle (docs/design.md §7 "random snapshots never crash").
  */
 import { describe, expect, test } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -6,7 +6,7 @@ import { allocateRuleIds, FIRST_RULE_ID } from './ruleIds.js';
 const assignPriorities = (slots: readonly PrioritySlot[]) => assignInBand(bandOf(slots[0]!.tier), slots);
 import { portRangeMasks } from '../plan/portRange.js';
 
-describe('OpenFlow priorities of Antrea-native rules (reference §3.4)', () => {
+describe('OpenFlow priorities of Antrea-native rules (docs/reference/ovs-pipeline.md §3.4)', () => {
   test("Antrea's examples", () => {
     const slots = [
       { tier: 250, policy: 5, rule: 0 },

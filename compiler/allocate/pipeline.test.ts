@@ -8,7 +8,7 @@ function idsFor(conf: AgentConfig): Record<string, number> {
   return Object.fromEntries(computeTableMap(config.features).tables.map((t) => [t.name, t.id]));
 }
 
-describe('table IDs are dense and follow the enabled features (reference/ovs-pipeline.md §1.3)', () => {
+describe('table IDs are dense and follow the enabled features (docs/reference/ovs-pipeline.md §1.3)', () => {
   test("Antrea's default Linux IPv4 agent", () => {
     expect(idsFor({})).toEqual({
       PipelineRootClassifier: 0, ARPSpoofGuard: 1, ARPResponder: 2, Classifier: 3, SpoofGuard: 4, UnSNAT: 5,

@@ -1,5 +1,5 @@
 /**
- * Antrea's OVS tables, declared once in Antrea's order (reference/ovs-pipeline.md §1.2). Which tables exist
+ * Antrea's OVS tables, declared once in Antrea's order (docs/reference/ovs-pipeline.md §1.2). Which tables exist
  * depends on the enabled features; IDs are handed out densely in declaration order, pipeline by pipeline,
  * exactly as the agent does, so every table number matches a real Antrea Node with the same config.
  */

@@ -36,7 +36,7 @@ export const BaselineBand: PriorityBand = {
   policyStep: () => 10,
 };
 
-/** K8s NetworkPolicy: match flows at 200, the action flow one step below (reference §3.3). */
+/** K8s NetworkPolicy: match flows at 200, the action flow one step below (docs/reference/ovs-pipeline.md §3.3). */
 export const K8sRulePriority = { match: 200, action: 190 } as const;
 
 /** Antrea's established/related bypass sits just above every policy rule. */

@@ -1,7 +1,7 @@
 /**
  * Rule IDs (the conjunction ID, the ct_label value, the reg3/reg5/reg6 value and the rules.json key) derive
  * from each rule's stable key, so they are the same on every Node and do not move when unrelated policies
- * change (DESIGN §5). IDs 0 and 1 are reserved (1 is Antrea's DNS-intercept conjunction). A hash collision
+ * change (docs/design.md §5). IDs 0 and 1 are reserved (1 is Antrea's DNS-intercept conjunction). A hash collision
  * is resolved by probing upwards, in key order, so the outcome is still a pure function of the key set.
  */
 import { createHash } from 'node:crypto';

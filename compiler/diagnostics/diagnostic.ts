@@ -74,7 +74,7 @@ export function objectLabel(ref: ObjectRef): string {
   return ref.namespace ? `${ref.kind} ${ref.namespace}/${ref.name}` : `${ref.kind} ${ref.name}`;
 }
 
-/** `FILE:LINE:COL: error: KIND NAMESPACE/NAME: FIELD: what is wrong` (DESIGN §3a). */
+/** `FILE:LINE:COL: error: KIND NAMESPACE/NAME: FIELD: what is wrong` (docs/design.md §3a). */
 export function formatDiagnostic(d: Diagnostic): string {
   const parts: string[] = [];
   if (d.pos) parts.push(`${d.pos.file}:${d.pos.line}:${d.pos.col}`);

@@ -27,7 +27,7 @@ export const Msg = {
   notCompiledKind: (kind: string) => m('DPC1007', `${kind} objects are not compiled by this version of dpc`),
   unusedConfigMap: () => m('DPC1008', 'only the antrea-config ConfigMap is read; this ConfigMap is skipped'),
   noInput: () => m('DPC1009', 'no input objects were found'),
-  // 11xx–12xx: policy admission (compiler/ingest/rules/; reference/iptables-egress.md §6.1, §6.4, §6.5)
+  // 11xx–12xx: policy admission (compiler/ingest/rules/; docs/reference/iptables-egress.md §6.1, §6.4, §6.5)
   // Tiers
   tierPriorityReserved: (p: number) =>
     m('DPC1100', `Tier priority ${p} is reserved by Antrea (251, 252, 254 and 255 are never available to Tiers)`),

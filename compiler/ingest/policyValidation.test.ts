@@ -1,18 +1,18 @@
 /**
- * The shared conformance cases, through ingest only: every step a case marks `invalid` is refused with an error
+ * The repository's conformance cases (conformance/), through ingest only: every step a case marks `invalid` is refused with an error
  * naming exactly that object (its predecessor given as the previous snapshot, so update rules apply), and every
  * other step of every case is admitted without a policy error.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sharedDir } from '../../test/conformance/cases.js';
+import { CONFORMANCE_DIR, findFixture } from '../../test/conformance/cases.js';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SourceText } from './documents.js';
 import { ingest, type Snapshot } from './ingest.js';
 
-const conformanceDir = path.join(sharedDir(), 'conformance');
+const conformanceDir = CONFORMANCE_DIR;
 const SOURCES = ['antrea-e2e', 'k8s-netpol-e2e'];
 
 interface Step {
@@ -27,21 +27,10 @@ interface Case {
 
 const POLICY_KINDS = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'Tier', 'ClusterGroup', 'Group']);
 
-/** The nearest `fixtures/` folder at or above the case's folder holds its fixture (conformance/README.md). */
-function fixturePath(caseDir: string, fixture: string): string {
-  let dir = caseDir;
-  for (;;) {
-    const p = path.join(dir, 'fixtures', `${fixture}.yaml`);
-    if (existsSync(p) || dir === conformanceDir || path.dirname(dir) === dir) return p;
-    dir = path.dirname(dir);
-  }
-}
-
 function loadCases(): { file: string; dir: string; c: Case }[] {
   const out: { file: string; dir: string; c: Case }[] = [];
   for (const source of SOURCES) {
     const dir = path.join(conformanceDir, source);
-    if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
       out.push({ file: `${source}/${f}`, dir, c: parse(readFileSync(path.join(dir, f), 'utf8')) as Case });
     }
@@ -78,25 +67,17 @@ function collectionFor(invalid: NonNullable<Step['invalid']>): keyof Snapshot {
   }
 }
 
-const available = existsSync(conformanceDir);
-const cases = available ? loadCases() : [];
+const cases = loadCases();
 
-describe('shared conformance cases through ingest', () => {
-  if (!available) {
-    // Outside CI a checkout without ../shared skips, saying why; under CI it fails (DESIGN.md §7).
-    const missing = `needs the shared conformance cases (looked in ${conformanceDir}; set DPC_SHARED_DIR)`;
-    if (process.env['CI'] === 'true') it(missing, () => expect.fail(missing));
-    else it.skip(missing, () => undefined);
-  }
-
-  it.runIf(available)('finds the validation cases', () => {
+describe('conformance cases through ingest', () => {
+  it('finds the validation cases', () => {
     const invalid = cases.filter(({ c }) => c.steps.some((s) => s.invalid));
     expect(invalid.length).toBeGreaterThanOrEqual(8);
   });
 
   for (const { file, dir, c } of cases) {
     it(file, () => {
-      const fixtureFile = fixturePath(dir, c.fixture);
+      const fixtureFile = findFixture(dir, c.fixture) ?? expect.fail(`${file}: no fixture ${c.fixture}`);
       const fixtureText = readFileSync(fixtureFile, 'utf8');
       const fixtureName = path.relative(conformanceDir, fixtureFile);
       let previous: SourceText[] | undefined;

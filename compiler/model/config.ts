@@ -1,6 +1,6 @@
 /**
  * The agent config, normalized: Antrea's defaults filled in and feature gates turned into the feature set that
- * decides which OVS tables exist (reference/ovs-pipeline.md §1.1).
+ * decides which OVS tables exist (docs/reference/ovs-pipeline.md §1.1).
  */
 import type { AgentConfig } from '../../schemas/agentConfig.js';
 import type { Diagnostic, SourceRef } from '../diagnostics/diagnostic.js';

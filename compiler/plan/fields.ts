@@ -1,5 +1,5 @@
 /**
- * Registers, marks and constants of Antrea's pipeline (reference/ovs-pipeline.md §2). Each register range is
+ * Registers, marks and constants of Antrea's pipeline (docs/reference/ovs-pipeline.md §2). Each register range is
  * declared once as a field and each meaningful value as a mark on it; flow code uses these names and never
  * spells bit positions.
  */

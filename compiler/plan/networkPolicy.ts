@@ -1,5 +1,5 @@
 /**
- * Per-Node NetworkPolicy flows (reference/ovs-pipeline.md §3): conjunctive matches (from, to, service clauses
+ * Per-Node NetworkPolicy flows (docs/reference/ovs-pipeline.md §3): conjunctive matches (from, to, service clauses
  * numbered by presence), one action flow per rule, metric flows, K8s isolation drops, the established bypass,
  * and the Reject/logging path through groups and the controller.
  */

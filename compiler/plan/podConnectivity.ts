@@ -1,5 +1,5 @@
 /**
- * Basic per-Node forwarding in encap mode (reference/ovs-pipeline.md §4): classification, spoof guards,
+ * Basic per-Node forwarding in encap mode (docs/reference/ovs-pipeline.md §4): classification, spoof guards,
  * conntrack, L3 routing to local Pods / the gateway / peer Nodes over the tunnel, L2 forwarding and output.
  */
 import type { ClusterModel, NodeInfo } from '../model/model.js';
@@ -291,7 +291,7 @@ function outputFlows(c: Ctx): Flow[] {
 }
 
 /**
- * Priority-0 flows that features install in place of the automatic `goto next` (reference §1.4 and gotcha 8).
+ * Priority-0 flows that features install in place of the automatic `goto next` (docs/reference/ovs-pipeline.md §1.4, §8 item 8).
  */
 export function podConnectivityMissFlows(origin: Origin, tables: TableMap, proxy: boolean): Flow[] {
   const out: Flow[] = [];

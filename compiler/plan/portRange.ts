@@ -1,6 +1,6 @@
 /**
  * A port range as the fewest value/mask pairs that cover it exactly: OpenFlow matches ports bitwise, so
- * `endPort` ranges become prefix blocks (reference §3.2: `tp_dst=0x400/0xfc00`).
+ * `endPort` ranges become prefix blocks (docs/reference/ovs-pipeline.md §3.2: `tp_dst=0x400/0xfc00`).
  */
 import type { Masked } from './flow.js';
 

@@ -1,5 +1,5 @@
 /**
- * Antrea NetworkPolicy (namespaced) and ClusterNetworkPolicy → intents (reference/ovs-pipeline.md §3.4).
+ * Antrea NetworkPolicy (namespaced) and ClusterNetworkPolicy → intents (docs/reference/ovs-pipeline.md §3.4).
  * Rules keep their tier, policy priority and position, from which allocate/ computes OpenFlow priorities.
  * Antrea-native rules never isolate: traffic no rule matches falls through to the next tier or table.
  */

@@ -1,5 +1,5 @@
 /**
- * Kubernetes NetworkPolicy → intents (reference/ovs-pipeline.md §3.1, §3.3). Every rule allows; a policy
+ * Kubernetes NetworkPolicy → intents (docs/reference/ovs-pipeline.md §3.1, §3.3). Every rule allows; a policy
  * isolates its Pods in each of its policyTypes, so whatever no rule allows is dropped.
  */
 import type { NetworkPolicyObject, K8sNetworkPolicyPeer } from '../../schemas/networkPolicy.js';

@@ -16,7 +16,7 @@ export interface Selection {
   namespaces(selector: LabelSelector): readonly NamespaceInfo[];
   nodes(selector: LabelSelector): readonly NodeInfo[];
   /**
-   * Addresses a Node peer stands for (reference iptables-egress §1.5): its first InternalIP of each family, the
+   * Addresses a Node peer stands for (docs/reference/iptables-egress.md §1.5): its first InternalIP of each family, the
    * gateway IP of its Pod CIDR, and the addresses of its transport-address annotation.
    */
   nodeAddresses(node: NodeInfo): Cidr[];

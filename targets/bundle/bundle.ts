@@ -1,5 +1,5 @@
 /**
- * Assembles one Node's bundle (DESIGN §3): every artifact as text, plus bundle.json with the table map, the
+ * Assembles one Node's bundle (docs/design.md §3): every artifact as text, plus bundle.json with the table map, the
  * inventory the compile assumed, and a digest per artifact. Paths are relative to the Node's folder.
  */
 import { createHash } from 'node:crypto';

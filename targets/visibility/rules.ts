@@ -1,5 +1,5 @@
 /**
- * visibility/rules.json: what each rule ID on this Node means (DESIGN §3). The flow exporter and the
+ * visibility/rules.json: what each rule ID on this Node means (docs/design.md §3). The flow exporter and the
  * conformance runner map ct_label, reg3 and flow cookies back to policy rules through it.
  */
 import type { NodePlan } from '../../compiler/plan/nodePlan.js';

@@ -1,4 +1,4 @@
-// Conformance case files (../shared/conformance/README.md): loading a tree of them, finding each case's fixture,
+// Conformance case files (conformance/README.md): loading a tree of them, finding each case's fixture,
 // and expanding every step into what the runner needs — the objects in force as compiler sources, the Pods in
 // force, and every check broken down into single cells (one source, one destination, one protocol and port).
 
@@ -581,7 +581,20 @@ export function loadCases(dir: string, opts: { only?: readonly string[] } = {}):
   return result;
 }
 
-/** The shared folder (../shared beside the repository root), or DPC_SHARED_DIR. */
+/** The repository's own conformance cases: what `make test` and `make conformance` run. */
+export const CONFORMANCE_DIR = join(REPO_ROOT, 'conformance');
+
+/** The case folders (suites) under `dir`, sorted: every folder but `fixtures/`. */
+export function suitesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name !== 'fixtures' && !name.startsWith('.') && statSync(join(dir, name)).isDirectory())
+    .sort();
+}
+
+/**
+ * Where the upstream copy of the cases may sit: the `shared` folder beside the repository (or DPC_SHARED_DIR).
+ * Only the sync check looks there; a clone without it runs every case from CONFORMANCE_DIR.
+ */
 export function sharedDir(): string {
   return process.env.DPC_SHARED_DIR ? resolve(process.env.DPC_SHARED_DIR) : resolve(REPO_ROOT, '..', 'shared');
 }

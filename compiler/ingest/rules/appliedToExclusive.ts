@@ -1,6 +1,6 @@
 /**
  * appliedToExclusive: an appliedTo entry that sets group, nodeSelector, serviceAccount or service sets nothing
- * else (reference §6.1 item 4).
+ * else (docs/reference/iptables-egress.md §6.1 item 4).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

@@ -1,6 +1,6 @@
 /**
  * appliedToInSpecOrRules: a policy says what it applies to in exactly one place — spec.appliedTo, or the appliedTo
- * of every one of its rules (reference §6.1 item 4, first three checks).
+ * of every one of its rules (docs/reference/iptables-egress.md §6.1 item 4, first three checks).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

@@ -1,6 +1,6 @@
 /**
  * appliedToServicesIngressOnly: a ClusterNetworkPolicy applied to Services has only ingress rules, and an appliedTo
- * list naming a Service names nothing but Services (reference §6.1 item 4). ANNPs cannot name Services at all
+ * list naming a Service names nothing but Services (docs/reference/iptables-egress.md §6.1 item 4). ANNPs cannot name Services at all
  * (crdFieldPlacement).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';

@@ -1,4 +1,4 @@
-/** childGroupNotSelf: a ClusterGroup or Group cannot list itself in childGroups (reference §6.5). */
+/** childGroupNotSelf: a ClusterGroup or Group cannot list itself in childGroups (docs/reference/iptables-egress.md §6.5). */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import { report, type PolicyRule } from './context.js';

@@ -1,6 +1,6 @@
 /**
  * childGroupsExist (warning): a child group that is not in the snapshot counts as empty. Antrea accepts such a child
- * on purpose (it may be created later), so this only warns (reference §6.5).
+ * on purpose (it may be created later), so this only warns (docs/reference/iptables-egress.md §6.5).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

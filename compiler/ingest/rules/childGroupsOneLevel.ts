@@ -1,6 +1,6 @@
 /**
  * childGroupsOneLevel: groups nest one level deep — a group that is some group's child cannot have childGroups of
- * its own (reference §6.5). Antrea refuses whichever change came last; in a snapshot, when the previous snapshot
+ * its own (docs/reference/iptables-egress.md §6.5). Antrea refuses whichever change came last; in a snapshot, when the previous snapshot
  * already held the middle group's children and a parent's link to it is new, the new parents are refused;
  * otherwise the middle group is.
  */

@@ -167,7 +167,7 @@ export function refOf(kind: string, obj: { metadata: { name: string; namespace?:
 export interface PolicyRule {
   /** The module's name, e.g. `tierPriorityUnique`. */
   readonly name: string;
-  /** Where the rule comes from: a section of reference/iptables-egress.md, or `dpc` for dpc's own. */
+  /** Where the rule comes from: a section of docs/reference/iptables-egress.md, or `dpc` for dpc's own. */
   readonly reference: string;
   check(ctx: RuleContext): Diagnostic[];
 }

@@ -1,7 +1,7 @@
 /**
  * crdFieldPlacement: a field may appear only where the kind's CRD schema has it. Kubernetes would silently prune a
  * field from any other place, changing what the policy selects, so dpc refuses it instead. Covers the schema
- * notes of reference §6.1: nodeSelector only in an ACNP's spec.appliedTo and in peers (never in a rule's appliedTo,
+ * notes of docs/reference/iptables-egress.md §6.1: nodeSelector only in an ACNP's spec.appliedTo and in peers (never in a rule's appliedTo,
  * never in an ANNP's appliedTo); ANNPs have no namespaces / serviceAccount peers and no namespaceSelector /
  * serviceAccount / service appliedTo; an ACNP's toServices entries need a namespace; ingress rules have no `to`
  * or `toServices`, egress rules no `from`.

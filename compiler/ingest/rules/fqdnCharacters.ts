@@ -1,4 +1,4 @@
-/** fqdnCharacters: an egress peer's fqdn holds only letters, digits, "-", "." and "*" (reference §6.1 item 7). */
+/** fqdnCharacters: an egress peer's fqdn holds only letters, digits, "-", "." and "*" (docs/reference/iptables-egress.md §6.1 item 7). */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import { report, type PolicyRule } from './context.js';

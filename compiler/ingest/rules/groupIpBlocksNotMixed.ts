@@ -1,5 +1,5 @@
 /**
- * groupIpBlocksNotMixed: a group's ipBlocks are all multicast or all unicast (reference §6.5). Unparsable CIDRs
+ * groupIpBlocksNotMixed: a group's ipBlocks are all multicast or all unicast (docs/reference/iptables-egress.md §6.5). Unparsable CIDRs
  * are left to ipBlocksValid.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';

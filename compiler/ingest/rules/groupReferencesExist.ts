@@ -2,7 +2,7 @@
  * groupReferencesExist: every `group` an ACNP names (in appliedTo or a peer) is a ClusterGroup of the snapshot, and
  * every `group` an ANNP names is a Group of its Namespace, that no earlier rule refused. Antrea would accept the
  * reference and treat the group as empty until it appears; dpc compiles one snapshot, where a missing group is
- * almost always a mistake that would silently change what a rule selects (dpc, reference §6.1/§6.5 context).
+ * almost always a mistake that would silently change what a rule selects (dpc, docs/reference/iptables-egress.md §6.1/§6.5 context).
  */
 import type { Diagnostic, FieldPath } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

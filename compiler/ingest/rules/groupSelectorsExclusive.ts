@@ -2,7 +2,7 @@
  * groupSelectorsExclusive: a ClusterGroup or Group chooses its members one way only — podSelector, nodeSelector,
  * externalEntitySelector, serviceReference, ipBlock, ipBlocks or childGroups — and only namespaceSelector may be
  * added to podSelector or externalEntitySelector. A Group (namespaced) cannot select Nodes at all: its CRD has no
- * nodeSelector (reference §6.5).
+ * nodeSelector (docs/reference/iptables-egress.md §6.5).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

@@ -1,7 +1,7 @@
 /**
  * igmpProtocolValid: an IGMP protocol entry names a multicast groupAddress (when it names one), its rule neither
  * Passes nor Rejects, and the rule matches nothing else — no ports, toServices, from/to peers or ICMP
- * (reference §6.1 item 9; the CRD's ipv4/ipv6 format for groupAddress).
+ * (docs/reference/iptables-egress.md §6.1 item 9; the CRD's ipv4/ipv6 format for groupAddress).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

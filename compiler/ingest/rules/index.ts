@@ -1,6 +1,6 @@
 /**
  * The policy admission rules, in the order they run, and the runner. Sections refer to
- * reference/iptables-egress.md §6. Order matters where a rule looks objects up: a Tier or group refused by an
+ * docs/reference/iptables-egress.md §6. Order matters where a rule looks objects up: a Tier or group refused by an
  * earlier rule does not exist for a later one, as it would not in a cluster whose admission refused it.
  *
  * An object named by an error is refused: it is left out of the snapshot, so later stages only see objects that

@@ -1,6 +1,6 @@
 /**
  * ipBlocksValid: every ipBlock has a cidr that parses, and every except entry parses and lies strictly inside
- * the cidr (inside it, with a longer prefix). Antrea's webhook for policy peers and group ipBlocks (reference §6.1
+ * the cidr (inside it, with a longer prefix). Antrea's webhook for policy peers and group ipBlocks (docs/reference/iptables-egress.md §6.1
  * item 5, §6.5) and the API server for Kubernetes NetworkPolicies apply the same test.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';

@@ -1,7 +1,7 @@
 /**
  * l7ProtocolsValid: a rule with l7Protocols needs the L7NetworkPolicy feature gate, the Allow action and no
  * toServices; with HTTP, its ports are TCP (or leave the protocol unset) and it matches no ICMP or IGMP
- * (reference §6.1 item 10). The gate is read from the agent config, the only configuration a snapshot carries.
+ * (docs/reference/iptables-egress.md §6.1 item 10). The gate is read from the agent config, the only configuration a snapshot carries.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

@@ -1,6 +1,6 @@
 /**
  * labelSelectorsValid: every label selector is one Kubernetes can evaluate — matchLabels keys are qualified names
- * and values are label values (Antrea's webhook, reference §6.1 items 4–5 and §6.5); matchExpressions keys are
+ * and values are label values (Antrea's webhook, docs/reference/iptables-egress.md §6.1 items 4–5 and §6.5); matchExpressions keys are
  * qualified names, values are label values (Antrea's CRD pattern), In/NotIn carry values and Exists/DoesNotExist
  * carry none (the API server's selector validation, which Antrea's selector conversion relies on). Applies to
  * Kubernetes NetworkPolicies too.

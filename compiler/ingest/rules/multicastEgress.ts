@@ -1,6 +1,6 @@
 /**
  * multicastEgress: an egress rule toward a multicast ipBlock cannot Pass or Reject, cannot also target unicast
- * ipBlocks, and its multicast peers select nothing besides the ipBlock (reference §6.1 item 8). Whether the
+ * ipBlocks, and its multicast peers select nothing besides the ipBlock (docs/reference/iptables-egress.md §6.1 item 8). Whether the
  * CIDR parses is ipBlocksValid's business.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';

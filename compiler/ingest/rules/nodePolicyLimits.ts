@@ -1,5 +1,5 @@
 /**
- * nodePolicyLimits (dpc's decision on limits Antrea documents but does not check; reference §6.1, after item 12):
+ * nodePolicyLimits (dpc's decision on limits Antrea documents but does not check; docs/reference/iptables-egress.md §6.1, after item 12):
  * a ClusterNetworkPolicy applied to Nodes (a nodeSelector, or a ClusterGroup selecting Nodes, in any appliedTo)
  * applies to Nodes only, and uses nothing iptables on the Node cannot enforce as written: FQDN peers, l7Protocols,
  * toServices, Namespace-relative peers (`namespaces`: a Node has no Namespace), named ports (Antrea would hand the

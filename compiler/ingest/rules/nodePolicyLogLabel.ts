@@ -1,6 +1,6 @@
 /**
  * nodePolicyLogLabel (warning): in a policy applied to Nodes, a logged rule's logLabel longer than 12 characters is
- * cut in the iptables log prefix (reference §6.1 item 12; iptables-egress.md §1.7, §1.10).
+ * cut in the iptables log prefix (docs/reference/iptables-egress.md §6.1 item 12; docs/reference/iptables-egress.md §1.7, §1.10).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

@@ -1,6 +1,6 @@
 /**
  * passNotInBaselineTier: rules of a policy in the baseline Tier (name compared without case) cannot Pass: there is
- * no lower Tier to pass to (reference §6.1 item 2; ovs-pipeline.md §3.4).
+ * no lower Tier to pass to (docs/reference/iptables-egress.md §6.1 item 2; docs/reference/ovs-pipeline.md §3.4).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

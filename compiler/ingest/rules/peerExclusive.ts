@@ -1,4 +1,4 @@
-/** peerExclusive: a peer that sets group, serviceAccount or nodeSelector sets nothing else (reference §6.1 item 5). */
+/** peerExclusive: a peer that sets group, serviceAccount or nodeSelector sets nothing else (docs/reference/iptables-egress.md §6.1 item 5). */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import { report, type PolicyRule } from './context.js';

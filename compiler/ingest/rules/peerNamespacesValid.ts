@@ -1,6 +1,6 @@
 /**
  * peerNamespacesValid: a peer's `namespaces` is not combined with namespaceSelector, sets exactly one of match and
- * sameLabels, and its sameLabels are label keys (reference §6.1 item 5; the CRD's minProperties/maxProperties 1).
+ * sameLabels, and its sameLabels are label keys (docs/reference/iptables-egress.md §6.1 item 5; the CRD's minProperties/maxProperties 1).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

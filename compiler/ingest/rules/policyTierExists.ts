@@ -1,7 +1,7 @@
 /**
  * policyTierExists: the Tier an ACNP or ANNP names exists — empty means application, the capitalized names of
  * Antrea 0.9 mean the system Tiers, which always exist; any other name must be a Tier of the snapshot that no
- * earlier rule refused (reference §6.1 item 1).
+ * earlier rule refused (docs/reference/iptables-egress.md §6.1 item 1).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

@@ -1,6 +1,6 @@
 /**
  * portRangesOrdered: a port range is well formed — endPort needs a numeric port and is not below it; sourceEndPort
- * needs sourcePort and is not below it (reference §6.1 item 11). The API server checks endPort of Kubernetes
+ * needs sourcePort and is not below it (docs/reference/iptables-egress.md §6.1 item 11). The API server checks endPort of Kubernetes
  * NetworkPolicies the same way.
  */
 import type { Diagnostic, FieldPath } from '../../diagnostics/diagnostic.js';

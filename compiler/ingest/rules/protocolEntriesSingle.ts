@@ -1,6 +1,6 @@
 /**
  * protocolEntriesSingle: each `protocols` entry of an Antrea rule is exactly one of icmp / igmp, and each
- * `l7Protocols` entry exactly one of http / tls. Mirrors the `oneOf` of Antrea's CRD schemas (reference §6.1, Schema).
+ * `l7Protocols` entry exactly one of http / tls. Mirrors the `oneOf` of Antrea's CRD schemas (docs/reference/iptables-egress.md §6.1, Schema).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

@@ -1,5 +1,5 @@
 /**
- * ruleNamesUnique: rule names are unique within a policy, ingress and egress together (reference §6.1 item 3).
+ * ruleNamesUnique: rule names are unique within a policy, ingress and egress together (docs/reference/iptables-egress.md §6.1 item 3).
  * Antrea's mutating webhook names an unnamed rule from its direction, action and a hash of its content, so two
  * identical unnamed rules of one direction get one name and are refused too.
  */

@@ -1,6 +1,6 @@
 /**
  * serviceAppliedToIpBlockPeers: when a policy or an ingress rule applies to Services (its first appliedTo entry
- * names a Service), that rule's sources are ipBlock peers only, each holding nothing but the ipBlock (reference §6.1
+ * names a Service), that rule's sources are ipBlock peers only, each holding nothing but the ipBlock (docs/reference/iptables-egress.md §6.1
  * item 6).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';

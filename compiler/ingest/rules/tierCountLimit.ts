@@ -1,5 +1,5 @@
 /**
- * tierCountLimit: at most 20 Tiers, Antrea's 6 system Tiers included (reference §6.4, Create: Antrea counts distinct
+ * tierCountLimit: at most 20 Tiers, Antrea's 6 system Tiers included (docs/reference/iptables-egress.md §6.4, Create: Antrea counts distinct
  * priorities, which tierPriorityUnique has made one per Tier). Tiers the previous snapshot held are kept first, then
  * new ones by priority and name; the rest are refused.
  */

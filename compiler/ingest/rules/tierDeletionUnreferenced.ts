@@ -1,6 +1,6 @@
 /**
  * tierDeletionUnreferenced (update): a Tier the previous snapshot held cannot disappear while an ACNP or ANNP of
- * this snapshot still names it (reference §6.4, Delete). The error names the Tier and points at the first policy
+ * this snapshot still names it (docs/reference/iptables-egress.md §6.4, Delete). The error names the Tier and points at the first policy
  * that uses it; those policies are refused separately by policyTierExists, since their Tier is gone.
  * System Tiers always exist in dpc's view, so the rule that they cannot be deleted has nothing to catch.
  */

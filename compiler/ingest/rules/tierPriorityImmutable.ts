@@ -1,5 +1,5 @@
 /**
- * tierPriorityImmutable (update): a Tier that the previous snapshot held keeps its priority (reference §6.4, Update).
+ * tierPriorityImmutable (update): a Tier that the previous snapshot held keeps its priority (docs/reference/iptables-egress.md §6.4, Update).
  * Antrea lets only its own controller change it; no snapshot speaks for the controller.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';

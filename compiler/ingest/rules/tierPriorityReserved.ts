@@ -1,7 +1,7 @@
 /**
  * tierPriorityReserved: a Tier may not take a priority Antrea keeps for itself — 251, 252, 254 and 255 always, 220
  * for new Tiers while the upstream ClusterNetworkPolicy feature gate is on — and a Tier carrying a system Tier's name
- * must carry that Tier's priority (reference §6.4, Create; system Tiers: ovs-pipeline.md §3.4).
+ * must carry that Tier's priority (docs/reference/iptables-egress.md §6.4, Create; system Tiers: docs/reference/ovs-pipeline.md §3.4).
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';

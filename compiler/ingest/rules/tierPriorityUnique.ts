@@ -1,5 +1,5 @@
 /**
- * tierPriorityUnique: no two Tiers share a priority, Antrea's system Tiers included (reference §6.4, Create).
+ * tierPriorityUnique: no two Tiers share a priority, Antrea's system Tiers included (docs/reference/iptables-egress.md §6.4, Create).
  * Antrea refuses the later of two Tiers; in a snapshot the earlier one is the Tier the previous snapshot already
  * held. Without such a Tier, every Tier of the clash is refused: the snapshot does not say which one exists.
  */

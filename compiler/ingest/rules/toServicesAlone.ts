@@ -1,4 +1,4 @@
-/** toServicesAlone: an egress rule with toServices sets no `to`, `ports` or `protocols` (reference §6.1 item 5). */
+/** toServicesAlone: an egress rule with toServices sets no `to`, `ports` or `protocols` (docs/reference/iptables-egress.md §6.1 item 5). */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { Msg } from '../../diagnostics/messages.js';
 import type { AntreaEgressRule } from '../../../schemas/antreaPolicy.js';
