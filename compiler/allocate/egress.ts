@@ -1,5 +1,5 @@
 /**
- * Per-Node Egress IDs (reference/iptables-egress.md §3.1, §3.6): a SNAT mark 1..255 for each Egress IP this Node
+ * Per-Node Egress IDs (docs/reference/iptables-egress.md §3.1, §3.6): a SNAT mark 1..255 for each Egress IP this Node
  * holds (the meter ID of its bandwidth is the same number) and a route table 101..120 for each distinct subnetInfo.
  * Antrea hands both out in event order; dpc derives them from the IP or subnet itself, probing upward on a hash
  * collision in key order, so adding an Egress changes no other Egress's numbers unless their hashes collide.

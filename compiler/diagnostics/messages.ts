@@ -167,7 +167,7 @@ export const Msg = {
     m('DPC3003', `enabled features not compiled yet (their tables keep Antrea's miss flows): ${features}`),
   noAgentConfig: () => m('DPC3004', 'no agent config in the snapshot; Antrea defaults are used'),
   unknownFeatureGate: (gate: string) => m('DPC3005', `unknown feature gate ${gate}`),
-  // 13xx: Egress and ExternalIPPool admission (reference/iptables-egress.md §6.2–6.3)
+  // 13xx: Egress and ExternalIPPool admission (docs/reference/iptables-egress.md §6.2–6.3)
   egressIPSource: () =>
     m('DPC1300', 'set egressIP and/or externalIPPool, or egressIPs and/or externalIPPools; exactly one of these two groups'),
   egressIPFormat: (ip: string) => m('DPC1301', `${JSON.stringify(ip)} is not an IPv4 or IPv6 address`),
@@ -189,7 +189,7 @@ export const Msg = {
   ipRangeOutsideSubnet: (range: string, gw: string, n: number) => m('DPC1318', `${range} must be a strict subset of the subnet ${gw}/${n}`),
   ipRangesOverlap: (a: string, b: string) => m('DPC1319', `${a} overlaps with ${b}`),
   ipRangesChanged: (ranges: string) => m('DPC1320', `existing IPRanges [${ranges}] cannot be updated or deleted`),
-  // 33xx: Egress settings (reference/iptables-egress.md §5.2)
+  // 33xx: Egress settings (docs/reference/iptables-egress.md §5.2)
   badEgressExceptCIDR: (cidr: string) => m('DPC3300', `Egress Except CIDR ${cidr} is invalid`),
   tooManyEgressIPsPerNode: (n: number, max: number) =>
     m('DPC3301', `maxEgressIPsPerNode ${n} cannot be greater than ${max}`),
@@ -208,7 +208,7 @@ export const Msg = {
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),
   unknownGroup: (kind: string, name: string) => m('DPC3103', `${kind} ${JSON.stringify(name)} does not exist`),
   antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),
-  // Node policies (iptables on the Node; reference/iptables-egress.md §1)
+  // Node policies (iptables on the Node; docs/reference/iptables-egress.md §1)
   nodePolicyGateOff: () =>
     m('DPC3190', 'this policy applies to Nodes, but the agent config leaves the NodeNetworkPolicy feature gate off; it is not compiled'),
   nodeRuleCommentTooLong: (length: number) =>

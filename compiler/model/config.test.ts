@@ -4,7 +4,7 @@ import { formatCidr } from '../net/ip.js';
 
 const load = (conf: Record<string, unknown>) => normalizeAgentConfig([{ obj: conf, loc: { file: 'antrea-agent.conf', doc: 0, path: [] } }]);
 
-describe('egress.* agent settings (reference/iptables-egress.md §5.2)', () => {
+describe('egress.* agent settings (docs/reference/iptables-egress.md §5.2)', () => {
   test("Antrea's defaults", () => {
     const { config, diagnostics } = load({});
     expect(diagnostics).toEqual([]);

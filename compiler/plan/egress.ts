@@ -1,5 +1,5 @@
 /**
- * Egress in OVS (reference/ovs-pipeline.md §6, Antrea's featureEgress in pkg/agent/openflow/pipeline.go).
+ * Egress in OVS (docs/reference/ovs-pipeline.md §6, Antrea's featureEgress in pkg/agent/openflow/pipeline.go).
  * The init flows exist whenever the Egress feature is on, with or without Egress objects: they send Pod and
  * tunnel traffic bound outside the cluster to EgressMark, keep Node, except-CIDR and Service traffic out of SNAT,
  * and drop new tunnelled connections that no Egress IP of this Node claims.

@@ -1,5 +1,5 @@
 /**
- * Host network records (DESIGN §3 `net/routes.txt`): links, addresses, routes and policy rules a Node's bundle
+ * Host network records (docs/design.md §3, `net/routes.txt`): links, addresses, routes and policy rules a Node's bundle
  * installs, rendered as `ip -batch` input by targets/net.
  */
 import type { Cidr, Family, IPAddr } from '../net/ip.js';

@@ -1,5 +1,5 @@
 /**
- * Egress decisions that Antrea makes live, made offline the same way (reference/iptables-egress.md §3.5, §3.7):
+ * Egress decisions that Antrea makes live, made offline the same way (docs/reference/iptables-egress.md §3.5, §3.7):
  * the controller's IP allocation from ExternalIPPools, every agent's choice of the Egress Node on a consistent-hash
  * ring, and each Pod's effective Egress. Node-independent: which Node holds which IP, not what a Node installs.
  */
