@@ -201,6 +201,8 @@ export const Msg = {
   egressUnplaced: (why: string) => m('DPC3313', `this Egress SNATs nothing: ${why}`),
   egressPodsShadowed: (n: number, pods: string) =>
     m('DPC3314', `${n} Pod(s) it selects already use an earlier Egress (by creation time, then name) and do not use this one: ${pods}`),
+  egressIPv6NotCompiled: (ip: string) =>
+    m('DPC3316', `Egress IP ${ip} is IPv6, and dpc compiles the IPv4 pipeline only: no flow, SNAT rule or address is written for it`),
   egressNeedsTransportInterface: (pool: string) =>
     m('DPC3315', `ExternalIPPool ${pool} has subnetInfo: its routes and VLAN device need the Node's transport interface, which the agent config must name (transportInterface)`),
   policyFeatureNotCompiled: (what: string) =>

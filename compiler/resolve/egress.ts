@@ -274,6 +274,7 @@ export function resolveEgress(model: ClusterModel): ResolvedEgress {
         d.node = placed.node;
         d.placedBy = placed.by;
       }
+      if (d.ip?.family === 6) warn(e, Msg.egressIPv6NotCompiled(formatIP(d.ip)), ['spec', 'egressIP']);
       const why = unplaced.get(name);
       if (why) {
         d.unplaced = why;
