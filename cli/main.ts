@@ -188,6 +188,12 @@ async function runNodeCommand(args: Args): Promise<number> {
   }
 }
 
+/** Columns padded to their widest cell; the last column is not padded. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '));
+}
+
 function printResult(args: Args, result: CompileResult, wrote: boolean, formatDiagnostic: (d: CompileResult['diagnostics'][number]) => string): void {
   if (args.format === 'json') {
     const summary = {
@@ -197,6 +203,7 @@ function printResult(args: Args, result: CompileResult, wrote: boolean, formatDi
       stats: result.stats,
       nodes: result.bundles.map((b) => ({ name: b.node, pods: b.podCount, flows: b.flowCount, digest: `sha256:${b.digest}` })),
       ...(result.trafficControl ? { trafficControl: result.trafficControl } : {}),
+      ...(result.egress ? { egress: result.egress } : {}),
       diagnostics: result.diagnostics,
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -215,13 +222,15 @@ function printResult(args: Args, result: CompileResult, wrote: boolean, formatDi
     process.stdout.write(`valid: ${stats.objects} objects, ${stats.nodes} Nodes, ${stats.pods} Pods (${counts})\n`);
     return;
   }
-  const rows = [['NODE', 'PODS', 'FLOWS'], ...result.bundles.map((b) => [b.node, String(b.podCount), String(b.flowCount)])];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '));
+  const lines = table([['NODE', 'PODS', 'FLOWS'], ...result.bundles.map((b) => [b.node, String(b.podCount), String(b.flowCount)])]);
   process.stdout.write(
     `compiled ${result.bundles.length} Node bundle${result.bundles.length === 1 ? '' : 's'} from ${stats.objects} objects into ${args.out}/ (${counts})\n${lines.join('\n')}\n`,
   );
   process.stdout.write(trafficControlText(result));
+  if (result.egress && result.egress.egresses.length > 0) {
+    const rows = result.egress.egresses.map((e) => [e.name, e.ip ?? '-', e.node ?? '-', String(e.pods.length), e.unplaced ? `not placed: ${e.unplaced}` : `${e.placedBy}`]);
+    process.stdout.write(`${table([['EGRESS', 'IP', 'NODE', 'PODS', 'PLACED BY'], ...rows]).join('\n')}\n`);
+  }
 }
 
 /** Per Node, what each TrafficControl captures there and where the traffic goes (nothing when none exist). */

@@ -19,6 +19,7 @@ import { resolvePolicies } from './resolve/policies.js';
 import { resolveTrafficControls } from './resolve/trafficControl.js';
 import { allocateTrafficControlPorts, collectTrafficControlPorts } from './allocate/trafficControlPorts.js';
 import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNodeSummary } from './plan/trafficControl.js';
+import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { createSpellingCache } from '../targets/openflow/render.js';
 import { deepFreeze } from './util/deepFreeze.js';
@@ -53,6 +54,8 @@ export interface CompileResult {
   model?: ClusterModel;
   /** Per compiled Node, what each TrafficControl captures there (only with the TrafficControl gate on). */
   trafficControl?: { node: string; trafficControls: TrafficControlNodeSummary[]; overlaps: { egress: string; ingress: string }[] }[];
+  /** Where each Egress leaves from, or why it cannot; absent when the snapshot has no Egress or pool. */
+  egress?: EgressReport;
   /** Each compiled Node's plan, when `keepPlans` was asked for. */
   plans?: NodePlan[];
   stats: { objects: number; nodes: number; pods: number };
@@ -98,6 +101,8 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   diagnostics.push(...policyDiags);
   const tcEnabled = model.config.features.trafficControl;
   const tcResolved = resolveTrafficControls(model);
+  const egress: ResolvedEgress = resolveEgress(model);
+  diagnostics.push(...egress.diagnostics);
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
@@ -128,7 +133,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const plans: NodePlan[] = [];
   for (const { node, ports, tcPorts } of nodePorts) {
     const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
-    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, tc));
+    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc));
     bundles.push(buildNodeBundle(plan, model.config, spelling));
     if (options.keepPlans) plans.push(plan);
     if (tcEnabled) {
@@ -137,12 +142,14 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     }
   }
   const finalDiags = finish(sources, diagnostics);
+  const report = model.egresses.length + model.externalIPPools.size > 0 ? egressReport(egress) : undefined;
   const manifest = {
     apiVersion: 'dpc/v1alpha1',
     kind: 'Manifest',
     dpcVersion: DPC_VERSION,
     snapshotDigest: `sha256:${snapshotDigest(snapshot)}`,
     nodes: Object.fromEntries(bundles.map((b) => [b.node, { digest: `sha256:${b.digest}`, flows: b.flowCount, pods: b.podCount }])),
+    ...(report ? { egress: report } : {}),
     diagnostics: finalDiags,
   };
   return {
@@ -154,5 +161,6 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     stats,
     ...(tcEnabled ? { trafficControl: tcSummary } : {}),
     ...(options.keepPlans ? { plans } : {}),
+    ...(report ? { egress: report } : {}),
   };
 }

@@ -25,6 +25,8 @@ export const AgentConfigSchema = Type.Object(
     serviceCIDR: Type.Optional(Type.String()),
     serviceCIDRv6: Type.Optional(Type.String()),
     packetInRate: Type.Optional(Type.Integer({ minimum: 1 })),
+    snatFullyRandomPorts: Type.Optional(Type.Boolean()),
+    transportInterface: Type.Optional(Type.String()),
     antreaProxy: Type.Optional(
       Type.Object(
         {
@@ -41,6 +43,7 @@ export const AgentConfigSchema = Type.Object(
           exceptCIDRs: Type.Optional(Type.Array(Type.String())),
           maxEgressIPsPerNode: Type.Optional(Type.Integer({ minimum: 0 })),
           snatFullyRandomPorts: Type.Optional(Type.Boolean()),
+          uniqueMACForSubInterfaces: Type.Optional(Type.Boolean()),
         },
         Open,
       ),

@@ -22,6 +22,7 @@ export const NodeSchema = KubeObject(
             addresses: Type.Optional(
               Type.Array(Type.Object({ type: Type.String(), address: Type.String() }, Open)),
             ),
+            conditions: Type.Optional(Type.Array(Type.Object({ type: Type.String(), status: Type.String() }, Open))),
           },
           Open,
         ),

@@ -60,6 +60,7 @@ describe.skipIf(!HAVE_OVS)('flows.txt is OVS canonical text', () => {
     ['gre, proxy off, TrafficControl on', clusterSources({ ...twoNodes, agentConfig: 'tunnelType: gre\nantreaProxy: {enable: false}\nfeatureGates: {TrafficControl: true}' })],
     ['K8s NetworkPolicies (golden/policies-k8s)', caseSources(join(GOLDEN_DIR, 'policies-k8s'))],
     ['Antrea-native policies (golden/policies-antrea)', caseSources(join(GOLDEN_DIR, 'policies-antrea'))],
+    ['Egress with pools, a VLAN subnet, a static IP and shaping (golden/egress)', caseSources(join(GOLDEN_DIR, 'egress'))],
   ];
   test.each(variants)('%s: the dump of the loaded bridge equals the file', async (_name, sources) => {
     for (const bundle of compileOk(sources)) {

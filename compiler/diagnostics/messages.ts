@@ -204,11 +204,49 @@ export const Msg = {
     ),
   trafficControlGateOff: () =>
     m('DPC3030', 'the TrafficControl feature gate is off in the agent config, so this TrafficControl is not compiled'),
+  // 13xx: Egress and ExternalIPPool admission (docs/reference/iptables-egress.md §6.2–6.3)
+  egressIPSource: () =>
+    m('DPC1300', 'set egressIP and/or externalIPPool, or egressIPs and/or externalIPPools; exactly one of these two groups'),
+  egressIPFormat: (ip: string) => m('DPC1301', `${JSON.stringify(ip)} is not an IPv4 or IPv6 address`),
+  egressIPsNotSupported: () => m('DPC1302', 'spec.egressIPs is not supported yet'),
+  egressExternalIPPoolsNotSupported: () => m('DPC1303', 'spec.externalIPPools is not supported yet'),
+  egressBandwidthInvalid: (what: 'Rate' | 'Burst', value: string, egress: string) =>
+    m('DPC1304', `${what} ${value} in Egress ${egress} is invalid: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`),
+  egressPoolMissing: (pool: string) => m('DPC1305', `ExternalIPPool ${pool} does not exist`),
+  egressIPOutsidePool: (ip: string) => m('DPC1306', `IP ${ip} is not within the IP range`),
+  ipRangeShape: () => m('DPC1310', 'an IP range sets either cidr, or start and end'),
+  ipRangeCIDRInvalid: (cidr: string) => m('DPC1311', `invalid cidr ${cidr}`),
+  ipRangeStartInvalid: (ip: string) => m('DPC1312', `invalid start ip address ${ip}`),
+  ipRangeEndInvalid: (ip: string) => m('DPC1313', `invalid end ip address ${ip}`),
+  ipRangeFamilies: (start: string, end: string) =>
+    m('DPC1314', `range start ${start} and range end ${end} should belong to same family`),
+  ipRangeReversed: (start: string, end: string) => m('DPC1315', `range start ${start} should not be greater than range end ${end}`),
+  subnetGatewayInvalid: (gw: string) => m('DPC1316', `invalid gateway address ${gw}`),
+  subnetPrefixInvalid: (n: number) => m('DPC1317', `invalid prefixLength ${n}`),
+  ipRangeOutsideSubnet: (range: string, gw: string, n: number) => m('DPC1318', `${range} must be a strict subset of the subnet ${gw}/${n}`),
+  ipRangesOverlap: (a: string, b: string) => m('DPC1319', `${a} overlaps with ${b}`),
+  ipRangesChanged: (ranges: string) => m('DPC1320', `existing IPRanges [${ranges}] cannot be updated or deleted`),
+  // 33xx: Egress settings (docs/reference/iptables-egress.md §5.2)
+  badEgressExceptCIDR: (cidr: string) => m('DPC3300', `Egress Except CIDR ${cidr} is invalid`),
+  tooManyEgressIPsPerNode: (n: number, max: number) =>
+    m('DPC3301', `maxEgressIPsPerNode ${n} cannot be greater than ${max}`),
+  egressIPNotAllocated: (ip: string, pool: string) =>
+    m('DPC3310', `IP ${ip} cannot be allocated from ExternalIPPool ${pool} (reserved, outside its ranges or taken by another Egress); Antrea still uses it but does not track it in the pool`),
+  egressStatusUnknownNode: (node: string) => m('DPC3311', `status.egressNode names Node ${node}, which is not in the snapshot; dpc's own choice is used`),
+  egressStatusDiffers: (status: string, mine: string) =>
+    m('DPC3312', `the cluster placed this Egress on ${status} (status.egressNode), dpc would choose ${mine}; the cluster's choice is used`),
+  egressUnplaced: (why: string) => m('DPC3313', `this Egress SNATs nothing: ${why}`),
+  egressPodsShadowed: (n: number, pods: string) =>
+    m('DPC3314', `${n} Pod(s) it selects already use an earlier Egress (by creation time, then name) and do not use this one: ${pods}`),
+  egressIPv6NotCompiled: (ip: string) =>
+    m('DPC3316', `Egress IP ${ip} is IPv6, and dpc compiles the IPv4 pipeline only: no flow, SNAT rule or address is written for it`),
+  egressNeedsTransportInterface: (pool: string) =>
+    m('DPC3315', `ExternalIPPool ${pool} has subnetInfo: its routes and VLAN device need the Node's transport interface, which the agent config must name (transportInterface)`),
   policyFeatureNotCompiled: (what: string) =>
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),
   antreaPolicyDisabled: () => m('DPC3105', 'Antrea-native policies need the AntreaPolicy feature gate, which the agent config turns off'),
-  // Node policies (iptables on the Node; reference/iptables-egress.md §1)
+  // Node policies (iptables on the Node; docs/reference/iptables-egress.md §1)
   nodePolicyGateOff: () =>
     m('DPC3190', 'this policy applies to Nodes, but the agent config leaves the NodeNetworkPolicy feature gate off; it is not compiled'),
   nodeRuleCommentTooLong: (length: number) =>

@@ -33,6 +33,7 @@ import {
   type TierObject,
 } from '../../schemas/antreaPolicy.js';
 import { TrafficControlSchema, type TrafficControlObject } from '../../schemas/trafficControl.js';
+import { EgressSchema, ExternalIPPoolSchema, type EgressObject, type ExternalIPPoolObject } from '../../schemas/egress.js';
 import { validatePolicies, type PolicyObjects } from './rules/index.js';
 import { checkTrafficControls } from './rules/trafficControlShape.js';
 import { emptyPolicyObjects } from './rules/context.js';
@@ -76,6 +77,8 @@ export interface Snapshot {
   groups: Located<GroupObject>[];
   /** crd.antrea.io/v1alpha2 TrafficControl, either shape; those here passed rules/trafficControlShape.ts. */
   trafficControls: Located<TrafficControlObject>[];
+  egresses: Located<EgressObject>[];
+  externalIPPools: Located<ExternalIPPoolObject>[];
 }
 
 export interface IngestResult {
@@ -107,11 +110,12 @@ const KINDS: readonly KindEntry[] = [
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'ClusterGroup', schema: ClusterGroupSchema, into: 'clusterGroups' },
   { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Group', schema: GroupSchema, into: 'groups' },
   { apiVersion: 'crd.antrea.io/v1alpha2', kind: 'TrafficControl', schema: TrafficControlSchema, into: 'trafficControls' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'Egress', schema: EgressSchema, into: 'egresses' },
+  { apiVersion: 'crd.antrea.io/v1beta1', kind: 'ExternalIPPool', schema: ExternalIPPoolSchema, into: 'externalIPPools' },
 ];
 
 /** Kinds dpc knows but does not compile yet: refusing them beats silently ignoring a policy. */
 const NOT_COMPILED: readonly { group: string; kinds: readonly string[] }[] = [
-  { group: 'crd.antrea.io', kinds: ['Egress', 'ExternalIPPool'] },
 ];
 
 const KIND_INDEX = new Map(KINDS.map((k) => [`${k.apiVersion} ${k.kind}`, k]));
@@ -232,8 +236,8 @@ function featureGatesOf(snapshot: Snapshot): Readonly<Record<string, boolean>> {
 }
 
 function policyObjectsOf(snapshot: Snapshot): PolicyObjects {
-  const { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups } = snapshot;
-  return { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups };
+  const { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups, egresses, externalIPPools } = snapshot;
+  return { networkPolicies, antreaNetworkPolicies, clusterNetworkPolicies, tiers, clusterGroups, groups, egresses, externalIPPools };
 }
 
 /** Runs the policy admission rules (rules/index.ts) and leaves the refused objects out of the snapshot. */
@@ -250,6 +254,8 @@ function admitPolicies(out: IngestResult, prior: Snapshot | undefined): void {
   s.tiers = [...a.tiers];
   s.clusterGroups = [...a.clusterGroups];
   s.groups = [...a.groups];
+  s.egresses = [...a.egresses];
+  s.externalIPPools = [...a.externalIPPools];
 }
 
 function readSnapshot(sources: readonly SourceText[]): IngestResult {

@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { configSource } from './configSource.js';
 import { Msg } from '../diagnostics/messages.js';
 import type { LocatedAgentConfig } from '../ingest/ingest.js';
+import { parseCidr, type Cidr } from '../net/ip.js';
 
 export type TunnelType = 'geneve' | 'vxlan' | 'gre';
 
@@ -36,9 +37,28 @@ export interface DataplaneConfig {
   tunnelPort?: number;
   features: Features;
   packetInRate: number;
+  egress: EgressConfig;
+  /** `--random-fully` on the Pod masquerade rule. */
+  snatFullyRandomPorts: boolean;
+  /** The Node's transport interface by name, when the config names it (Egress VLANs and subnet routes use it). */
+  transportInterface?: string;
   /** Gates the config turned on explicitly, for the report of what is not compiled yet. */
   featureGates: Readonly<Record<string, boolean>>;
 }
+
+/** The agent's `egress.*` settings with Antrea's defaults (cmd/antrea-agent/options.go). */
+export interface EgressConfig {
+  /** Destinations never SNATed by an Egress, masked as Go's net.ParseCIDR leaves them. */
+  exceptCIDRs: readonly Cidr[];
+  /** The default capacity of a Node; its `node.antrea.io/max-egress-ips` annotation overrides it. */
+  maxEgressIPsPerNode: number;
+  snatFullyRandomPorts: boolean;
+  /** Subnets other than the Node's (ExternalIPPool subnetInfo) are honoured only with EgressSeparateSubnet. */
+  separateSubnet: boolean;
+}
+
+/** Antrea's hard limit on Egress IPs per Node: SNAT marks are 8 bits. */
+export const MAX_EGRESS_IPS_PER_NODE = 255;
 
 /** Antrea v2 feature gates and their defaults (pkg/features/antrea_features.go). */
 const GATE_DEFAULTS: Readonly<Record<string, boolean>> = {
@@ -64,7 +84,7 @@ const GATE_DEFAULTS: Readonly<Record<string, boolean>> = {
   L7NetworkPolicy: false,
   AdminNetworkPolicy: false,
   EgressTrafficShaping: false,
-  EgressSeparateSubnet: false,
+  EgressSeparateSubnet: true,
   NodeNetworkPolicy: false,
   L7FlowExporter: false,
   BGPPolicy: false,
@@ -120,6 +140,16 @@ export function normalizeAgentConfig(sources: readonly LocatedAgentConfig[]): Co
     ipv4: true,
     ipv6: false,
   };
+  const exceptCIDRs: Cidr[] = [];
+  (raw.egress?.exceptCIDRs ?? []).forEach((text, i) => {
+    const c = parseCidr(text);
+    if (c) exceptCIDRs.push(c);
+    else diagnostics.push({ severity: 'error', ...Msg.badEgressExceptCIDR(text), object: objectRef, field: `egress.exceptCIDRs[${i}]`, at: at('egress', 'exceptCIDRs', i) });
+  });
+  const maxIPs = raw.egress?.maxEgressIPsPerNode ?? 0;
+  if (maxIPs > MAX_EGRESS_IPS_PER_NODE) {
+    diagnostics.push({ severity: 'error', ...Msg.tooManyEgressIPsPerNode(maxIPs, MAX_EGRESS_IPS_PER_NODE), object: objectRef, field: 'egress.maxEgressIPsPerNode', at: at('egress', 'maxEgressIPsPerNode') });
+  }
   const config: DataplaneConfig = {
     bridge: raw.ovsBridge ?? 'br-int',
     gatewayName: raw.hostGateway ?? 'antrea-gw0',
@@ -127,8 +157,16 @@ export function normalizeAgentConfig(sources: readonly LocatedAgentConfig[]): Co
     tunnelType: tunnel === 'stt' ? 'geneve' : tunnel,
     features,
     packetInRate: raw.packetInRate ?? 5000,
+    egress: {
+      exceptCIDRs,
+      maxEgressIPsPerNode: maxIPs === 0 ? MAX_EGRESS_IPS_PER_NODE : Math.min(maxIPs, MAX_EGRESS_IPS_PER_NODE),
+      snatFullyRandomPorts: raw.egress?.snatFullyRandomPorts ?? raw.snatFullyRandomPorts ?? false,
+      separateSubnet: egress && gate('EgressSeparateSubnet'),
+    },
+    snatFullyRandomPorts: raw.snatFullyRandomPorts ?? false,
     featureGates: gates,
   };
+  if (raw.transportInterface) config.transportInterface = raw.transportInterface;
   if (raw.tunnelPort) config.tunnelPort = raw.tunnelPort;
   return { config, diagnostics };
 }

@@ -11,7 +11,7 @@ export interface ConfigSource<T> {
   first: LocatedConfig<T> | undefined;
   /** The object a diagnostic names: the ConfigMap holding the config, or the config itself. */
   objectRef: { kind: string; name?: string };
-  at: (field: string) => SourceRef | undefined;
+  at: (...field: (string | number)[]) => SourceRef | undefined;
 }
 
 export function configSource<T>(
@@ -32,10 +32,10 @@ export function configSource<T>(
     });
   }
   const objectRef = first?.embedded ? { kind: 'ConfigMap', name: 'antrea-config' } : { kind };
-  const at = (field: string): SourceRef | undefined => {
+  const at = (...field: (string | number)[]): SourceRef | undefined => {
     if (!first) return undefined;
-    if (!first.embedded) return { loc: first.loc, field: [field] };
-    return { loc: first.loc, field: ['data', first.embedded.key], embedded: embeddedPosition(first.embedded.text, [field]) };
+    if (!first.embedded) return { loc: first.loc, field };
+    return { loc: first.loc, field: ['data', first.embedded.key], embedded: embeddedPosition(first.embedded.text, field) };
   };
   return { first, objectRef, at };
 }

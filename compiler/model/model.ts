@@ -22,6 +22,7 @@ import { checkUpstreamPolicies, normalizeControllerConfig, type ControllerSettin
 import { normalizeTrafficControl, type TrafficControlInfo } from './trafficControl.js';
 import type { NodeInventoryObject } from '../../schemas/nodeInventory.js';
 import type { PodObject } from '../../schemas/core.js';
+import type { EgressObject, ExternalIPPoolObject } from '../../schemas/egress.js';
 import type { NetworkPolicyObject } from '../../schemas/networkPolicy.js';
 import type {
   AntreaNetworkPolicyObject,
@@ -48,6 +49,11 @@ export interface NodeInfo {
    * and an IPv6 address, as Antrea decides per Node (pkg/agent/config/node_config.go IsIPv6Enabled).
    */
   ipFamilies: readonly (4 | 6)[];
+  /** What Antrea's Egress scheduler asks of a Node: it runs Linux and its agent is up (Ready unless stated otherwise). */
+  linux: boolean;
+  ready: boolean;
+  /** The `node.antrea.io/max-egress-ips` annotation, when it parses as Go's strconv.Atoi parses it. */
+  maxEgressIPs?: number;
   /** `node.antrea.io/transport-addresses`: at most one per family, the last one given (Antrea's parsing). */
   transportAddresses: IPAddr[];
   loc: ObjectLocation;
@@ -78,6 +84,8 @@ export interface ServiceInfo {
   namespace: string;
   name: string;
   selector?: Readonly<Record<string, string>>;
+  /** spec.clusterIPs (or clusterIP) that parse as addresses; `None` of headless Services is no address. */
+  clusterIPs: readonly IPAddr[];
 }
 
 export interface NamespaceInfo {
@@ -111,6 +119,9 @@ export interface ClusterModel {
   groups: ReadonlyMap<string, Located<GroupObject>>;
   /** TrafficControls in both input shapes, normalized; sorted by name; empty while the feature gate is off. */
   trafficControls: readonly TrafficControlInfo[];
+  /** Egresses and ExternalIPPools that passed admission, by name. */
+  egresses: readonly Located<EgressObject>[];
+  externalIPPools: ReadonlyMap<string, Located<ExternalIPPoolObject>>;
 }
 
 export interface ModelResult {
@@ -229,17 +240,23 @@ function buildNodes(snapshot: Snapshot, diags: Diagnostic[]): NodeInfo[] {
     if (!ok || !internalIP) continue;
     const podCIDR = v4[0]!;
     const ipv6 = cidrs.length > v4.length && addresses.some((a) => a.family === 6);
-    nodes.push({
+    const labels = obj.metadata.labels ?? {};
+    const maxText = obj.metadata.annotations?.['node.antrea.io/max-egress-ips'];
+    const info: NodeInfo = {
       name: obj.metadata.name,
-      labels: obj.metadata.labels ?? {},
+      labels,
       podCIDR,
       gatewayIP: firstHost(podCIDR),
       internalIP,
       addresses,
       ipFamilies: ipv6 ? [4, 6] : [4],
+      linux: labels['kubernetes.io/os'] === 'linux',
+      ready: ((c) => c === undefined || c.status === 'True')((obj.status?.conditions ?? []).find((c) => c.type === 'Ready')),
       transportAddresses: transportAddresses(obj.metadata.annotations?.['node.antrea.io/transport-addresses']),
       loc,
-    });
+    };
+    if (maxText !== undefined && /^[+-]?[0-9]+$/.test(maxText) && Number.isSafeInteger(Number(maxText))) info.maxEgressIPs = Number(maxText);
+    nodes.push(info);
   }
   nodes.sort(byKey((n) => n.name));
   // Overlapping Pod CIDRs would make routing ambiguous; report each pair once, on the later Node.
@@ -457,7 +474,9 @@ export function buildModel(snapshot: Snapshot): ModelResult {
     [...list].sort(byKey((s) => nsName(s.obj)));
   const services = new Map<string, ServiceInfo>();
   for (const { obj } of sorted(snapshot.services)) {
-    const info: ServiceInfo = { namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name };
+    const ipTexts = obj.spec.clusterIPs ?? (obj.spec.clusterIP ? [obj.spec.clusterIP] : []);
+    const clusterIPs = ipTexts.map(parseIP).filter((ip): ip is IPAddr => ip !== undefined);
+    const info: ServiceInfo = { namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name, clusterIPs };
     if (obj.spec.selector) info.selector = obj.spec.selector;
     services.set(nsName(obj), info);
   }
@@ -480,6 +499,8 @@ export function buildModel(snapshot: Snapshot): ModelResult {
       clusterGroups: new Map(sorted(snapshot.clusterGroups).map((g) => [g.obj.metadata.name, g])),
       groups: new Map(sorted(snapshot.groups).map((g) => [nsName(g.obj), g])),
       trafficControls: buildTrafficControls(snapshot, config.features.trafficControl, diagnostics),
+      egresses: [...snapshot.egresses].sort(byKey((e) => e.obj.metadata.name)),
+      externalIPPools: new Map([...snapshot.externalIPPools].sort(byKey((p) => p.obj.metadata.name)).map((p) => [p.obj.metadata.name, p])),
     },
     diagnostics,
   };

@@ -20,8 +20,7 @@ const GAPS: readonly Gap[] = [
     text: 'AntreaPolicy: the DNS response interception flows Antrea installs at start (conjunction 1, inert until an FQDN rule gives it addresses); FQDN rules are refused',
   },
   { enabled: (f) => f.proxyAll, text: 'proxyAll: NodePort, LoadBalancer and external-IP traffic is not handled (no NodePort mark flows)' },
-  { enabled: (f) => f.egress, text: 'Egress: Egress and ExternalIPPool objects are refused, so no Pod traffic is SNATed to an egress IP' },
-  { enabled: (f) => f.egressTrafficShaping, text: 'EgressTrafficShaping: no Egress QoS meters or flows' },
+  { enabled: (f) => f.egress, text: 'Egress: IPv6 Egress IPs get no flows, SNAT rule or address; the Egress IP is not announced (no gratuitous ARP)' },
   { enabled: (f) => f.l7NetworkPolicy, text: 'L7NetworkPolicy: rules with l7Protocols are refused (no L7 redirect flows, no antrea-l7-tap0 port)' },
   {
     enabled: (f) => f.multicast,

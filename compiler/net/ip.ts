@@ -150,6 +150,11 @@ export function firstHost(c: Cidr): IPAddr {
 }
 
 
+export function compareIP(a: IPAddr, b: IPAddr): number {
+  if (a.family !== b.family) return a.family - b.family;
+  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+}
+
 export function compareCidr(a: Cidr, b: Cidr): number {
   if (a.family !== b.family) return a.family - b.family;
   if (a.base !== b.base) return a.base < b.base ? -1 : 1;

@@ -119,6 +119,9 @@ export const EgressRuleCTLabelField = bits('EgressRuleID', 'ct_label', 32, 63);
 export const HostLocalSourceField = bits('HostLocalSource', 'pkt_mark', 31, 31);
 export const HostLocalSourceMark = bitMark(HostLocalSourceField, 1n);
 
+// pkt_mark bits 0..7: the SNAT mark of a local Egress IP, read by the nat SNAT rule (docs/reference/iptables-egress.md §3.1).
+export const SNATIPMarkField = bits('SNATIPMark', 'pkt_mark', 0, 7);
+
 /** Conntrack zones (§2.5). */
 export const CtZone = 65520;
 export const SNATCtZone = 65521;

@@ -11,6 +11,9 @@ import type { TableMap } from '../allocate/pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { createPolicyPlanCache, planNetworkPolicy, type GroupPlan, type PolicyPlan, type PolicyPlanCache } from './networkPolicy.js';
 import { packetInMeters, type MeterPlan } from './meters.js';
+import { planEgress } from './egress.js';
+import type { ResolvedEgress } from '../resolve/egress.js';
+import type { NetRecord } from './net.js';
 import type { NodePolicies } from './policyIndex.js';
 import type { TcPortOnNode } from '../allocate/trafficControlPorts.js';
 import { planTrafficControl, type NodeTrafficControl } from './trafficControl.js';
@@ -45,6 +48,8 @@ export interface NodePlan {
   readonly trafficControlPorts?: readonly TcPortOnNode[];
   /** iptables chains, rules, built-in chain jumps and ipsets; empty on a Node with no host rules. */
   readonly host: HostRules;
+  /** Links, addresses, routes and rules (net/routes.txt). */
+  readonly net: readonly NetRecord[];
 }
 
 /** Work shared by the plans of one compile (see each feature's cache); created by the compile, passed explicitly. */
@@ -98,6 +103,10 @@ function infraPorts(model: ClusterModel, node: NodeInfo, ports: NodePorts): Ovsd
   ];
 }
 
+function mergeHostRules(a: HostRules, b: HostRules): HostRules {
+  return { chains: [...a.chains, ...b.chains], rules: [...a.rules, ...b.rules], jumps: [...a.jumps, ...b.jumps], ipsets: [...a.ipsets, ...b.ipsets] };
+}
+
 export function planNode(
   model: ClusterModel,
   node: NodeInfo,
@@ -106,11 +115,13 @@ export function planNode(
   policies: NodePolicies | undefined,
   shared: SharedFlows,
   cache: PlanCache,
+  egress: ResolvedEgress,
   trafficControl?: NodeTrafficControl,
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies, cache.policy);
+  const eg = planEgress(model, node, ports, tables, egress);
   const tc = trafficControl ? planTrafficControl(node, ports, tables, trafficControl) : undefined;
-  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...np.flows, ...(tc?.flows ?? [])];
+  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...eg.flows, ...np.flows, ...(tc?.flows ?? [])];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
   const flows = [...featureFlows, ...missFlows({ feature: 'Pipeline', kind: 'Node', name: node.name }, tables, claimed)];
   return {
@@ -119,10 +130,11 @@ export function planNode(
     ports,
     flows,
     groups: np.groups,
-    meters: packetInMeters(model.config, node),
+    meters: [...packetInMeters(model.config, node), ...eg.meters],
     policy: { rules: np.rules, isolation: np.isolation },
     ovsdbPorts: [...infraPorts(model, node, ports), ...(tc?.ovsdbPorts ?? [])],
     ...(trafficControl ? { trafficControlPorts: trafficControl.ports } : {}),
-    host: planNodePolicy(node, policies?.nodeRules ?? [], model.config.features.nodeNetworkPolicy, model.config, cache.host),
+    host: mergeHostRules(planNodePolicy(node, policies?.nodeRules ?? [], model.config.features.nodeNetworkPolicy, model.config, cache.host), eg.host),
+    net: eg.net,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Node policies on one Node → iptables chains, rules, jumps and ipsets (reference/iptables-egress.md §1, §2.1).
+ * Node policies on one Node → iptables chains, rules, jumps and ipsets (docs/reference/iptables-egress.md §1, §2.1).
  *
  * Chains (filter table, per family): ANTREA-INPUT / ANTREA-OUTPUT, reached from INPUT / OUTPUT by jumps Antrea
  * adds with `iptables -A`; each holds the tunnel allow rule and jumps to the static pre-chain (established,

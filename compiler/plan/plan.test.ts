@@ -1,6 +1,7 @@
 /**
  * Plans asserted by table name (never by table number), their provenance, and their immutability.
  */
+import { resolveEgress } from '../resolve/egress.js';
 import { describe, expect, test } from 'vitest';
 import { compile } from '../compile.js';
 import { clusterSources } from '../../test/fixtures/clusters.js';
@@ -51,7 +52,7 @@ function planFor(policy = POLICY): NodePlan {
   const { allocated } = allocatePolicyRules(resolvePolicies(model).intents);
   const node = model.nodeByName.get('n1')!;
   const { ports } = allocateNodePorts(model, node);
-  return planNode(model, node, ports, computeTableMap(model.config.features), indexPoliciesByNode(allocated).get('n1'), createSharedFlows(model), createPlanCache());
+  return planNode(model, node, ports, computeTableMap(model.config.features), indexPoliciesByNode(allocated).get('n1'), createSharedFlows(model), createPlanCache(), resolveEgress(model));
 }
 
 describe('NetworkPolicy plan', () => {

@@ -21,7 +21,6 @@ import {
   FromTunnelRegMark,
   GlobalVirtualMAC,
   HostLocalSourceMark,
-  NotAntreaFlexibleIPAMRegMark,
   NotRewriteMACRegMark,
   OutputToOFPortRegMark,
   Priority,
@@ -74,7 +73,6 @@ interface Ctx {
   ports: NodePorts;
   peers: readonly NodeInfo[];
   proxy: boolean;
-  egress: boolean;
 }
 
 /**
@@ -239,15 +237,6 @@ function l3Flows(c: Ctx): Flow[] {
       ]),
     );
   }
-  if (c.egress) {
-    out.push(
-      flow(c.egressOrigin, 'L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromPodRegMark, NotAntreaFlexibleIPAMRegMark) }, [goto('EgressMark')]),
-      flow(c.egressOrigin, 'L3Forwarding', Priority.low, { ctState: '-rpl+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [
-        { kind: 'setMac', field: 'eth_dst', mac: gwMac },
-        goto('EgressMark'),
-      ]),
-    );
-  }
   if (c.proxy) {
     out.push(
       flow(c.service, 'L3Forwarding',
@@ -313,16 +302,13 @@ function outputFlows(c: Ctx): Flow[] {
 /**
  * Priority-0 flows that features install in place of the automatic `goto next` (docs/reference/ovs-pipeline.md §1.4, §8 item 8).
  */
-export function podConnectivityMissFlows(origin: Origin, tables: TableMap, proxy: boolean, egress: boolean): Flow[] {
+export function podConnectivityMissFlows(origin: Origin, tables: TableMap, proxy: boolean): Flow[] {
   const out: Flow[] = [];
   if (proxy && hasTable(tables, 'SessionAffinity')) {
     // Reached by resubmit: it only marks "select an Endpoint" and returns.
     out.push(flow(asFeature('Service', origin), 'SessionAffinity', Priority.miss, {}, [loadMark(EpToSelectRegMark)]));
   }
   out.push(flow(origin, 'L3Forwarding', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
-  if (egress && hasTable(tables, 'EgressMark')) {
-    out.push(flow(asFeature('Egress', origin), 'EgressMark', Priority.miss, {}, [loadMark(ToGatewayRegMark), goto('L2ForwardingCalc')]));
-  }
   return out;
 }
 
@@ -340,7 +326,6 @@ export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: 
     ports,
     peers: model.nodes.filter((n) => n.name !== node.name),
     proxy: f.antreaProxy,
-    egress: f.egress,
   };
   return [
     ...rootFlows(c),
@@ -353,6 +338,6 @@ export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: 
     ...l2Flows(c),
     ...ingressClassifierFlows(c),
     ...outputFlows(c),
-    ...podConnectivityMissFlows(c.origin, tables, c.proxy, c.egress),
+    ...podConnectivityMissFlows(c.origin, tables, c.proxy),
   ];
 }

@@ -1,5 +1,5 @@
 /**
- * ClusterNetworkPolicies applied to Nodes → Node-independent intents (reference/iptables-egress.md §1): for each
+ * ClusterNetworkPolicies applied to Nodes → Node-independent intents (docs/reference/iptables-egress.md §1): for each
  * rule, the Nodes it applies to, its peers as one address set (Pod IPs, Node addresses as Antrea expands them,
  * ipBlocks minus their except, Groups), its services in the order written (ports, then protocols), its action and
  * logging. Ordering keys (tier priority, policy priority, rule position) are kept; plan/ orders the chain.

@@ -13,6 +13,7 @@ import { renderPortMods } from '../openflow/portMods.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
 import { renderIptablesJumps, renderIptablesRestore } from '../iptables/restore.js';
 import { renderIpsetRestore } from '../ipset/restore.js';
+import { renderNetBatch } from '../net/routes.js';
 
 export interface NodeBundle {
   node: string;
@@ -78,6 +79,7 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
     ['iptables/ipv6.rules', renderIptablesRestore(plan.host, 6)],
     ['iptables/jumps.txt', renderIptablesJumps(plan.host.jumps)],
     ['ipset/ipsets.txt', renderIpsetRestore(plan.host.ipsets)],
+    ['net/routes.txt', renderNetBatch(plan.net)],
   ];
   for (const [path, text] of host) if (text !== '') artifacts.set(path, text);
   const meta = bundleJson(plan, artifacts);

@@ -15,6 +15,7 @@ import type {
   GroupObject,
   TierObject,
 } from '../../../schemas/antreaPolicy.js';
+import type { EgressObject, ExternalIPPoolObject } from '../../../schemas/egress.js';
 
 
 /** Every policy-related collection of a snapshot. */
@@ -25,11 +26,22 @@ export interface PolicyObjects {
   tiers: readonly Located<TierObject>[];
   clusterGroups: readonly Located<ClusterGroupObject>[];
   groups: readonly Located<GroupObject>[];
+  egresses: readonly Located<EgressObject>[];
+  externalIPPools: readonly Located<ExternalIPPoolObject>[];
 }
 
 /** Fresh, empty collections of every policy kind: the one list of them that ingest and the rules share. */
 export function emptyPolicyObjects(): { [K in keyof PolicyObjects]: PolicyObjects[K][number][] } {
-  return { networkPolicies: [], antreaNetworkPolicies: [], clusterNetworkPolicies: [], tiers: [], clusterGroups: [], groups: [] };
+  return {
+    networkPolicies: [],
+    antreaNetworkPolicies: [],
+    clusterNetworkPolicies: [],
+    tiers: [],
+    clusterGroups: [],
+    groups: [],
+    egresses: [],
+    externalIPPools: [],
+  };
 }
 
 export const EMPTY_POLICY_OBJECTS: PolicyObjects = emptyPolicyObjects();
@@ -69,6 +81,9 @@ export interface RuleContext {
   clusterGroupsNamed(name: string): readonly Located<ClusterGroupObject>[];
   groupsNamed(namespace: string, name: string): readonly Located<GroupObject>[];
   previousTier(name: string): Located<TierObject> | undefined;
+  externalIPPoolsNamed(name: string): readonly Located<ExternalIPPoolObject>[];
+  previousExternalIPPool(name: string): Located<ExternalIPPoolObject> | undefined;
+  previousEgress(name: string): Located<EgressObject> | undefined;
 }
 
 function index<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
@@ -105,6 +120,9 @@ export function createContext(
   const cgs = index(objects.clusterGroups, (g) => g.obj.metadata.name);
   const groups = index(objects.groups, (g) => `${namespaceOf(g.obj)}/${g.obj.metadata.name}`);
   const prevTiers = new Map((previous?.tiers ?? []).map((t) => [t.obj.metadata.name, t]));
+  const pools = index(objects.externalIPPools, (p) => p.obj.metadata.name);
+  const prevPools = new Map((previous?.externalIPPools ?? []).map((p) => [p.obj.metadata.name, p]));
+  const prevEgresses = new Map((previous?.egresses ?? []).map((e) => [e.obj.metadata.name, e]));
   const ctx: RuleContext = {
     objects,
     featureGates,
@@ -114,6 +132,9 @@ export function createContext(
     clusterGroupsNamed: (name) => cgs.get(name) ?? [],
     groupsNamed: (namespace, name) => groups.get(`${namespace}/${name}`) ?? [],
     previousTier: (name) => prevTiers.get(name),
+    externalIPPoolsNamed: (name) => pools.get(name) ?? [],
+    previousExternalIPPool: (name) => prevPools.get(name),
+    previousEgress: (name) => prevEgresses.get(name),
   };
   if (previous) (ctx as { previous?: PolicyObjects }).previous = previous;
   return ctx;

@@ -45,6 +45,19 @@ import { nodePolicyLimits } from './nodePolicyLimits.js'; // §6.1 documented No
 import { groupReferencesExist } from './groupReferencesExist.js'; // dpc
 import { k8sPeerShape } from './k8sPeerShape.js'; // Kubernetes API
 import { k8sPortNamesValid } from './k8sPortNamesValid.js'; // Kubernetes API
+import { ipRangeShape } from './ipRangeShape.js'; // §6.3 schema
+import { ipPoolSubnetInfoValid } from './ipPoolSubnetInfoValid.js'; // §6.3 webhook 1
+import { ipRangesValid } from './ipRangesValid.js'; // §6.3 webhook 2
+import { ipRangesInSubnet } from './ipRangesInSubnet.js'; // §6.3 webhook 3
+import { ipRangesDisjoint } from './ipRangesDisjoint.js'; // §6.3 webhook 4
+import { ipRangesDisjointAcrossPools } from './ipRangesDisjointAcrossPools.js'; // §6.3 webhook 5
+import { ipRangesImmutable } from './ipRangesImmutable.js'; // §6.3 webhook 6
+import { egressIPSource } from './egressIPSource.js'; // §6.2 schema
+import { egressIPFormat } from './egressIPFormat.js'; // §6.2 schema
+import { egressIPsNotSupported } from './egressIPsNotSupported.js'; // §6.2 webhook 1
+import { egressExternalIPPoolsNotSupported } from './egressExternalIPPoolsNotSupported.js'; // §6.2 webhook 2
+import { egressBandwidthQuantity } from './egressBandwidthQuantity.js'; // §6.2 webhook 3
+import { egressIPInPool } from './egressIPInPool.js'; // §6.2 webhook 4
 
 export type { PolicyObjects, PolicyRule, RuleContext } from './context.js';
 export { EMPTY_POLICY_OBJECTS } from './context.js';
@@ -92,6 +105,20 @@ export const POLICY_RULES: readonly PolicyRule[] = Object.freeze([
   // Kubernetes NetworkPolicies (selectors, ipBlocks and ports are checked above with the Antrea kinds).
   k8sPeerShape,
   k8sPortNamesValid,
+  // ExternalIPPools before Egresses, which look them up; each in the order of Antrea's webhook.
+  ipRangeShape,
+  ipPoolSubnetInfoValid,
+  ipRangesValid,
+  ipRangesInSubnet,
+  ipRangesDisjoint,
+  ipRangesDisjointAcrossPools,
+  ipRangesImmutable,
+  egressIPSource,
+  egressIPFormat,
+  egressIPsNotSupported,
+  egressExternalIPPoolsNotSupported,
+  egressBandwidthQuantity,
+  egressIPInPool,
 ]);
 
 /** Identity of every object of the collections, by location. */
@@ -106,6 +133,8 @@ function identities(objects: PolicyObjects): Map<string, ObjectRef> {
   add(objects.tiers, 'Tier', false);
   add(objects.clusterGroups, 'ClusterGroup', false);
   add(objects.groups, 'Group', true);
+  add(objects.egresses, 'Egress', false);
+  add(objects.externalIPPools, 'ExternalIPPool', false);
   return out;
 }
 
@@ -141,6 +170,8 @@ export function withoutRefused(objects: PolicyObjects, refused: ReadonlySet<stri
     tiers: keep(objects.tiers),
     clusterGroups: keep(objects.clusterGroups),
     groups: keep(objects.groups),
+    egresses: keep(objects.egresses),
+    externalIPPools: keep(objects.externalIPPools),
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * policyObjectsUnique (dpc): one policy-related object per kind, Namespace and name. Kubernetes cannot hold two
+ * policyObjectsUnique (dpc): one policy-related (or Egress) object per kind, Namespace and name. Kubernetes cannot hold two
  * objects with one name, so a snapshot that does is ambiguous; every copy is refused, each pointing at the others.
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
@@ -19,6 +19,8 @@ export const policyObjectsUnique: PolicyRule = {
       ...o.tiers.map((src) => ({ src, ref: refOf('Tier', src.obj, false), group: '' })),
       ...o.clusterGroups.map((src) => ({ src, ref: refOf('ClusterGroup', src.obj, false), group: '' })),
       ...o.groups.map((src) => ({ src, ref: refOf('Group', src.obj, true), group: '' })),
+      ...o.egresses.map((src) => ({ src, ref: refOf('Egress', src.obj, false), group: '' })),
+      ...o.externalIPPools.map((src) => ({ src, ref: refOf('ExternalIPPool', src.obj, false), group: '' })),
     ];
     const byKey = new Map<string, Subject[]>();
     for (const s of subjects) {

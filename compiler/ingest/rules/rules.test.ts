@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { POLICY_RULES } from './index.js';
+import { EGRESS_CASES } from './egressRules.cases.js';
 import { agentConfig, digest, expectedDigest, run, sortDigests, type Expected } from './testHarness.js';
 
 interface Fail {
@@ -967,6 +968,7 @@ const CASES: Record<string, Case> = {
     ],
     pass: [{ title: 'serve-80-tcp', yaml: knp('x', 'k', '  ingress: [{ports: [{port: serve-80-tcp}]}]\n') }],
   },
+  ...EGRESS_CASES,
 };
 
 /** Markers that are not written in the input: the line a diagnostic points at by rule of the position resolver. */

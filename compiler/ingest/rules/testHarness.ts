@@ -11,7 +11,7 @@ import { resolvePositions } from '../positions.js';
 export const INPUT = 'input.yaml';
 export const PREVIOUS = 'previous.yaml';
 
-const POLICY_KINDS = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'Tier', 'ClusterGroup', 'Group']);
+const POLICY_KINDS = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'Tier', 'ClusterGroup', 'Group', 'Egress', 'ExternalIPPool']);
 
 export interface Run {
   result: IngestResult;
@@ -40,7 +40,7 @@ export function run(yaml: string, previous?: string): Run {
   const prior: SourceText[] | undefined = previous === undefined ? undefined : [{ name: PREVIOUS, text: previous }];
   const result = ingest(sources, prior);
   const diagnostics = resolvePositions(result.diagnostics, sources).filter(
-    (d) => /^DPC1[12]\d\d$/.test(d.code) || (d.code === 'DPC1006' && d.object && POLICY_KINDS.has(d.object.kind)),
+    (d) => /^DPC1[123]\d\d$/.test(d.code) || (d.code === 'DPC1006' && d.object && POLICY_KINDS.has(d.object.kind)),
   );
   return { result, diagnostics, markers: markersOf(yaml) };
 }

@@ -144,6 +144,13 @@ export function allSelectors(objects: PolicyObjects, antrea: readonly AntreaPoli
     if (!g.spec) continue;
     selectorsOfObject(g.spec, ['spec'], SELECTOR_NAMES, (selector, path) => out.push({ src: g.src, ref: g.ref, selector, path }));
   }
+  for (const src of objects.egresses) {
+    const ref = refOf('Egress', src.obj, false);
+    selectorsOfObject(src.obj.spec.appliedTo, ['spec', 'appliedTo'], SELECTOR_NAMES, (selector, path) => out.push({ src, ref, selector, path }));
+  }
+  for (const src of objects.externalIPPools) {
+    out.push({ src, ref: refOf('ExternalIPPool', src.obj, false), selector: src.obj.spec.nodeSelector, path: ['spec', 'nodeSelector'] });
+  }
   return out;
 }
 

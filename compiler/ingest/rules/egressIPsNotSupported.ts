@@ -1,0 +1,17 @@
+/** egressIPsNotSupported: Antrea's webhook refuses a non-empty spec.egressIPs (reference §6.2 Webhook 1). */
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { Msg } from '../../diagnostics/messages.js';
+import { refOf, report, type PolicyRule } from './context.js';
+
+export const egressIPsNotSupported: PolicyRule = {
+  name: 'egressIPsNotSupported',
+  reference: '§6.2 webhook',
+  check(ctx) {
+    const out: Diagnostic[] = [];
+    for (const src of ctx.objects.egresses) {
+      if (ctx.isRefused(src.loc) || (src.obj.spec.egressIPs ?? []).length === 0) continue;
+      out.push(report(src, refOf('Egress', src.obj, false), ['spec', 'egressIPs'], Msg.egressIPsNotSupported()));
+    }
+    return out;
+  },
+};
