@@ -127,44 +127,48 @@ def sctp_init(sport, dport):
     return packet[:8] + struct.pack("<I", crc32c(packet)) + packet[12:]
 
 
+def socket_probe(kind, sport, timeout, attempt, refused):
+    """One TCP or UDP attempt; the verdicts every socket kind shares are decided here once."""
+    s = bound(kind, sport)
+    s.settimeout(timeout)
+    try:
+        return attempt(s)
+    except ConnectionRefusedError:
+        return refused()
+    except socket.timeout:
+        return "timeout", ""
+    except PermissionError:
+        return "blocked", OUTPUT_DROP
+    except OSError as e:
+        return "error", str(e)
+    finally:
+        s.close()
+
+
 def probe(req):
     proto, dst, port, sport, timeout = req["proto"], req["dst"], req["port"], req["sport"], req["timeout"]
     if proto == "tcp":
-        s = bound(socket.SOCK_STREAM, sport)
-        s.settimeout(timeout)
-        try:
-            s.connect((dst, port))
-            return "connected", ""
-        except ConnectionRefusedError:
+        def refused_tcp():
             why = unreachable(6, dst, sport, port, 0.3)
             return ("unreachable", why) if why else ("reset", "connection refused by a TCP reset")
-        except socket.timeout:
-            return "timeout", ""
-        except PermissionError as e:
-            return "blocked", OUTPUT_DROP
-        except OSError as e:
-            return "error", str(e)
-        finally:
-            s.close()
+
+        def connect(s):
+            s.connect((dst, port))
+            return "connected", ""
+
+        return socket_probe(socket.SOCK_STREAM, sport, timeout, connect, refused_tcp)
     if proto == "udp":
-        s = bound(socket.SOCK_DGRAM, sport)
-        s.settimeout(timeout)
-        try:
+        def refused_udp():
+            why = unreachable(17, dst, sport, port, 0.3)
+            return "unreachable", why or "connection refused"
+
+        def exchange(s):
             s.connect((dst, port))
             s.send(b"dpc-probe")
             s.recv(65535)
             return "reply", ""
-        except ConnectionRefusedError:
-            why = unreachable(17, dst, sport, port, 0.3)
-            return "unreachable", why or "connection refused"
-        except socket.timeout:
-            return "timeout", ""
-        except PermissionError as e:
-            return "blocked", OUTPUT_DROP
-        except OSError as e:
-            return "error", str(e)
-        finally:
-            s.close()
+
+        return socket_probe(socket.SOCK_DGRAM, sport, timeout, exchange, refused_udp)
     if proto == "sctp":
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_SCTP)
         try:
