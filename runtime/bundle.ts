@@ -26,18 +26,27 @@ export interface LoadedBundle {
   meta: BundleMeta;
   /** sha256 of bundle.json: the bundle's identity, recorded on the Node once applied. */
   digest: string;
-  /** Artifact path → text, for every artifact bundle.json lists. */
-  files: ReadonlyMap<string, string>;
+  /** Artifact path → its bytes as read and digest-checked, for every artifact bundle.json lists. */
+  files: ReadonlyMap<string, Buffer>;
+  /** An artifact as text, decoded when asked for (a 50,000-flow flows.txt is compared as bytes, never decoded whole). */
+  text(path: string): string | undefined;
 }
 
-const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
 /** The Node this runtime serves: --node, else NODE_NAME (a DaemonSet's downward API), else the host name. */
 export function nodeName(flag: string | undefined): string {
   return flag ?? (process.env.NODE_NAME || hostname());
 }
 
-export function loadBundle(path: string, node: string): LoadedBundle {
+export interface OpenedBundle {
+  dir: string;
+  meta: BundleMeta;
+  metaText: string;
+}
+
+/** bundle.json of the Node's bundle, checked to be this Node's; the artifacts are read by loadArtifacts. */
+export function openBundle(path: string, node: string): OpenedBundle {
   let dir = path;
   if (!existsSync(join(dir, 'bundle.json'))) {
     if (!existsSync(join(path, 'manifest.json'))) throw new RuntimeError(`${path}: neither a Node bundle (bundle.json) nor a compile output (manifest.json)`);
@@ -49,16 +58,23 @@ export function loadBundle(path: string, node: string): LoadedBundle {
   if (meta.node?.name !== node) {
     throw new RuntimeError(`refused: ${dir} is the bundle of Node ${JSON.stringify(meta.node?.name)}, this is Node ${JSON.stringify(node)}; nothing was changed`);
   }
-  const files = new Map<string, string>();
+  return { dir, meta, metaText };
+}
+
+export const loadBundle = (path: string, node: string): LoadedBundle => loadArtifacts(openBundle(path, node));
+
+/** Every artifact bundle.json lists, each checked against its digest. */
+export function loadArtifacts({ dir, meta, metaText }: OpenedBundle): LoadedBundle {
+  const files = new Map<string, Buffer>();
   const damaged: string[] = [];
   for (const [rel, digest] of Object.entries(meta.artifacts ?? {})) {
     const file = join(dir, rel);
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-    if (text === undefined || `sha256:${sha256(text)}` !== digest) damaged.push(rel);
-    else files.set(rel, text);
+    const bytes = existsSync(file) ? readFileSync(file) : undefined;
+    if (bytes === undefined || `sha256:${sha256(bytes)}` !== digest) damaged.push(rel);
+    else files.set(rel, bytes);
   }
   if (damaged.length > 0) throw new RuntimeError(`refused: ${dir}: missing or altered artifacts (digest mismatch): ${damaged.join(', ')}; nothing was changed`);
-  return { dir, meta, digest: sha256(metaText), files };
+  return { dir, meta, digest: sha256(metaText), files, text: (rel) => files.get(rel)?.toString('utf8') };
 }
 
 export const lines = (text: string | undefined): string[] => (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);

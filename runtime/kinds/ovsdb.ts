@@ -76,7 +76,7 @@ const byNumber = (a: string, b: string): number => a.localeCompare(b, 'en', { nu
 const line = (table: string, name: string, column: string, value: unknown): string => `${table} ${name} ${column}=${JSON.stringify(value)}`;
 
 function planOvsdb(ctx: KindContext): KindPlan {
-  const desired = parseTransact(ctx.bundle.files.get(TRANSACT)!);
+  const desired = parseTransact(ctx.bundle.text(TRANSACT)!);
   const { bridge } = ctx;
   const liveTables = new Map<number, string>(
     (canonicalDatum(bridge.row.flow_tables) as ['map', [number, [string, string]][]])[1].map(([id, u]) => [id, u[1]]),
@@ -154,8 +154,8 @@ function planOvsdb(ctx: KindContext): KindPlan {
     kind: 'ovsdb',
     files: [{ path: TRANSACT, live: liveLines.sort(byNumber), desired: desiredLines.sort(byNumber), compare: byNumber }],
     changes,
-    apply: () => {
-      if (ops.length > 0) transact(ctx.conn, ops);
+    apply: async () => {
+      if (ops.length > 0) await transact(ctx.conn, ops);
       checkpoint('ovsdb-committed');
     },
     record: new Map(),
@@ -164,7 +164,7 @@ function planOvsdb(ctx: KindContext): KindPlan {
 
 export const ovsdbKind: ArtifactKind = {
   name: 'ovsdb',
-  tools: ['ovsdb-client'],
-  inBundle: (b) => b.files.has(TRANSACT),
-  plan: planOvsdb,
+  tools: [],
+  inBundle: (meta) => TRANSACT in meta.artifacts,
+  plan: async (ctx) => planOvsdb(ctx),
 };

@@ -190,9 +190,9 @@ describe.skipIf(!HAVE_OVS)('dpc runtime on a private OVS', () => {
     expect(noOvsdb.code).toBe(1);
     expect(noOvsdb.stderr).toMatch(/^dpc: ovsdb-server is not running: no socket .*nothing\.sock/);
     expect(noOvsdb.stderr.trim().split('\n')).toHaveLength(1);
-    const noTools = dpc(ovs, state, ['status'], { PATH: '/nonexistent' });
+    const noTools = dpc(ovs, state, ['apply', v2, '--node', NODE], { PATH: '/nonexistent' });
     expect(noTools.code).toBe(1);
-    expect(noTools.stderr).toMatch(/^dpc: ovsdb-client not found in PATH .*\(install openvswitch-switch\)\n$/);
+    expect(noTools.stderr).toMatch(/^dpc: ovs-ofctl not found in PATH .*\(install openvswitch-switch\)\n$/);
   });
 
   test('a bundle whose files were altered is refused', () => {
