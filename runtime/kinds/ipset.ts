@@ -57,7 +57,10 @@ function planIpset(ctx: KindContext): KindPlan {
       checkpoint('ipset-restored');
     },
     finish: async () => {
-      for (const s of stale) run('ipset', ['destroy', s]);
+      for (const s of stale) {
+        run('ipset', ['destroy', s]);
+        checkpoint('ipset-destroyed');
+      }
     },
     record: new Map(),
   };

@@ -131,6 +131,7 @@ function planIptables(ctx: KindContext): KindPlan {
         const present = runTool(f.cmd, ['-w', '-t', j.table, '-C', j.builtin, ...j.spec], { okCodes: [1] }).status === 0;
         if (!present) runTool(f.cmd, ['-w', '-t', j.table, ...j.insert, ...j.spec]);
       }
+      checkpoint(`iptables-${f.family}-jumps-ensured`);
     });
   }
   return {
