@@ -4,7 +4,7 @@
  * Failures the operator must act on (a missing tool or daemon, a refused bundle, a failed kind) are RuntimeErrors.
  */
 import { DPC_VERSION } from '../compiler/version.js';
-import { loadArtifacts, nodeName, openBundle, sha256, type LoadedBundle } from './bundle.js';
+import { nodeName, openBundle, readArtifacts, sha256, type LoadedBundle } from './bundle.js';
 import { inventoryMismatches, readInventory } from './inventory.js';
 import { KINDS } from './kinds/index.js';
 import type { KindPlan, StartContext } from './kinds/kind.js';
@@ -77,18 +77,15 @@ async function prepare(dir: string, opts: NodeOptions, fullRead: boolean): Promi
   const early: StartContext = { meta: opened.meta, conn, bridge, stateDir: opts.stateDir ?? process.env.DPC_STATE_DIR ?? DEFAULT_STATE_DIR, recorded, full };
   // Live reads that need no artifact run while the artifacts are read and checked.
   const started = kinds.map((k) => k.start?.(early));
-  let bundle: LoadedBundle;
-  try {
-    bundle = loadArtifacts(opened);
-  } catch (e) {
-    await Promise.allSettled(started);
-    throw e;
-  }
-  trace('bundle read and checked', t0);
+  const { bundle, checked } = readArtifacts(opened);
   const mismatches = inventoryMismatches(bundle.meta, readInventory(bridge));
-  const plans = mismatches.length > 0 ? [] : await Promise.all(kinds.map((k, i) => k.plan({ ...early, bundle, started: started[i] })));
-  trace('planned', t0);
-  return { conn, bundle, plans, mismatches, recorded };
+  const planning = Promise.all(mismatches.length > 0 ? [] : kinds.map((k, i) => k.plan({ ...early, bundle, started: started[i] })));
+  const [plans] = await Promise.allSettled([planning, Promise.allSettled(started)]);
+  // An altered bundle is refused as such, whatever planning with its bytes ran into.
+  await checked;
+  trace('bundle checked and planned', t0);
+  if (plans.status === 'rejected') throw plans.reason;
+  return { conn, bundle, plans: plans.value, mismatches, recorded };
 }
 
 function refusal(p: Prepared): RuntimeError {

@@ -3,7 +3,7 @@
  * folder per Node) from which the Node's folder is chosen. Every artifact is checked against the digest
  * bundle.json records, so a half-copied or edited bundle is refused before anything on the Node changes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +45,7 @@ export interface OpenedBundle {
   metaText: string;
 }
 
-/** bundle.json of the Node's bundle, checked to be this Node's; the artifacts are read by loadArtifacts. */
+/** bundle.json of the Node's bundle, checked to be this Node's; the artifacts are read by readArtifacts. */
 export function openBundle(path: string, node: string): OpenedBundle {
   let dir = path;
   if (!existsSync(join(dir, 'bundle.json'))) {
@@ -61,20 +61,29 @@ export function openBundle(path: string, node: string): OpenedBundle {
   return { dir, meta, metaText };
 }
 
-export const loadBundle = (path: string, node: string): LoadedBundle => loadArtifacts(openBundle(path, node));
-
-/** Every artifact bundle.json lists, each checked against its digest. */
-export function loadArtifacts({ dir, meta, metaText }: OpenedBundle): LoadedBundle {
+/**
+ * Every artifact bundle.json lists, read now; `checked` settles once each is checked against its digest (hashed on
+ * the thread pool, while the caller plans with the bytes). Nothing may change on the Node before `checked` resolves.
+ */
+export function readArtifacts({ dir, meta, metaText }: OpenedBundle): { bundle: LoadedBundle; checked: Promise<void> } {
   const files = new Map<string, Buffer>();
-  const damaged: string[] = [];
+  const missing: string[] = [];
+  const digests: Promise<string | undefined>[] = [];
   for (const [rel, digest] of Object.entries(meta.artifacts ?? {})) {
     const file = join(dir, rel);
     const bytes = existsSync(file) ? readFileSync(file) : undefined;
-    if (bytes === undefined || `sha256:${sha256(bytes)}` !== digest) damaged.push(rel);
-    else files.set(rel, bytes);
+    if (bytes === undefined) missing.push(rel);
+    else {
+      files.set(rel, bytes);
+      digests.push(webcrypto.subtle.digest('SHA-256', bytes).then((d) => (`sha256:${Buffer.from(d).toString('hex')}` === digest ? undefined : rel)));
+    }
   }
-  if (damaged.length > 0) throw new RuntimeError(`refused: ${dir}: missing or altered artifacts (digest mismatch): ${damaged.join(', ')}; nothing was changed`);
-  return { dir, meta, digest: sha256(metaText), files, text: (rel) => files.get(rel)?.toString('utf8') };
+  const checked = Promise.all(digests).then((altered) => {
+    const damaged = [...missing, ...altered.filter((r): r is string => r !== undefined)];
+    if (damaged.length > 0) throw new RuntimeError(`refused: ${dir}: missing or altered artifacts (digest mismatch): ${damaged.join(', ')}; nothing was changed`);
+  });
+  checked.catch(() => undefined); // awaited by the caller; marked handled for the moments before it is
+  return { bundle: { dir, meta, digest: sha256(metaText), files, text: (rel) => files.get(rel)?.toString('utf8') }, checked };
 }
 
 export const lines = (text: string | undefined): string[] => (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);

@@ -122,7 +122,14 @@ interface IpRule {
 /** The owned live state, from one `ip -j -d -batch` for addresses (with their devices), IPv4 routes and rules, one for IPv6. */
 export function readNet(): NetState {
   const [addrs, v4routes, v4rules] = jsonBatch(['address show', 'route show table all', 'rule show'], []);
-  const [v6routes, v6rules] = jsonBatch(['route show table all', 'rule show'], ['-6']);
+  // A Node booted without IPv6 answers the IPv6 reads with an error: it has no IPv6 routes or rules to own.
+  let v6routes: unknown[] = [];
+  let v6rules: unknown[] = [];
+  try {
+    [v6routes = [], v6rules = []] = jsonBatch(['route show table all', 'rule show'], ['-6']);
+  } catch {
+    // no IPv6
+  }
   const s = empty();
   for (const l of addrs as IpLink[]) {
     if (!ownedDevice(l.ifname)) continue;

@@ -399,13 +399,15 @@ async function planOpenflow(ctx: KindContext): Promise<KindPlan> {
       await ofctl(ctx.conn, 'del-meter', [`meter=${id}`]);
       checkpoint('openflow-meter-deleted');
     }
-    // Verify cheaply what the commit left: the exact number of owned flows.
+    // Verify cheaply what the commit left: the exact number of owned flows. The copy for the next apply is written
+    // meanwhile; it counts only once the bridge names it (the final record), which a failed check prevents.
     const want = total(flows.rounds);
-    const count = await countLiveFlows(ctx, own.rounds);
-    if (count !== want) throw new RuntimeError(`after the OpenFlow bundle the bridge holds ${count} owned flows, the bundle has ${want}`);
-    checkpoint('openflow-verified');
+    const counting = handled(countLiveFlows(ctx, own.rounds));
     saveRecord(ctx, desiredDigest, flows.rounds);
     checkpoint('openflow-state-saved');
+    const count = await counting;
+    if (count !== want) throw new RuntimeError(`after the OpenFlow bundle the bridge holds ${count} owned flows, the bundle has ${want}`);
+    checkpoint('openflow-verified');
   };
 
   return {

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
-import { addPodsAssumedBy, compileTo, dpcAsync, goldenInput, spawnDpc, stateDirFor } from './node.js';
+import type { ChildProcess } from 'node:child_process';
+import { addPodsAssumedBy, compileTo, dpcAsync, goldenInput, spawnDpc, stateDirFor, type DpcResult } from './node.js';
 import { editBundle } from './scale.js';
 import { createNetns, HAVE_NETNS, type Netns } from '../harness/netns.js';
 import { foreignNetwork, HOST_V1, HOST_V2, ownedNet, ownedRules, ownedSets, ROUTES_V1, ROUTES_V2, setsOf } from './hostState.js';
@@ -45,6 +46,53 @@ const expected = (out: string): Owned => ({
   groups: fileLines(out, 'openflow/groups.txt'),
   meters: fileLines(out, 'openflow/meters.txt'),
 });
+
+interface Moments {
+  steps: readonly string[];
+  timers: number;
+  label: string;
+  reset(): Promise<void>;
+  apply(env: NodeJS.ProcessEnv): Promise<DpcResult>;
+  spawn(): ChildProcess;
+  /** Waits until what a killed dpc left running has finished. */
+  settle(): Promise<void>;
+  assertWhole(when: string): void;
+  rerun(when: string): Promise<void>;
+}
+
+/** The kills: at each named step, then by timers spread over a clean apply's duration; each from v1, then rerun. */
+function killMoments(m: Moments): void {
+  test.each(m.steps)('killed at step %s', async (step) => {
+    await m.reset();
+    const r = await m.apply({ DPC_FAULT_KILL_AT: step });
+    expect(r.code, 'the apply was killed').toBe(null);
+    m.assertWhole(step);
+    await m.rerun(step);
+  }, 300_000);
+
+  test(`killed by ${m.timers} timers spread over an apply`, async () => {
+    await m.reset();
+    const t0 = Date.now();
+    expect((await m.apply({})).code).toBe(0);
+    const duration = Date.now() - t0;
+    const outcomes: string[] = [];
+    for (let i = 0; i < m.timers; i++) {
+      await m.reset();
+      const delay = Math.round(((i + 0.5) / m.timers) * duration);
+      const child = m.spawn();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      const code = await exited;
+      clearTimeout(timer);
+      outcomes.push(`${delay}ms:${code === null ? 'killed' : `exit ${code}`}`);
+      await m.settle();
+      m.assertWhole(`timer ${delay} ms`);
+      await m.rerun(`timer ${delay} ms`);
+    }
+    process.stdout.write(`${m.label} (apply takes ${duration} ms): ${outcomes.join(', ')}\n`);
+    expect(outcomes.filter((o) => o.endsWith('killed')).length).toBeGreaterThanOrEqual(m.timers / 2);
+  }, 900_000);
+}
 
 describe.skipIf(!HAVE_OVS)('an interrupted apply leaves each kind whole', () => {
   let ovs: Ovs;
@@ -118,37 +166,18 @@ describe.skipIf(!HAVE_OVS)('an interrupted apply leaves each kind whole', () => 
   }, 120_000);
   afterAll(cleanupAll);
 
-  test.each(STEPS)('killed at step %s', async (step) => {
-    await resetToV1();
-    const r = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], { DPC_FAULT_KILL_AT: step });
-    expect(r.code, 'the apply was killed').toBe(null);
-    assertWhole(step);
-    await rerunConverges(step);
-  }, 300_000);
-
-  test(`killed by ${TIMER_KILLS} timers spread over an apply`, async () => {
-    await resetToV1();
-    const t0 = Date.now();
-    expect((await dpcAsync(ovs, state, ['apply', v2, '--node', NODE])).code).toBe(0);
-    const duration = Date.now() - t0;
-    const outcomes: string[] = [];
-    for (let i = 0; i < TIMER_KILLS; i++) {
-      await resetToV1();
-      const delay = Math.round(((i + 0.5) / TIMER_KILLS) * duration);
-      const child = spawnDpc(ovs, state, ['apply', v2, '--node', NODE]);
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      const code = await exited;
-      clearTimeout(timer);
-      outcomes.push(`${delay}ms:${code === null ? 'killed' : `exit ${code}`}`);
-      // A killed ovs-ofctl child may still be finishing; the switch answers once it has.
-      ovs.appctl('version');
-      assertWhole(`timer ${delay} ms`);
-      await rerunConverges(`timer ${delay} ms`);
-    }
-    process.stdout.write(`interrupt timers (apply takes ${duration} ms): ${outcomes.join(', ')}\n`);
-    expect(outcomes.filter((o) => o.endsWith('killed')).length).toBeGreaterThanOrEqual(TIMER_KILLS / 2);
-  }, 900_000);
+  killMoments({
+    steps: STEPS,
+    timers: TIMER_KILLS,
+    label: 'interrupt timers',
+    reset: resetToV1,
+    apply: (env) => dpcAsync(ovs, state, ['apply', v2, '--node', NODE], env),
+    spawn: () => spawnDpc(ovs, state, ['apply', v2, '--node', NODE]),
+    // A killed ovs-ofctl child may still be finishing; the switch answers once it has.
+    settle: async () => void ovs.appctl('version'),
+    assertWhole,
+    rerun: rerunConverges,
+  });
 });
 
 /**
@@ -234,35 +263,16 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('an interrupted apply leaves each host
     await cleanupAll();
   });
 
-  test.each(HOST_STEPS)('killed at step %s', async (step) => {
-    await resetToV1();
-    const r = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], { DPC_FAULT_KILL_AT: step }, ns.name);
-    expect(r.code, 'the apply was killed').toBe(null);
-    assertWhole(step);
-    await rerunConverges(step);
-  }, 300_000);
-
-  test(`killed by ${HOST_TIMER_KILLS} timers spread over an apply`, async () => {
-    await resetToV1();
-    const t0 = Date.now();
-    expect((await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], {}, ns.name)).code).toBe(0);
-    const duration = Date.now() - t0;
-    const outcomes: string[] = [];
-    for (let i = 0; i < HOST_TIMER_KILLS; i++) {
-      await resetToV1();
-      const delay = Math.round(((i + 0.5) / HOST_TIMER_KILLS) * duration);
-      const child = spawnDpc(ovs, state, ['apply', v2, '--node', NODE], ns.name);
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      const code = await exited;
-      clearTimeout(timer);
-      outcomes.push(`${delay}ms:${code === null ? 'killed' : `exit ${code}`}`);
-      // A tool dpc started (ipset, iptables-restore, ip) finishes its input on its own: wait for it.
-      await new Promise((r) => setTimeout(r, 300));
-      assertWhole(`timer ${delay} ms`);
-      await rerunConverges(`timer ${delay} ms`);
-    }
-    process.stdout.write(`host interrupt timers (apply takes ${duration} ms): ${outcomes.join(', ')}\n`);
-    expect(outcomes.filter((o) => o.endsWith('killed')).length).toBeGreaterThanOrEqual(HOST_TIMER_KILLS / 2);
-  }, 900_000);
+  killMoments({
+    steps: HOST_STEPS,
+    timers: HOST_TIMER_KILLS,
+    label: 'host interrupt timers',
+    reset: resetToV1,
+    apply: (env) => dpcAsync(ovs, state, ['apply', v2, '--node', NODE], env, ns.name),
+    spawn: () => spawnDpc(ovs, state, ['apply', v2, '--node', NODE], ns.name),
+    // A tool dpc started (ipset, iptables-restore, ip) finishes its input on its own: wait for it.
+    settle: () => new Promise((r) => setTimeout(r, 300)),
+    assertWhole,
+    rerun: rerunConverges,
+  });
 });
