@@ -4,12 +4,27 @@
  */
 import type { NodePlan } from '../../compiler/plan/nodePlan.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
+import type { IsolationIntent, PolicyRef, RuleIntent } from '../../compiler/resolve/types.js';
+
+const policyRef = (p: PolicyRef) => ({ type: p.type, ...(p.namespace ? { namespace: p.namespace } : {}), name: p.name });
+
+/** Where a rule sits in its policy: what names it beside its ID. */
+const ruleRef = (r: RuleIntent) => ({
+  policy: policyRef(r.policy),
+  ...(r.ruleName ? { rule: r.ruleName } : {}),
+  ...(r.tierName ? { tier: r.tierName, policyPriority: r.policyPriority } : {}),
+  rulePosition: r.rulePosition,
+  key: r.key,
+});
+
+/** Identical rules share one ID (compiler/allocate/sharedRules.ts): the entry lists every rule it stands for. */
+const shared = <T>(others: readonly T[], ref: (o: T) => object) => (others.length === 0 ? {} : { sharedWith: others.map(ref) });
 
 export function renderRulesJson(plan: NodePlan, config: DataplaneConfig): string {
   const entries = [
     ...plan.policy.rules.map((r) => ({
       id: r.id,
-      policy: { type: r.policy.type, ...(r.policy.namespace ? { namespace: r.policy.namespace } : {}), name: r.policy.name },
+      policy: policyRef(r.policy),
       ...(r.ruleName ? { rule: r.ruleName } : {}),
       direction: r.direction,
       action: r.action,
@@ -18,14 +33,16 @@ export function renderRulesJson(plan: NodePlan, config: DataplaneConfig): string
       table: r.table,
       priority: r.priority,
       key: r.key,
+      ...shared(r.sharedWith, ruleRef),
     })),
     ...plan.policy.isolation.map((i) => ({
       id: i.id,
-      policy: { type: i.policy.type, ...(i.policy.namespace ? { namespace: i.policy.namespace } : {}), name: i.policy.name },
+      policy: policyRef(i.policy),
       direction: i.direction,
       action: 'Isolate',
       table: i.direction === 'Ingress' ? 'IngressDefaultRule' : 'EgressDefaultRule',
       key: i.key,
+      ...shared(i.sharedWith, (o: IsolationIntent) => ({ policy: policyRef(o.policy), key: o.key })),
     })),
   ].sort((a, b) => a.id - b.id);
   const doc = {
