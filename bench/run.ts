@@ -576,7 +576,7 @@ function textReport(doc: JsonReport): string {
   );
   const withPolicies = reports.filter((r) => r.policyFlows || r.resolved);
   if (withPolicies.length > 0) {
-    out.push('', 'NetworkPolicy flows (cookie category 3) per Node:');
+    out.push('', 'NetworkPolicy flows (cookie category NetworkPolicy) per Node:');
     out.push(
       table(
         ['shape', 'policies', 'resolved rules', 'rules on a Node min / avg / max', 'NP flows', 'NP flows/Node min / avg / max', 'of all flows'],

@@ -151,6 +151,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const shared = freeze(createSharedFlows(model));
   const planCache = createPlanCache();
   const spelling = createSpellingCache();
+  const ruleEntries = new WeakMap<object, string>();
   const bundles: NodeBundle[] = [];
   const tcSummary: NonNullable<CompileResult['trafficControl']> = [];
   const plans: NodePlan[] = [];
@@ -159,7 +160,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   for (const { node, ports, tcPorts } of nodePorts) {
     const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
     const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc));
-    const bundle = buildNodeBundle(plan, model.config, spelling);
+    const bundle = buildNodeBundle(plan, model.config, spelling, ruleEntries);
     if (options.onBundle) {
       options.onBundle(bundle);
       bundles.push({ ...bundle, files: NO_FILES });

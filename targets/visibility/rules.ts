@@ -4,45 +4,58 @@
  */
 import type { NodePlan } from '../../compiler/plan/nodePlan.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
-import type { IsolationIntent, PolicyRef, RuleIntent } from '../../compiler/resolve/types.js';
+import type { PolicyRef } from '../../compiler/resolve/types.js';
 
 const policyRef = (p: PolicyRef) => ({ type: p.type, ...(p.namespace ? { namespace: p.namespace } : {}), name: p.name });
 
-/** Where a rule sits in its policy: what names it beside its ID. */
-const ruleRef = (r: RuleIntent) => ({
-  policy: policyRef(r.policy),
-  ...(r.ruleName ? { rule: r.ruleName } : {}),
-  ...(r.tierName ? { tier: r.tierName, policyPriority: r.policyPriority } : {}),
-  rulePosition: r.rulePosition,
-  key: r.key,
-});
+/**
+ * Identical rules share one ID (compiler/allocate/sharedRules.ts): the entry lists the keys of the others (policy
+ * type, namespace, name, direction, rule), kept short because ten thousand policies may share one rule.
+ */
+const shared = (others: readonly { key: string }[]) => (others.length === 0 ? {} : { sharedWith: others.map((o) => o.key) });
 
-/** Identical rules share one ID (compiler/allocate/sharedRules.ts): the entry lists every rule it stands for. */
-const shared = <T>(others: readonly T[], ref: (o: T) => object) => (others.length === 0 ? {} : { sharedWith: others.map(ref) });
+/**
+ * An entry's text is the same on every Node: rendered once per compile when a cache (owned by the compile) is
+ * given, keyed by the allocated rule every Node's plan shares.
+ */
+function entryText(item: object, cache: WeakMap<object, string> | undefined, make: () => object): string {
+  let text = cache?.get(item);
+  if (text === undefined) {
+    text = JSON.stringify(make());
+    cache?.set(item, text);
+  }
+  return text;
+}
 
-export function renderRulesJson(plan: NodePlan, config: DataplaneConfig): string {
+export function renderRulesJson(plan: NodePlan, config: DataplaneConfig, cache?: WeakMap<object, string>): string {
   const entries = [
     ...plan.policy.rules.map((r) => ({
       id: r.id,
-      policy: policyRef(r.policy),
-      ...(r.ruleName ? { rule: r.ruleName } : {}),
-      direction: r.direction,
-      action: r.action,
-      ...(r.tierName ? { tier: r.tierName, policyPriority: r.policyPriority } : {}),
-      rulePosition: r.rulePosition,
-      table: r.table,
-      priority: r.priority,
-      key: r.key,
-      ...shared(r.sharedWith, ruleRef),
+      text: entryText(r, cache, () => ({
+        id: r.id,
+        policy: policyRef(r.policy),
+        ...(r.ruleName ? { rule: r.ruleName } : {}),
+        direction: r.direction,
+        action: r.action,
+        ...(r.tierName ? { tier: r.tierName, policyPriority: r.policyPriority } : {}),
+        rulePosition: r.rulePosition,
+        table: r.table,
+        priority: r.priority,
+        key: r.key,
+        ...shared(r.sharedWith),
+      })),
     })),
     ...plan.policy.isolation.map((i) => ({
       id: i.id,
-      policy: policyRef(i.policy),
-      direction: i.direction,
-      action: 'Isolate',
-      table: i.direction === 'Ingress' ? 'IngressDefaultRule' : 'EgressDefaultRule',
-      key: i.key,
-      ...shared(i.sharedWith, (o: IsolationIntent) => ({ policy: policyRef(o.policy), key: o.key })),
+      text: entryText(i, cache, () => ({
+        id: i.id,
+        policy: policyRef(i.policy),
+        direction: i.direction,
+        action: 'Isolate',
+        table: i.direction === 'Ingress' ? 'IngressDefaultRule' : 'EgressDefaultRule',
+        key: i.key,
+        ...shared(i.sharedWith),
+      })),
     })),
   ].sort((a, b) => a.id - b.id);
   const doc = {
@@ -55,7 +68,7 @@ export function renderRulesJson(plan: NodePlan, config: DataplaneConfig): string
   return `{\n${Object.entries(doc)
     .map(([k, v]) =>
       k === 'rules'
-        ? `  "rules": [${entries.length === 0 ? '' : `\n${entries.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  `}]`
+        ? `  "rules": [${entries.length === 0 ? '' : `\n${entries.map((e) => `    ${e.text}`).join(',\n')}\n  `}]`
         : `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
     )
     .join(',\n')}\n}\n`;

@@ -21,8 +21,8 @@ export interface RuleEntry {
   rule?: string;
   direction?: string;
   action?: string;
-  /** Identical rules of other policies that share this rule's ID. */
-  sharedWith?: { policy: { type: string; namespace?: string; name: string }; rule?: string }[];
+  /** Keys of the identical rules of other policies that share this rule's ID. */
+  sharedWith?: string[];
 }
 
 export interface Frame {
