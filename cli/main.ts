@@ -10,6 +10,8 @@ import { InputError, readInputs } from './sources.js';
 import { openBundleWriter, OutputDirError, OutputWriteError, type OutputOptions } from './writeBundles.js';
 import { MergeError, mergeShards } from './merge.js';
 import { progressLine } from './progress.js';
+import { compileInThreads } from './jobs.js';
+import { availableParallelism } from 'node:os';
 import type { NodeBundle } from '../targets/bundle/bundle.js';
 
 const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
@@ -17,7 +19,7 @@ const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
 const HELP = `dpc ${DPC_VERSION}: compile Kubernetes networking intent into per-Node Antrea dataplane bundles
 
 Usage:
-  dpc compile [PATH...|-] [-o DIR [--force]] [--node NAME]... [--shard I/N] [--previous PATH]... [--format text|json] [--quiet]
+  dpc compile [PATH...|-] [-o DIR [--force]] [--node NAME]... [--shard I/N] [--jobs N] [--previous PATH]... [--format text|json] [--quiet]
   dpc merge SHARD_DIR... [-o DIR [--force]] [--format text|json]
   dpc validate [PATH...|-] [--previous PATH]... [--format text|json]
   dpc inventory [--node NAME] [--bridge BR] [--db unix:PATH] [--format text|json]
@@ -39,6 +41,8 @@ Options:
       --node NAME         compile only this Node (repeatable)
       --shard I/N         compile only shard I of N (every N-th Node in name order, from the I-th); \`dpc merge\`
                           combines the N outputs into exactly the output of one unsharded compile
+      --jobs N            plan and render Nodes on N threads (default: the cores available); the output is the
+                          same whatever N (each thread parses the snapshot: N times the memory)
       --quiet             no progress line (shown on stderr only when it is a terminal)
       --previous PATH     the snapshot this one replaces, for rules Antrea checks only on update
                           (a Tier's priority is immutable); repeatable like PATH
@@ -79,6 +83,7 @@ interface Args {
   debug: boolean;
   force: boolean;
   quiet: boolean;
+  jobs?: number;
   shard?: { index: number; count: number };
 }
 
@@ -151,6 +156,12 @@ export function parseArgs(argv: readonly string[]): Args {
       case '--quiet':
         args.quiet = true;
         break;
+      case '--jobs': {
+        const v = take();
+        if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--jobs wants a number of threads ≥ 1, not ${JSON.stringify(v)}`);
+        args.jobs = Number(v);
+        break;
+      }
       case '--shard': {
         const v = take();
         const m = /^(\d+)\/(\d+)$/.exec(v);
@@ -172,6 +183,7 @@ export function parseArgs(argv: readonly string[]): Args {
   if (command !== 'compile' && command !== 'validate' && command !== 'merge') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   args.command = command;
   if (args.shard && command !== 'compile') throw new UsageError('--shard is for compile');
+  if (args.jobs !== undefined && command !== 'compile') throw new UsageError('--jobs is for compile');
   if (args.shard && args.nodes.length > 0) throw new UsageError('--shard and --node choose Nodes both; give one of them');
   if (command === 'merge') {
     if (args.paths.length === 0) throw new UsageError('merge needs the output directories of every shard');
@@ -319,16 +331,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     const sources = readInputs(args.paths, () => readFileSync(0));
     const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0)) : undefined;
     const progress = progressLine(!args.quiet && process.stderr.isTTY === true, process.stderr);
+    // Threads only where they can share the work: a whole compile of more than one Node (--shard and --node
+    // already choose Nodes, and run in this thread).
+    const jobs = args.command === 'compile' && !args.shard && args.nodes.length === 0 ? (args.jobs ?? availableParallelism()) : 1;
     let result: CompileResult;
     try {
-      result = compile(sources, {
+      if (jobs > 1) result = await compileInThreads(sources, previous, jobs, writer, progress.update);
+      else result = compile(sources, {
         nodes: args.nodes,
         validateOnly: args.command === 'validate',
         ...(previous ? { previous } : {}),
         ...(args.shard ? { shard: args.shard } : {}),
         ...(writer ? { onBundle: (b: NodeBundle) => writer.add(b) } : {}),
         onProgress: progress.update,
-      });
+        });
       if (result.ok && writer) writer.finish(result.manifest);
     } catch (e) {
       writer?.abort();

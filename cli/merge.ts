@@ -12,7 +12,7 @@ import { openBundleWriter, type OutputOptions, type WriteFs } from './writeBundl
 /** A shard set that cannot be merged: an input error. */
 export class MergeError extends Error {}
 
-interface ShardManifest {
+export interface ShardManifest {
   apiVersion?: unknown;
   kind?: unknown;
   dpcVersion?: unknown;
@@ -52,17 +52,15 @@ function readTree(dir: string, fs: ReadFs): Map<string, string> {
   return out;
 }
 
-export function mergeShards(dirs: readonly string[], outDir: string, options: OutputOptions = {}, fs: WriteFs & ReadFs = nodeFs): { nodes: number; shards: number } {
-  if (dirs.length === 0) throw new MergeError('merge needs the output directories of every shard');
-  const shards = dirs.map((dir) => ({ dir, manifest: readManifest(dir, fs) }));
-  shards.sort((a, b) => Number(a.manifest.shard!.index) - Number(b.manifest.shard!.index));
-  const first = shards[0]!.manifest;
-  const count = Number(first.shard!.count);
-  for (const { dir, manifest } of shards) {
+/** Checks that `shards` are shards 1..N of one compile, each once; names them by `label` in messages. */
+function checkShardSet(shards: readonly { label: string; manifest: ShardManifest }[]): void {
+  const first = shards[0]!;
+  const count = Number(first.manifest.shard!.count);
+  for (const { label, manifest } of shards) {
     for (const field of ['dpcVersion', 'snapshotDigest'] as const) {
-      if (manifest[field] !== first[field]) throw new MergeError(`${dir} was compiled with another ${field} (${String(manifest[field])}) than ${shards[0]!.dir} (${String(first[field])})`);
+      if (manifest[field] !== first.manifest[field]) throw new MergeError(`${label} was compiled with another ${field} (${String(manifest[field])}) than ${first.label} (${String(first.manifest[field])})`);
     }
-    if (manifest.shard!.count !== count) throw new MergeError(`${dir} is a shard of ${String(manifest.shard!.count)}, ${shards[0]!.dir} of ${count}`);
+    if (manifest.shard!.count !== count) throw new MergeError(`${label} is a shard of ${String(manifest.shard!.count)}, ${first.label} of ${count}`);
   }
   const indexes = shards.map((s) => Number(s.manifest.shard!.index));
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !indexes.includes(i));
@@ -70,37 +68,58 @@ export function mergeShards(dirs: readonly string[], outDir: string, options: Ou
   if (missing.length > 0 || twice.length > 0 || shards.length !== count) {
     throw new MergeError(`the shards must be 1..${count}, each once:${missing.length ? ` missing ${missing.join(', ')}` : ''}${twice.length ? ` twice ${[...new Set(twice)].join(', ')}` : ''}`);
   }
+}
 
-  const nodes = new Map<string, { dir: string; entry: unknown }>();
-  for (const { dir, manifest } of shards) {
-    for (const [name, entry] of Object.entries(manifest.nodes ?? {})) {
-      if (nodes.has(name)) throw new MergeError(`Node ${name} is in both ${nodes.get(name)!.dir} and ${dir}`);
-      nodes.set(name, { dir, entry });
-    }
-  }
-  // Diagnostics: the snapshot's own are in every shard, each Node's in its shard; the compile sorts them so.
+/**
+ * The diagnostics of the unsharded compile from its shards': the snapshot's own are in every shard, each Node's in
+ * its shard; the compile sorts them so.
+ */
+export function mergeDiagnostics(lists: readonly (readonly Diagnostic[])[]): Diagnostic[] {
   const seen = new Set<string>();
-  const diagnostics: Diagnostic[] = [];
-  for (const { manifest } of shards) {
-    for (const d of manifest.diagnostics ?? []) {
+  const out: Diagnostic[] = [];
+  for (const list of lists) {
+    for (const d of list) {
       const key = JSON.stringify(d);
-      if (!seen.has(key)) diagnostics.push(d), seen.add(key);
+      if (!seen.has(key)) out.push(d), seen.add(key);
     }
   }
-  // The unsharded manifest: the same fields in the same order, without the shard.
-  const merged: ShardManifest = { ...first };
+  return sortDiagnostics(out);
+}
+
+/**
+ * The unsharded manifest text from the shards' manifests (in any order): the same fields in the same order,
+ * every Node, the merged diagnostics, no shard. Also says which shard (by position in `shards`) holds each Node.
+ */
+export function mergeManifests(shards: readonly { label: string; manifest: ShardManifest }[]): { text: string; nodes: Map<string, number> } {
+  if (shards.length === 0) throw new MergeError('merge needs the output directories of every shard');
+  const order = shards.map((s, i) => ({ ...s, i })).sort((a, b) => Number(a.manifest.shard!.index) - Number(b.manifest.shard!.index));
+  checkShardSet(order);
+  const nodes = new Map<string, { i: number; entry: unknown }>();
+  for (const { label, manifest, i } of order) {
+    for (const [name, entry] of Object.entries(manifest.nodes ?? {})) {
+      if (nodes.has(name)) throw new MergeError(`Node ${name} is in both ${shards[nodes.get(name)!.i]!.label} and ${label}`);
+      nodes.set(name, { i, entry });
+    }
+  }
+  const merged: ShardManifest = { ...order[0]!.manifest };
   delete merged.shard;
   const names = [...nodes.keys()].sort();
   merged.nodes = Object.fromEntries(names.map((n) => [n, nodes.get(n)!.entry]));
-  merged.diagnostics = sortDiagnostics(diagnostics);
+  merged.diagnostics = mergeDiagnostics(order.map((s) => s.manifest.diagnostics ?? []));
+  return { text: `${JSON.stringify(merged, null, 2)}\n`, nodes: new Map(names.map((n) => [n, nodes.get(n)!.i])) };
+}
 
+export function mergeShards(dirs: readonly string[], outDir: string, options: OutputOptions = {}, fs: WriteFs & ReadFs = nodeFs): { nodes: number; shards: number } {
+  if (dirs.length === 0) throw new MergeError('merge needs the output directories of every shard');
+  const shards = dirs.map((dir) => ({ label: dir, manifest: readManifest(dir, fs) }));
+  const { text, nodes } = mergeManifests(shards);
   const writer = openBundleWriter(outDir, { ...options, inputs: [...(options.inputs ?? []), ...dirs] }, fs);
   try {
-    for (const name of names) writer.add({ node: name, files: readTree(join(nodes.get(name)!.dir, name), fs) });
-    writer.finish(`${JSON.stringify(merged, null, 2)}\n`);
+    for (const [name, i] of nodes) writer.add({ node: name, files: readTree(join(dirs[i]!, name), fs) });
+    writer.finish(text);
   } catch (e) {
     writer.abort();
     throw e;
   }
-  return { nodes: names.length, shards: count };
+  return { nodes: nodes.size, shards: shards.length };
 }

@@ -97,6 +97,34 @@ describe('dpc compile --shard I/N and dpc merge', () => {
   }, 180_000);
 });
 
+describe('dpc compile --jobs N', () => {
+  test('the output and the summary are the same whatever the number of threads', () => {
+    const inDir = generatedInput();
+    const out = join(mkdtempSync(join(tmpdir(), 'dpc-jobs-')), 'out');
+    const runs = [1, 2, 3].map((jobs) => {
+      const r = dpc(['compile', inDir, '-o', out, '--jobs', String(jobs), '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      return { stdout: r.stdout, tree: tree(out) };
+    });
+    for (const r of runs.slice(1)) {
+      expect(r.stdout).toBe(runs[0]!.stdout);
+      expect([...r.tree.keys()]).toEqual([...runs[0]!.tree.keys()]);
+      for (const [path, bytes] of runs[0]!.tree) expect(r.tree.get(path), path).toBe(bytes);
+    }
+    expect(dpc(['compile', inDir, '--jobs', '0']).code).toBe(2);
+  }, 180_000);
+
+  test('input errors are reported once, whatever the number of threads', () => {
+    const inDir = generatedInput();
+    writeFileSync(join(inDir, 'bad.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: nowhere}\nspec: {nodeName: node-0000}\n');
+    const one = dpc(['compile', inDir, '-o', join(inDir, '..', 'o1'), '--jobs', '1']);
+    const two = dpc(['compile', inDir, '-o', join(inDir, '..', 'o2'), '--jobs', '2']);
+    expect(one.code).toBe(1);
+    expect(two.code).toBe(1);
+    expect(two.stderr).toBe(one.stderr);
+  }, 120_000);
+});
+
 describe('streaming and progress', () => {
   test('bundles handed to onBundle are the bundles compile keeps without it; the result keeps their summaries', () => {
     const sources = generateSnapshot({ nodes: 5, pods: 80, policies: 30, seed: 5 });
