@@ -29,7 +29,7 @@ spec:
   ingress:
   - name: reject-9090
     action: Reject
-    ports: [{protocol: TCP, port: 9090}]
+    ports: [{protocol: TCP, port: 9090}, {protocol: UDP, port: 9090}]
   - name: allow-rest
     action: Allow
 `;
@@ -132,6 +132,25 @@ describe.skipIf(!HAVE_OVS)('dpc agent on a Node', () => {
     expect(rst.dstMac).toBe(client.mac);
     const r = await until('the record of 42000', () => records(collector).find((x) => sport(x) === 42000));
     expect([str(r, 110), str(r, 111), u8(r, 115), str(r, 141), u8(r, 139)]).toEqual(['guard', 'web', 2, 'reject-9090', 3]);
+  }, 30_000);
+
+  test('Reject of a datagram: an ICMP host administratively prohibited arrives at the sender, quoting it', async () => {
+    const c = pod('client');
+    const s = pod('server');
+    const before = ovs.sent(c.interface).length;
+    ovs.inject(c.interface, frame({ srcMac: c.mac, dstMac: s.mac, srcIp: c.ip, dstIp: s.ip, proto: 'udp', srcPort: 42100, dstPort: 9090 }));
+    const icmp = await until('an ICMP unreachable at the client', () =>
+      ovs
+        .sent(c.interface)
+        .slice(before)
+        .map(parseFrame)
+        .find((f) => f.icmp),
+    );
+    expect(icmp.ipv4).toMatchObject({ src: s.ip, dst: c.ip });
+    expect(icmp.icmp).toMatchObject({ type: 3, code: 10, checksumOk: true });
+    // The quoted IP header and first 8 bytes name the offending datagram's ports.
+    const quoted = icmp.icmp!.payload;
+    expect([quoted.readUInt16BE(20), quoted.readUInt16BE(22)]).toEqual([42100, 9090]);
   }, 30_000);
 
   test('a collector that restarts misses nothing the agent had to send', async () => {
