@@ -14,6 +14,8 @@ import { addPodsAssumedBy, compileTo, spawnDpc, stateDirFor } from './node.js';
 import { fieldValue, IpfixSession, type DecodedRecord } from '../../runtime/ipfix/message.js';
 import { ANTREA, IANA } from '../../runtime/ipfix/elements.js';
 import { readFileSync } from 'node:fs';
+import { compile } from '../../compiler/compile.js';
+import { writeBundles } from '../../cli/writeBundles.js';
 
 const HAVE_OVS = requireOvs();
 const NODE = 'alpha';
@@ -74,6 +76,7 @@ describe.skipIf(!HAVE_OVS)('dpc agent on a Node', () => {
   let port: number;
   let out: string;
   let log = '';
+  let agentConfig = '';
   const pod = (name: string) => {
     const meta = JSON.parse(readFileSync(join(out, NODE, 'bundle.json'), 'utf8')) as { inventory: { pods: { name: string; interface: string; mac: string; ip: string }[] } };
     return meta.inventory.pods.find((p) => p.name === name)!;
@@ -89,7 +92,7 @@ describe.skipIf(!HAVE_OVS)('dpc agent on a Node', () => {
     port = (probe.server.address() as { port: number }).port;
     probe.server.close();
     collector = await listen(port);
-    const agentConfig = `featureGates: {FlowExporter: true}\nflowExporter: {enable: true, flowCollectorAddr: "127.0.0.1:${port}:tcp", flowPollInterval: 1s, activeFlowExportTimeout: 2s, idleFlowExportTimeout: 1s}`;
+    agentConfig = `featureGates: {FlowExporter: true}\nflowExporter: {enable: true, flowCollectorAddr: "127.0.0.1:${port}:tcp", flowPollInterval: 1s, activeFlowExportTimeout: 2s, idleFlowExportTimeout: 1s}`;
     out = compileTo([...clusterSources({ ...twoNodes, agentConfig }), { name: 'policy.yaml', text: REJECT_9090 }], [NODE]);
     ovs = await startOvs();
     addPodsAssumedBy(ovs, out, NODE);
@@ -162,6 +165,25 @@ describe.skipIf(!HAVE_OVS)('dpc agent on a Node', () => {
     collector = await listen(port);
     const r = await until('the record of 43000 after the restart', () => records(collector).find((x) => sport(x) === 43000));
     expect(str(r, 101)).toBe('client');
+  }, 30_000);
+
+  test('a new bundle in the directory is applied without a restart', async () => {
+    const r = compile([...clusterSources({ ...twoNodes, agentConfig }), { name: 'policy.yaml', text: REJECT_9090.replace(/port: 9090/g, 'port: 9091') }], { nodes: [NODE] });
+    expect(r.ok).toBe(true);
+    const applies = log.split('applied bundle').length;
+    writeBundles(out, r.bundles, r.manifest);
+    await until('the second apply', () => log.split('applied bundle').length > applies);
+    const client = pod('client');
+    const before = ovs.sent(client.interface).length;
+    ovs.inject(client.interface, syn(44000, 9091));
+    const rst = await until('a reset for the newly rejected port', () =>
+      ovs
+        .sent(client.interface)
+        .slice(before)
+        .map(parseFrame)
+        .find((f) => f.tcp?.flags.includes('R')),
+    );
+    expect(rst.tcp).toMatchObject({ srcPort: 9091, dstPort: 44000 });
   }, 30_000);
 
   test('SIGTERM stops it cleanly', async () => {
