@@ -17,8 +17,15 @@ export interface HostPath {
   snatRule?: string;
   egressMark?: number;
   /** For a host-destined packet: the node-level policy verdict (ACCEPT, DROP, REJECT) and the rule that decided. */
-  filter?: { verdict: string; rule?: string };
+  filter?: HostFilter;
   route?: string;
+  /** For a packet routed to another Node's address over the underlay: that Node, and its ANTREA-INPUT verdict. */
+  peer?: { node: string; filter: HostFilter };
+}
+
+export interface HostFilter {
+  verdict: string;
+  rule?: string;
 }
 
 interface Rule {
@@ -195,35 +202,49 @@ function ruleName(r: Rule): string {
   return c ? (c[1] ?? c[2]!) : r.text;
 }
 
-export function hostPath(bundles: Bundles, node: NodeView, packet: Packet, state: 'new' | 'established' = 'new'): HostPath {
-  const meta = node.meta;
-  const dst = ipText(packet.get('nw_dst'));
-  const src = ipText(packet.get('nw_src'));
-  const routes = node.file('net/routes.txt') ?? '';
-  const own = new Set([meta.node.internalIP, meta.node.gatewayIP]);
-  for (const m of routes.matchAll(/^address add ([\d.]+)\//gm)) own.add(m[1]!);
-  const tables = parseIptables(node.file('iptables/ipv4.rules') ?? '');
-  const sets = parseIpsets(node.file('ipset/ipsets.txt') ?? '');
-  const proto = Number(packet.get('nw_proto'));
-  const hp: HostPacket = {
-    src,
-    dst,
-    proto,
+/** The addresses a Node's host owns: its InternalIP, its gateway's, and those its bundle adds (Egress IPs). */
+export function ownAddresses(node: NodeView): Set<string> {
+  const own = new Set([node.meta.node.internalIP, node.meta.node.gatewayIP]);
+  for (const m of (node.file('net/routes.txt') ?? '').matchAll(/^address add ([\d.]+)\//gm)) own.add(m[1]!);
+  return own;
+}
+
+/** The node-level policy verdict of a Node's filter chain (ANTREA-INPUT for what it receives, ANTREA-OUTPUT for what it sends). */
+export function hostFilter(node: NodeView, packet: Packet, chain: 'ANTREA-INPUT' | 'ANTREA-OUTPUT', iface: string, state: 'new' | 'established' = 'new'): HostFilter {
+  const filter = parseIptables(node.file('iptables/ipv4.rules') ?? '').get('filter');
+  const hp = hostPacket(packet, state);
+  if (chain === 'ANTREA-INPUT') hp.inIface = iface;
+  else hp.outIface = iface;
+  const v = filter ? runChain(filter, chain, hp, parseIpsets(node.file('ipset/ipsets.txt') ?? '')) : undefined;
+  return { verdict: v?.target ?? 'ACCEPT', ...(v ? { rule: ruleName(v.rule) } : {}) };
+}
+
+function hostPacket(packet: Packet, state: 'new' | 'established'): HostPacket {
+  return {
+    src: ipText(packet.get('nw_src')),
+    dst: ipText(packet.get('nw_dst')),
+    proto: Number(packet.get('nw_proto')),
     sport: Number(packet.get('tp_src')),
     dport: Number(packet.get('tp_dst')),
     icmpType: Number(packet.get('icmp_type')),
     mark: Number(packet.get('pkt_mark')),
-    inIface: meta.inventory.gateway.name,
+    inIface: '',
     outIface: '',
     ctState: state === 'new' ? 'NEW' : 'ESTABLISHED',
   };
+}
+
+export function hostPath(bundles: Bundles, node: NodeView, packet: Packet, state: 'new' | 'established' = 'new'): HostPath {
+  const meta = node.meta;
+  const dst = ipText(packet.get('nw_dst'));
+  const routes = node.file('net/routes.txt') ?? '';
+  const own = ownAddresses(node);
+  const tables = parseIptables(node.file('iptables/ipv4.rules') ?? '');
+  const sets = parseIpsets(node.file('ipset/ipsets.txt') ?? '');
+  const hp: HostPacket = { ...hostPacket(packet, state), inIface: meta.inventory.gateway.name };
   if (own.has(dst)) {
-    const filter = tables.get('filter');
-    const v = filter ? runChain(filter, 'ANTREA-INPUT', hp, sets) : undefined;
-    const verdict = v?.target ?? 'ACCEPT';
-    const path: HostPath = { local: true, detail: v ? `${dst} is ${node.name}'s; ANTREA-INPUT: ${verdict} (${ruleName(v.rule)})` : `${dst} is ${node.name}'s; no ANTREA-INPUT rule stops it` };
-    path.filter = { verdict, ...(v ? { rule: ruleName(v.rule) } : {}) };
-    return path;
+    const f = hostFilter(node, packet, 'ANTREA-INPUT', meta.inventory.gateway.name, state);
+    return { local: true, filter: f, detail: f.rule ? `${dst} is ${node.name}'s; ANTREA-INPUT: ${f.verdict} (${f.rule})` : `${dst} is ${node.name}'s; no ANTREA-INPUT rule stops it` };
   }
   const mark = hp.mark & 0xff;
   // Policy routing first: an Egress mark may choose a route table (a VLAN subnet's), else the main table's uplink.
@@ -255,6 +276,14 @@ export function hostPath(bundles: Bundles, node: NodeView, packet: Packet, state
   const parts = [peer ? `routed to Node ${peer.name}'s InternalIP ${dst} over the underlay` : `routed out of the cluster toward ${dst}`];
   if (route) parts.push(`via ${route}`);
   if (path.snat) parts.push(`source NAT to ${path.snat} (${path.snatRule})`);
+  if (peer) {
+    // The peer Node's host receives it on its uplink, after this Node's masquerade.
+    const arrived = packet.clone();
+    if (path.snat) arrived.set('nw_src', ipv4(path.snat)!);
+    const f = hostFilter(peer, arrived, 'ANTREA-INPUT', 'uplink', state);
+    path.peer = { node: peer.name, filter: f };
+    parts.push(f.rule ? `${peer.name}'s ANTREA-INPUT: ${f.verdict} (${f.rule})` : `no ANTREA-INPUT rule of ${peer.name} stops it`);
+  }
   path.detail = parts.join(', ');
   return path;
 }

@@ -19,6 +19,7 @@ export function packetLine(t: Trace): string {
 function hopLines(h: Hop): string[] {
   const pad = '  '.repeat(h.depth + 1);
   if (h.kind === 'recirc') return [`  --- ${h.detail}`];
+  if (h.kind === 'host') return [`  host: ${h.detail}`];
   if (h.kind === 'miss') return [`${pad}${h.table}. ${h.tableName}: ${h.detail}`];
   if (h.kind !== 'flow') return [`${pad}     ${h.detail ?? h.kind}`];
   const body = (h.flow ?? '').replace(/^cookie=0x[0-9a-f]+, /, '').replace(/^table=\d+, /, '').replace(/^priority=\d+,?/, '');

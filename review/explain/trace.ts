@@ -8,7 +8,7 @@ import { Conntrack, Interpreter, Packet, type Emission, type Run } from '../open
 import { FlowSyntaxError } from '../openflow/parse.js';
 import { ipv4, ipText, macText } from './format.js';
 import { loadBundles, type Bundles, type NodeView, type RuleEntry } from './bundles.js';
-import { hostPath, type HostPath } from './host.js';
+import { hostFilter, hostPath, ownAddresses, type HostFilter, type HostPath } from './host.js';
 import { observe, type Observation } from './observations.js';
 
 export { loadBundles, type Bundles, type BundleFiles, type RuleEntry } from './bundles.js';
@@ -42,7 +42,7 @@ export interface FlowOrigin {
 }
 
 export interface Hop {
-  kind: 'flow' | 'miss' | 'group' | 'ct' | 'meter' | 'recirc';
+  kind: 'flow' | 'miss' | 'group' | 'ct' | 'meter' | 'recirc' | 'host';
   table?: number;
   tableName?: string;
   priority?: number;
@@ -219,6 +219,8 @@ const MAX_NODES = 8;
 /** Walks `spec` through `bundles`; the result names every flow met on every Node and the verdict. */
 export function tracePacket(bundles: Bundles, spec: PacketSpec): Trace {
   const start = startOf(bundles, spec);
+  const hostOnly = hostSource(bundles, start, spec);
+  if (hostOnly) return { packet: { ...spec, srcIP: start.srcIP, dstIP: start.dstIP }, ...hostOnly };
   const conntracks = new Map<string, Conntrack>();
   const ctOf = (n: string) => conntracks.get(n) ?? conntracks.set(n, new Conntrack()).get(n)!;
   if (spec.state === 'established') {
@@ -227,6 +229,27 @@ export function tracePacket(bundles: Bundles, spec: PacketSpec): Trace {
   }
   const { nodes, verdict } = walk(bundles, start.node, start.packet.clone(), ctOf, start.srcIP);
   return { packet: { ...spec, srcIP: start.srcIP, dstIP: start.dstIP }, nodes, verdict };
+}
+
+/**
+ * A packet sent by a Node's host (a host-network Pod, or the Node itself) meets that Node's ANTREA-OUTPUT first;
+ * toward another Node's address it never enters br-int: the underlay carries it to that Node's ANTREA-INPUT.
+ */
+function hostSource(bundles: Bundles, start: Start, spec: PacketSpec): { nodes: NodeHop[]; verdict: Verdict } | undefined {
+  if ('pod' in spec.from || !ownAddresses(start.node).has(start.srcIP)) return undefined;
+  const node = start.node;
+  const peer = [...bundles.nodes.values()].find((n) => ownAddresses(n).has(start.dstIP));
+  const toSwitch = !peer;
+  const out = hostFilter(node, start.packet, 'ANTREA-OUTPUT', toSwitch || peer === node ? node.meta.inventory.gateway.name : 'uplink', spec.state);
+  const hop = (n: NodeView, detail: string): NodeHop => ({ node: n.name, inPort: 0, hops: [{ kind: 'host', depth: 0, detail }], registers: {}, outputs: [], observations: [] });
+  const outDetail = `${node.name}'s ANTREA-OUTPUT: ${out.verdict}${out.rule ? ` (${out.rule})` : ''}`;
+  const refused = hostRefusal(out, node.name);
+  if (refused) return { nodes: [hop(node, outDetail)], verdict: refused };
+  if (toSwitch) return undefined;
+  if (peer === node) return { nodes: [hop(node, outDetail)], verdict: { kind: 'host', node: node.name, summary: `${start.dstIP} is ${node.name}'s own address: delivered locally` } };
+  const inF = hostFilter(peer, start.packet, 'ANTREA-INPUT', 'uplink', spec.state);
+  const nodes = [hop(node, outDetail), hop(peer, `${peer.name}'s ANTREA-INPUT: ${inF.verdict}${inF.rule ? ` (${inF.rule})` : ''}`)];
+  return { nodes, verdict: hostRefusal(inF, peer.name) ?? { kind: 'host', node: peer.name, summary: `sent over the underlay from ${node.name}'s host to ${peer.name}'s host network` } };
 }
 
 function walk(bundles: Bundles, first: NodeView, packet: Packet, ctOf: (node: string) => Conntrack, srcIP: string): { nodes: NodeHop[]; verdict: Verdict } {
@@ -294,6 +317,13 @@ const isReject = (userdata?: string): boolean => {
   return parts[0] === 1 && ((parts[1] ?? 0) & 2) !== 0;
 };
 
+/** A node-level policy that refused the packet in a Node's host, as a verdict. */
+function hostRefusal(f: HostFilter | undefined, node: string): Verdict | undefined {
+  if (!f || (f.verdict !== 'DROP' && f.verdict !== 'REJECT')) return undefined;
+  const kind = f.verdict === 'DROP' ? 'dropped' : 'rejected';
+  return { kind, node, table: 'iptables filter', summary: `${kind} in ${node}'s host by iptables (${f.rule ?? f.verdict})` };
+}
+
 function decide(bundles: Bundles, node: NodeView, run: Run, hop: NodeHop): { verdict: Verdict; next?: { node: NodeView; packet: Packet } } {
   const inv = node.meta.inventory;
   const name = node.name;
@@ -328,7 +358,10 @@ function decide(bundles: Bundles, node: NodeView, run: Run, hop: NodeHop): { ver
     if (out.port === inv.gateway.ofport) {
       const host = hostPath(bundles, node, out.packet);
       hop.host = host;
+      const refused = hostRefusal(host.local ? host.filter : host.peer?.filter, host.local ? name : host.peer?.node ?? name);
+      if (refused) return { verdict: { ...refused, port: out.port } };
       if (host.local) return { verdict: { kind: 'host', node: name, port: out.port, summary: `delivered to ${name}'s host network through ${inv.gateway.name} (${host.detail})` } };
+      if (host.peer) return { verdict: { kind: 'host', node: host.peer.node, port: out.port, summary: `left ${name} through ${inv.gateway.name}: ${host.detail}; delivered to ${host.peer.node}'s host network` } };
       const v: Verdict = { kind: 'external', node: name, port: out.port, summary: `left ${name} through ${inv.gateway.name}: ${host.detail}` };
       if (host.snat) v.snat = host.snat;
       if (host.egressMark) v.egressNode = name;
