@@ -40,6 +40,8 @@ export interface NodeView {
   readonly rules: ReadonlyMap<number, RuleEntry>;
   readonly pipeline: () => Pipeline;
   readonly file: (path: string) => string | undefined;
+  /** Read without parsing bundle.json, so that indexing 1,000 Nodes by address costs nothing. */
+  readonly internalIP: string;
 }
 
 export interface Bundles {
@@ -55,22 +57,34 @@ export interface Bundles {
 /** Per Node, relative path → file content (what `dpc compile -o DIR` writes below DIR/<node>/). */
 export type BundleFiles = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
+/** A Node's bundle, each file parsed the first time it is needed: a trace reads only the Nodes it visits. */
 function nodeView(name: string, files: ReadonlyMap<string, string>): NodeView {
   const json = files.get('bundle.json');
   if (json === undefined) throw new Error(`the bundle of ${name} has no bundle.json`);
-  const meta = JSON.parse(json) as BundleMeta;
-  const rules = new Map<number, RuleEntry>();
-  const rulesText = files.get('visibility/rules.json');
-  if (rulesText) for (const r of (JSON.parse(rulesText) as { rules?: RuleEntry[] }).rules ?? []) rules.set(r.id, r);
+  let meta: BundleMeta | undefined;
+  let tableNames: Map<number, string> | undefined;
+  let rules: Map<number, RuleEntry> | undefined;
   let pipeline: Pipeline | undefined;
   return {
     name,
-    meta,
-    tableNames: new Map(Object.entries(meta.tables).map(([n, id]) => [id, n])),
-    rules,
+    get meta() {
+      return (meta ??= JSON.parse(json) as BundleMeta);
+    },
+    get tableNames() {
+      return (tableNames ??= new Map(Object.entries(this.meta.tables).map(([n, id]) => [id, n])));
+    },
+    get rules() {
+      if (!rules) {
+        rules = new Map();
+        const text = files.get('visibility/rules.json');
+        if (text) for (const r of (JSON.parse(text) as { rules?: RuleEntry[] }).rules ?? []) rules.set(r.id, r);
+      }
+      return rules;
+    },
     pipeline: () =>
       (pipeline ??= new Pipeline(parseFlows(files.get('openflow/flows.txt') ?? ''), parseGroups(files.get('openflow/groups.txt') ?? ''), parseMeters(files.get('openflow/meters.txt') ?? ''))),
     file: (path) => files.get(path),
+    internalIP: /"internalIP":\s*"([^"]+)"/.exec(json)?.[1] ?? '',
   };
 }
 
@@ -106,6 +120,6 @@ export function loadBundles(input: CompileResult | BundleFiles, opts: { sources?
     for (const [node, files] of [...input.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) nodes.set(node, nodeView(node, files));
   }
   const byIP = new Map<string, NodeView>();
-  for (const n of nodes.values()) byIP.set(n.meta.node.internalIP, n);
+  for (const n of nodes.values()) byIP.set(n.internalIP, n);
   return { nodes, byIP, egressNames, position };
 }

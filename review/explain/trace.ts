@@ -112,7 +112,7 @@ export const policyName = (r: RuleEntry): string => `${r.policy.type}:${r.policy
 
 function hex(field: string, v: bigint): string {
   if (field === 'ct_state') return ctStateText(v);
-  if (/^(nw_|arp_spa|arp_tpa|tun_src|tun_dst|ct_nw)/.test(field)) return ipText(v);
+  if (/^(nw_src|nw_dst|arp_spa|arp_tpa|tun_src|tun_dst|ct_nw_src|ct_nw_dst)$/.test(field)) return ipText(v);
   if (/^(dl_|arp_sha|arp_tha)/.test(field)) return macText(v);
   if (/^(in_port|nw_proto|nw_ttl|tp_|icmp_)/.test(field)) return String(v);
   return `0x${v.toString(16)}`;
@@ -370,7 +370,8 @@ function decide(bundles: Bundles, node: NodeView, run: Run, hop: NodeHop): { ver
     const tc = inv.trafficControlPorts?.find((x) => x.ofport === out.port);
     return { verdict: { kind: 'delivered', node: name, port: out.port, summary: `sent to port ${out.port}${tc ? ` (${tc.name})` : ''} on ${name}` } };
   }
-  const ctl = run.emissions.find((e) => e.kind === 'controller');
+  // NetworkPolicy packet-ins that only log (or record a deny) go beside the packet's fate; they are not one.
+  const ctl = run.emissions.find((e) => e.kind === 'controller' && !e.userdata?.startsWith('01.'));
   if (ctl) return { verdict: { kind: 'controller', node: name, summary: `sent to the controller on ${name} (${ctl.kind === 'controller' ? ctl.userdata ?? ctl.reason ?? '' : ''})` } };
   if (run.emissions.some((e) => e.kind === 'normal')) return { verdict: { kind: 'normal', node: name, summary: `handed to the NORMAL action on ${name}` } };
   const drop = [...run.emissions].reverse().find((e) => e.kind === 'drop');

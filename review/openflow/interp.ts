@@ -92,7 +92,9 @@ class FlowTable {
       const conj = f.match.find((m) => m.field === 'conj_id');
       if (conj) {
         const id = Number(conj.value);
-        this.conjFlows.set(id, [...(this.conjFlows.get(id) ?? []), f]);
+        const list = this.conjFlows.get(id);
+        if (list) list.push(f);
+        else this.conjFlows.set(id, [f]);
         continue;
       }
       let level = byPrio.get(f.priority);
@@ -135,7 +137,11 @@ export class Pipeline {
 
   constructor(flows: readonly OfFlow[], groups: readonly OfGroup[] = [], meters: readonly OfMeter[] = []) {
     const byTable = new Map<number, OfFlow[]>();
-    for (const f of flows) byTable.set(f.table, [...(byTable.get(f.table) ?? []), f]);
+    for (const f of flows) {
+      const list = byTable.get(f.table);
+      if (list) list.push(f);
+      else byTable.set(f.table, [f]);
+    }
     for (const [t, fs] of byTable) this.tables.set(t, new FlowTable(fs));
     this.groups = new Map(groups.map((g) => [g.id, g]));
     this.meters = new Map(meters.map((m) => [m.id, m]));

@@ -166,9 +166,30 @@ const PROTOCOLS: Record<string, [number, number?]> = {
   icmp6: [0x86dd, 58],
 };
 
-export function parseMatch(text: string): FieldMatch[] {
+/** Parsed match and action pieces of one read, by their text: flows of one bundle repeat most of them. */
+export interface ParseCache {
+  readonly parts: Map<string, readonly FieldMatch[]>;
+  readonly actions: Map<string, Action>;
+}
+
+export const newParseCache = (): ParseCache => ({ parts: new Map(), actions: new Map() });
+
+export function parseMatch(text: string, cache?: ParseCache): FieldMatch[] {
   const out: FieldMatch[] = [];
   for (const part of splitTop(text)) {
+    const hit = cache?.parts.get(part);
+    if (hit) {
+      for (const m of hit) out.push(m);
+      continue;
+    }
+    const from = out.length;
+    parseMatchPart(part, out);
+    cache?.parts.set(part, out.slice(from));
+  }
+  return out;
+}
+
+function parseMatchPart(part: string, out: FieldMatch[]): void {
     const eq = part.indexOf('=');
     const key = eq < 0 ? part : part.slice(0, eq);
     const val = eq < 0 ? undefined : part.slice(eq + 1);
@@ -176,12 +197,12 @@ export function parseMatch(text: string): FieldMatch[] {
     if (proto && val === undefined) {
       out.push({ field: 'dl_type', value: BigInt(proto[0]), mask: 0xffffn });
       if (proto[1] !== undefined) out.push({ field: 'nw_proto', value: BigInt(proto[1]), mask: 0xffn });
-      continue;
+      return;
     }
     if (val === undefined) throw new FlowSyntaxError(`match ${part} has no value`);
     if (key === 'ct_state') {
       out.push({ field: 'ct_state', ...parseCtState(val) });
-      continue;
+      return;
     }
     const field = fieldName(key);
     if (!field) throw new FlowSyntaxError(`unknown match field ${key}`);
@@ -190,11 +211,9 @@ export function parseMatch(text: string): FieldMatch[] {
       const f = frag[val];
       if (!f) throw new FlowSyntaxError(`unknown nw_frag ${val}`);
       out.push({ field, value: f[0], mask: f[1] });
-      continue;
+      return;
     }
     out.push({ field, ...parseValue(field, val) });
-  }
-  return out;
 }
 
 export function parseFieldRef(text: string): FieldRef {
@@ -284,39 +303,64 @@ export function parseAction(a: string): Action {
   return { op: 'other', text: a };
 }
 
-export function parseActions(text: string): Action[] {
-  return splitTop(text).map(parseAction);
+export function parseActions(text: string, cache?: ParseCache): Action[] {
+  return splitTop(text).map((a) => {
+    let hit = cache?.actions.get(a);
+    if (!hit) {
+      hit = parseAction(a);
+      cache?.actions.set(a, hit);
+    }
+    return hit;
+  });
 }
 
+const STATS = /^(duration|n_packets|n_bytes|idle_age|hard_age|idle_timeout|hard_timeout|reset_counts|importance)=/;
+
 /** One line of flows.txt (`ovs-ofctl dump-flows --no-stats` spelling). */
-export function parseFlow(text: string, line = 0): OfFlow {
+export function parseFlow(text: string, line = 0, cache?: ParseCache): OfFlow {
   const at = text.indexOf(' actions=');
   const head = at < 0 ? text : text.slice(0, at);
   const actionsText = at < 0 ? '' : text.slice(at + 9);
   let table = 0;
   let priority = 32768;
   let cookie = 0n;
-  const matchParts: string[] = [];
-  for (const part of splitTop(head.replace(/, /g, ','))) {
+  const match: FieldMatch[] = [];
+  // Matches never hold parentheses, so the head splits at every comma.
+  for (const raw of head.split(',')) {
+    const part = raw.trim();
+    if (part === '') continue;
     if (part.startsWith('cookie=')) cookie = BigInt(part.slice(7).split('/')[0]!);
     else if (part.startsWith('table=')) table = Number(part.slice(6));
     else if (part.startsWith('priority=')) priority = Number(part.slice(9));
-    else if (/^(duration|n_packets|n_bytes|idle_age|hard_age|idle_timeout|hard_timeout|reset_counts|importance)=/.test(part)) continue;
-    else matchParts.push(part);
+    else if (STATS.test(part)) continue;
+    else {
+      const hit = cache?.parts.get(part);
+      if (hit) for (const m of hit) match.push(m);
+      else {
+        const from = match.length;
+        parseMatchPart(part, match);
+        cache?.parts.set(part, match.slice(from));
+      }
+    }
   }
-  const actions = parseActions(actionsText);
-  const flow: OfFlow = { table, priority, cookie, match: parseMatch(matchParts.join(',')), actions, text, line };
-  if (actions.length > 0 && actions.every((x) => x.op === 'conjunction')) {
-    return { ...flow, clauses: actions.map((x) => (x.op === 'conjunction' ? { id: x.id, clause: x.clause, clauses: x.clauses } : { id: 0, clause: 0, clauses: 0 })) };
+  const actions = parseActions(actionsText, cache);
+  let clauses: { id: number; clause: number; clauses: number }[] | undefined;
+  for (const a of actions) {
+    if (a.op !== 'conjunction') {
+      clauses = undefined;
+      break;
+    }
+    (clauses ??= []).push({ id: a.id, clause: a.clause, clauses: a.clauses });
   }
-  return flow;
+  return clauses ? { table, priority, cookie, match, actions, text, line, clauses } : { table, priority, cookie, match, actions, text, line };
 }
 
 export function parseFlows(text: string): OfFlow[] {
   const out: OfFlow[] = [];
+  const cache = newParseCache();
   text.split('\n').forEach((l, i) => {
     const t = l.trim();
-    if (t !== '' && !t.startsWith('#')) out.push(parseFlow(t, i + 1));
+    if (t !== '' && !t.startsWith('#')) out.push(parseFlow(t, i + 1, cache));
   });
   return out;
 }
