@@ -50,6 +50,8 @@ export interface Bundles {
   readonly byIP: ReadonlyMap<string, NodeView>;
   /** Egress names by egress IP, when the compile that made the bundles is at hand (as Antrea's agent knows them). */
   readonly egressNames: ReadonlyMap<string, string>;
+  /** Host-network Pods (`ns/name` → Node), when the compile is at hand: they are their Node's processes. */
+  readonly hostPods: ReadonlyMap<string, string>;
   /** YAML position of a policy, when the compile's sources are at hand. */
   readonly position: (policy: RuleEntry['policy']) => string | undefined;
 }
@@ -96,12 +98,14 @@ export function isCompileResult(x: unknown): x is CompileResult {
 export function loadBundles(input: CompileResult | BundleFiles, opts: { sources?: readonly SourceText[] } = {}): Bundles {
   const nodes = new Map<string, NodeView>();
   const egressNames = new Map<string, string>();
+  const hostPods = new Map<string, string>();
   let position: Bundles['position'] = () => undefined;
   if (isCompileResult(input)) {
     if (!input.ok) throw new Error('the compile failed: there are no bundles to explain');
     for (const b of input.bundles) nodes.set(b.node, nodeView(b.node, b.files));
     for (const e of input.egress?.egresses ?? []) if (e.ip) egressNames.set(e.ip, e.name);
     const model = input.model;
+    for (const p of model?.pods ?? []) if (p.hostNetwork) hostPods.set(p.key, p.nodeName);
     if (model && opts.sources) {
       const resolve = createPositionResolver(opts.sources);
       const lists: Record<string, readonly { obj: { metadata: { name: string; namespace?: string } }; loc: Parameters<typeof resolve>[0]['loc'] }[]> = {
@@ -121,5 +125,5 @@ export function loadBundles(input: CompileResult | BundleFiles, opts: { sources?
   }
   const byIP = new Map<string, NodeView>();
   for (const n of nodes.values()) byIP.set(n.internalIP, n);
-  return { nodes, byIP, egressNames, position };
+  return { nodes, byIP, egressNames, hostPods, position };
 }

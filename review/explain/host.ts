@@ -49,6 +49,12 @@ export function parseIptables(text: string): Map<string, Tables> {
       out.set(line.slice(1), table);
       continue;
     }
+    // A declared chain exists even without rules: a jump to it falls through.
+    if (table && line.startsWith(':')) {
+      const chain = line.slice(1).split(' ')[0]!;
+      if (!table.has(chain)) table.set(chain, []);
+      continue;
+    }
     if (!table || !line.startsWith('-A ')) continue;
     const words = line.match(/"[^"]*"|\S+/g)!.map((w) => w.replace(/^"|"$/g, ''));
     const chain = words[1]!;

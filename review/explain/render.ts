@@ -35,7 +35,7 @@ function hopLines(h: Hop): string[] {
 export function renderText(t: Trace): string {
   const lines = [`packet: ${packetLine(t)}`, ''];
   for (const n of t.nodes) {
-    lines.push(`${n.node} (in_port ${n.inPort})`);
+    lines.push(n.inPort ? `${n.node} (in_port ${n.inPort})` : `${n.node} (host)`);
     for (const h of n.hops) lines.push(...hopLines(h));
     const regs = Object.entries(n.registers).map(([k, v]) => `${k}=${v}`);
     if (regs.length) lines.push(`  registers at the end: ${regs.join(' ')}`);

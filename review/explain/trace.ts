@@ -147,6 +147,8 @@ function addressOf(bundles: Bundles, e: Endpoint): string {
     return e.ip;
   }
   const hit = findPod(bundles, e.pod);
+  const hostNode = bundles.hostPods.get(e.pod);
+  if (!hit && hostNode) return bundles.nodes.get(hostNode)?.meta.node.internalIP ?? '';
   if (!hit) throw new ExplainError(`no Pod ${e.pod} with a port on any Node's br-int in these bundles (a host-network Pod has its Node's address: give it as an IP)`);
   return hit.pod.ip;
 }
@@ -165,15 +167,16 @@ function startOf(bundles: Bundles, spec: PacketSpec): Start {
   let inPort: number;
   let srcMac: string;
   let srcIP: string;
-  if ('pod' in spec.from) {
-    const hit = findPod(bundles, spec.from.pod)!;
-    addressOf(bundles, spec.from);
+  const from = 'pod' in spec.from && !findPod(bundles, spec.from.pod) && bundles.hostPods.has(spec.from.pod) ? { ip: addressOf(bundles, spec.from) } : spec.from;
+  if ('pod' in from) {
+    addressOf(bundles, from);
+    const hit = findPod(bundles, from.pod)!;
     node = hit.node;
     inPort = hit.pod.ofport;
     srcMac = hit.pod.mac;
     srcIP = hit.pod.ip;
   } else {
-    srcIP = addressOf(bundles, spec.from);
+    srcIP = from.ip;
     const own = [...bundles.nodes.values()].find((n) => n.meta.node.internalIP === srcIP || n.meta.node.gatewayIP === srcIP);
     const named = spec.node ? bundles.nodes.get(spec.node) : undefined;
     if (spec.node && !named) throw new ExplainError(`no Node ${spec.node} in these bundles`);
@@ -236,7 +239,7 @@ export function tracePacket(bundles: Bundles, spec: PacketSpec): Trace {
  * toward another Node's address it never enters br-int: the underlay carries it to that Node's ANTREA-INPUT.
  */
 function hostSource(bundles: Bundles, start: Start, spec: PacketSpec): { nodes: NodeHop[]; verdict: Verdict } | undefined {
-  if ('pod' in spec.from || !ownAddresses(start.node).has(start.srcIP)) return undefined;
+  if (('pod' in spec.from && !bundles.hostPods.has(spec.from.pod)) || !ownAddresses(start.node).has(start.srcIP)) return undefined;
   const node = start.node;
   const peer = [...bundles.nodes.values()].find((n) => ownAddresses(n).has(start.dstIP));
   const toSwitch = !peer;
