@@ -342,7 +342,11 @@ function decide(bundles: Bundles, node: NodeView, run: Run, hop: NodeHop): { ver
     const origin = ruleAt(reject);
     return { verdict: { kind: 'rejected', node: name, table: hop.outputs.find((o) => o.kind === 'controller')?.table ?? '', summary: `rejected on ${name}${origin?.policy ? ` by ${origin.policy} rule ${origin.rule ?? origin.ruleId}` : ''}: sent to the agent, which answers the source`, ...(origin ? { origin } : {}) } };
   }
-  const out = outputs[0];
+  // A TrafficControl mirror sends a copy beside the packet: the packet's own way decides, the copies are noted.
+  const tcPorts = new Set((inv.trafficControlPorts ?? []).map((x) => x.ofport));
+  const out = outputs.find((o) => !tcPorts.has(o.port)) ?? outputs[0];
+  const copies = outputs.filter((o) => o !== out).map((o) => inv.trafficControlPorts?.find((x) => x.ofport === o.port)?.name ?? `port ${o.port}`);
+  const also = copies.length ? `; copies to ${copies.join(', ')}` : '';
   if (out) {
     const tun = inv.tunnel?.ofport;
     if (tun !== undefined && out.port === tun) {
@@ -357,7 +361,7 @@ function decide(bundles: Bundles, node: NodeView, run: Run, hop: NodeHop): { ver
       return { verdict: { kind: 'external', node: name, summary: 'tunnelled' }, next: { node: next, packet: q } };
     }
     const pod = inv.pods.find((x) => x.ofport === out.port);
-    if (pod) return { verdict: { kind: 'delivered', node: name, port: out.port, pod: `${pod.namespace}/${pod.name}`, summary: `delivered to Pod ${pod.namespace}/${pod.name} on ${name} (port ${out.port})` } };
+    if (pod) return { verdict: { kind: 'delivered', node: name, port: out.port, pod: `${pod.namespace}/${pod.name}`, summary: `delivered to Pod ${pod.namespace}/${pod.name} on ${name} (port ${out.port})${also}` } };
     if (out.port === inv.gateway.ofport) {
       const host = hostPath(bundles, node, out.packet);
       hop.host = host;

@@ -71,6 +71,9 @@ describe('interpreter', () => {
     // The reply direction of the same connection is established and marked as a reply.
     const reply = new Interpreter(p, ct).run(packet('tcp,nw_src=2.2.2.2,nw_dst=1.1.1.1,tp_src=80,tp_dst=5'));
     expect(reply.ctStates[0]).toBe(0x2an);
+    // A TCP segment other than a bare SYN that belongs to no connection is invalid, as conntrack sees it.
+    const stray = new Interpreter(p, ct).run(packet('tcp,nw_src=3.3.3.3,nw_dst=2.2.2.2,tp_src=5,tp_dst=80,tcp_flags=0x010'));
+    expect(stray.ctStates[0]).toBe(0x30n);
   });
 
   test('registers are views of xreg and xxreg', () => {

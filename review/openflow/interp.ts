@@ -363,7 +363,11 @@ export class Interpreter {
     const zone = a.zone ?? (a.zoneRef ? Number(p.readRef(a.zoneRef)) : 0);
     const found = this.conntrack.find(zone, p);
     let state = CT_STATE_BITS['trk']!;
-    state |= found ? CT_STATE_BITS['est']! | (found.reply ? CT_STATE_BITS['rpl']! : 0n) : CT_STATE_BITS['new']!;
+    // Conntrack starts a TCP connection only on a bare SYN; any other segment of an unknown connection is invalid.
+    const flags = p.get('tcp_flags');
+    const tcpNotNew = p.get('nw_proto') === 6n && (flags & 0x017n) !== 0x002n;
+    if (found) state |= CT_STATE_BITS['est']! | (found.reply ? CT_STATE_BITS['rpl']! : 0n);
+    else state |= tcpNotNew && flags !== 0n ? CT_STATE_BITS['inv']! : CT_STATE_BITS['new']!;
     // What the connection holds once this action is done: exec() writes ct_mark/ct_label of a committed one.
     const view = p.clone();
     view.set('ct_state', state);
