@@ -21,6 +21,7 @@ Usage:
   dpc apply BUNDLE_DIR [--node NAME] [--dry-run] [--full] [--db unix:PATH] [--state-dir DIR] [--format text|json]
   dpc status [--bridge BR] [--db unix:PATH] [--format text|json]
   dpc diff --live BUNDLE_DIR [--node NAME] [--db unix:PATH] [--format text|json]
+  dpc agent BUNDLE_DIR [--node NAME] [--db unix:PATH] [--state-dir DIR]   apply, re-apply on change, answer Reject, export IPFIX
 ${EXPLAIN_HELP}  dpc --help | --version
 
 explain walks one packet through the compiled flows (of a dpc output, or of a snapshot it compiles first)
@@ -56,7 +57,7 @@ Exit codes: 0 success, 1 input errors (or the output cannot be written; diff: dr
 
 class UsageError extends Error {}
 
-const NODE_COMMANDS = ['inventory', 'apply', 'status', 'diff'] as const;
+const NODE_COMMANDS = ['inventory', 'apply', 'status', 'diff', 'agent'] as const;
 type NodeCommand = (typeof NODE_COMMANDS)[number];
 
 interface Args {
@@ -159,7 +160,7 @@ export function parseArgs(argv: readonly string[]): Args {
 }
 
 function nodeArgs(command: NodeCommand, args: Args): Args {
-  const bundleDirs = command === 'apply' || command === 'diff' ? 1 : 0;
+  const bundleDirs = command === 'apply' || command === 'diff' || command === 'agent' ? 1 : 0;
   if (args.paths.length !== bundleDirs) throw new UsageError(bundleDirs ? `${command} needs one BUNDLE_DIR` : `${command} takes no paths`);
   if (args.nodes.length > 1) throw new UsageError('--node may be given once here');
   if (args.force) throw new UsageError('--force is for compile');
@@ -186,6 +187,8 @@ async function runNodeCommand(args: Args): Promise<number> {
       return applyCommand(args.paths[0]!, { ...opts, dryRun: args.dryRun, full: args.full });
     case 'diff':
       return diffCommand(args.paths[0]!, opts);
+    case 'agent':
+      return (await import('../runtime/agent/agent.js')).agentCommand(args.paths[0]!, opts);
     default:
       return statusCommand(opts);
   }
