@@ -13,6 +13,7 @@ import { progressLine } from './progress.js';
 import { compileInThreads } from './jobs.js';
 import { availableParallelism } from 'node:os';
 import type { NodeBundle } from '../targets/bundle/bundle.js';
+import { EXPLAIN_HELP } from './explain.js';
 
 const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
 
@@ -27,8 +28,10 @@ Usage:
   dpc status [--bridge BR] [--db unix:PATH] [--format text|json]
   dpc diff --live BUNDLE_DIR [--node NAME] [--db unix:PATH] [--format text|json]
   dpc agent BUNDLE_DIR [--node NAME] [--db unix:PATH] [--state-dir DIR]   apply, re-apply on change, answer Reject, export IPFIX
-  dpc --help | --version
+${EXPLAIN_HELP}  dpc --help | --version
 
+explain walks one packet through the compiled flows (of a dpc output, or of a snapshot it compiles first)
+and prints each flow it meets, the registers set and the verdict; --traceflow shows Antrea's Traceflow view.
 PATH is a file, a directory (read recursively: .yaml, .yml, .json) or - for standard input.
 On a Node, BUNDLE_DIR is one Node's bundle or a whole compile output; the Node is --node, else $NODE_NAME, else
 the host name. Open vSwitch is found as its own tools find it: --db, else $OVS_RUNDIR/db.sock, else
@@ -306,6 +309,7 @@ function trafficControlText(result: CompileResult): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'explain') return explainMain(argv.slice(1));
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -378,3 +382,22 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 
+
+async function explainMain(argv: readonly string[]): Promise<number> {
+  const { explainCommand, ExplainUsageError } = await import('./explain.js');
+  try {
+    return await explainCommand(argv, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  } catch (e) {
+    if (e instanceof ExplainUsageError) {
+      process.stderr.write(`dpc: ${e.message}\nRun 'dpc --help' for usage.\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(`dpc: ${e.message}\n`);
+      return EXIT.input;
+    }
+    process.stderr.write(`dpc: internal error: ${(e as Error).message}\nThis is a bug in dpc; please report it with the input that caused it.\n`);
+    if (argv.includes('--debug')) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return EXIT.internal;
+  }
+}
