@@ -1,0 +1,381 @@
+/**
+ * The connectivity half of `dpc diff OLD NEW`: for every pair of endpoints (Pods, and the external segments the
+ * policies name), the connections allowed before and after, decided by tracing packets through each side's
+ * compiled bundles. One probe per port class per protocol decides a whole class (connset.ts).
+ *
+ * Three things keep this proportional to the change rather than to the cluster (issue 15 item 4):
+ * - only pairs a changed line could touch are traced: a pair's packets run through its source's and its
+ *   destination's Node only, and a changed flow narrows further by the addresses, ofports and conjunctions it
+ *   matches (candidates below);
+ * - Pods whose compiled flows are the same up to their own address, ofport and MAC (the same policy and
+ *   address-set membership, on both sides) form one class, and a pair of classes is traced once;
+ * - everything is read from the bundles: no policy is read twice.
+ */
+import { createHash } from 'node:crypto';
+import { connectionSet, equal, formatConnections, isEmpty, portClasses, PORT_PROTOCOLS, type ConnectionSet, type PortProtocol, type Protocol, type Range } from './connset.js';
+import { externalSegments, podCidrsOf, podsOf, policyCidrs, cidrRange, ipToInt, type Endpoint } from './endpoints.js';
+import { addIptablesBoundaries, addPortBoundaries, parseFlow, type FlowFields } from './flowFields.js';
+import type { NodeArtifactDiff } from './artifacts.js';
+import type { CompiledVersion } from './version.js';
+
+export interface Probe {
+  readonly protocol: Protocol;
+  /** Destination port (absent for ICMP). */
+  readonly port?: number;
+}
+
+export interface Decision {
+  readonly allowed: boolean;
+  /** The rule IDs whose flows decided (rules.json IDs), first the deciding one. */
+  readonly ruleIds: readonly number[];
+}
+
+/** What the connectivity diff needs of the interpreter, for one side. */
+export interface Evaluator {
+  decide(src: Endpoint, dst: Endpoint, probe: Probe): Decision;
+}
+
+export type DiffType = 'changed' | 'added' | 'removed';
+
+export interface ConnectivityChange {
+  readonly type: DiffType;
+  readonly src: Endpoint;
+  readonly dst: Endpoint;
+  readonly dir1: ConnectionSet;
+  readonly dir2: ConnectionSet;
+  /** netpol-analyzer's workloads-diff-info: `workload X added` when an endpoint exists on one side only. */
+  readonly info: string;
+  /** Rule IDs that decided the probes whose verdict changed, per side. */
+  readonly rules: { readonly old: readonly number[]; readonly new: readonly number[] };
+}
+
+export interface ConnectivityStats {
+  endpoints: number;
+  candidatePairs: number;
+  classPairsTraced: number;
+  probes: number;
+  traces: number;
+}
+
+export interface ConnectivityResult {
+  readonly changes: ConnectivityChange[];
+  readonly stats: ConnectivityStats;
+  readonly portClasses: ReadonlyMap<PortProtocol, readonly Range[]>;
+}
+
+/** Port classes per protocol from every NetworkPolicy flow and host rule of both sides. */
+export function portClassesOf(versions: readonly CompiledVersion[]): Map<PortProtocol, Range[]> {
+  const bounds = new Map<PortProtocol, Set<number>>();
+  for (const v of versions) {
+    for (const files of v.nodes.values()) {
+      addPortBoundaries(files.get('openflow/flows.txt') ?? '', bounds);
+      for (const p of ['iptables/ipv4.rules', 'iptables/ipv6.rules']) addIptablesBoundaries(files.get(p) ?? '', bounds);
+    }
+  }
+  return new Map(PORT_PROTOCOLS.map((p) => [p, portClasses(bounds.get(p) ?? [])]));
+}
+
+// ---- candidate pairs -------------------------------------------------------------------------------------
+
+type EndpointSet = 'all' | ReadonlySet<number>;
+interface Rect {
+  readonly src: EndpointSet;
+  readonly dst: EndpointSet;
+}
+
+const intersect = (a: EndpointSet, b: EndpointSet): EndpointSet => (a === 'all' ? b : b === 'all' ? a : new Set([...a].filter((x) => b.has(x))));
+const unite = (a: EndpointSet, b: EndpointSet): EndpointSet => (a === 'all' || b === 'all' ? 'all' : new Set([...a, ...b]));
+
+interface Index {
+  readonly endpoints: readonly Endpoint[];
+  /** By address (Pods on both sides share a key; a Pod moved or re-addressed gets both addresses). */
+  readonly byIp: ReadonlyMap<number, number[]>;
+  /** Per Node, ofport → endpoint, per side (a Pod's ofport belongs to its Node). */
+  readonly byOfport: ReadonlyMap<string, ReadonlyMap<number, number[]>>;
+  readonly onNode: ReadonlyMap<string, ReadonlySet<number>>;
+  readonly externals: readonly number[];
+  readonly externalRanges: readonly { i: number; range: [number, number] }[];
+}
+
+function buildIndex(endpoints: readonly Endpoint[], sides: readonly Endpoint[][]): Index {
+  const byIp = new Map<number, number[]>();
+  const byOfport = new Map<string, Map<number, number[]>>();
+  const onNode = new Map<string, Set<number>>();
+  const id = new Map(endpoints.map((e, i) => [e.key, i]));
+  const push = <K,>(m: Map<K, number[]>, k: K, v: number) => {
+    const l = m.get(k);
+    if (!l) m.set(k, [v]);
+    else if (!l.includes(v)) l.push(v);
+  };
+  for (const side of sides) {
+    for (const e of side) {
+      const i = id.get(e.key)!;
+      if (e.kind !== 'Pod') continue;
+      push(byIp, ipToInt(e.ip), i);
+      let ports = byOfport.get(e.node!);
+      if (!ports) byOfport.set(e.node!, (ports = new Map()));
+      push(ports, e.ofport!, i);
+      let set = onNode.get(e.node!);
+      if (!set) onNode.set(e.node!, (set = new Set()));
+      set.add(i);
+    }
+  }
+  const externals = endpoints.flatMap((e, i) => (e.kind === 'External' ? [i] : []));
+  const externalRanges = externals.map((i) => {
+    const [a, b] = endpoints[i]!.key.replace('[External]', '').split('-');
+    return { i, range: [ipToInt(a!), ipToInt(b!)] as [number, number] };
+  });
+  return { endpoints, byIp, byOfport, onNode, externals, externalRanges };
+}
+
+/** Endpoints whose address a flow's nw_src/nw_dst value can match. */
+function byAddress(ix: Index, value: string): EndpointSet {
+  const r = cidrRange(value.split('/')[0]!.includes('.') ? value : '');
+  if (!r) return 'all';
+  const out = new Set<number>();
+  if (r[0] === r[1]) for (const i of ix.byIp.get(r[0]) ?? []) out.add(i);
+  else for (const [ip, ids] of ix.byIp) if (ip >= r[0] && ip <= r[1]) for (const i of ids) out.add(i);
+  for (const { i, range } of ix.externalRanges) if (range[0] <= r[1] && range[1] >= r[0]) out.add(i);
+  return out;
+}
+
+function flowRect(ix: Index, node: string, f: FlowFields): Rect {
+  let src: EndpointSet = 'all';
+  let dst: EndpointSet = 'all';
+  if (f.nwSrc) src = intersect(src, byAddress(ix, f.nwSrc));
+  if (f.nwDst) dst = intersect(dst, byAddress(ix, f.nwDst));
+  const ports = ix.byOfport.get(node);
+  if (f.inPort !== undefined && ports?.has(f.inPort)) src = intersect(src, new Set(ports.get(f.inPort)));
+  if (f.reg1 !== undefined && ports?.has(f.reg1)) dst = intersect(dst, new Set(ports.get(f.reg1)));
+  return { src, dst };
+}
+
+/** A pair's packets run through its source's Node and its destination's Node: a rect restricted to those at N. */
+function throughNode(ix: Index, node: string, r: Rect): Rect[] {
+  const here = ix.onNode.get(node) ?? new Set<number>();
+  return [
+    { src: intersect(r.src, here), dst: r.dst },
+    { src: r.src, dst: intersect(r.dst, here) },
+  ];
+}
+
+/** Each conjunction's clauses on one Node: per clause, the union of its match flows' rects. */
+function conjunctionClauses(ix: Index, node: string, flowTexts: readonly string[]): Map<number, Map<number, Rect>> {
+  const out = new Map<number, Map<number, Rect>>();
+  for (const text of flowTexts) {
+    for (const line of text.split('\n')) {
+      if (!line.includes('conjunction(')) continue;
+      const f = parseFlow(line);
+      const rect = flowRect(ix, node, f);
+      for (const c of f.conjunctions) {
+        let clauses = out.get(c.id);
+        if (!clauses) out.set(c.id, (clauses = new Map()));
+        const prev = clauses.get(c.clause);
+        clauses.set(c.clause, prev ? { src: unite(prev.src, rect.src), dst: unite(prev.dst, rect.dst) } : rect);
+      }
+    }
+  }
+  return out;
+}
+
+/** Artifacts whose change can alter no verdict: the rule map (names only) and packet-in meters (rates only). */
+const VERDICT_NEUTRAL = new Set(['visibility/rules.json', 'openflow/meters.txt']);
+
+export function candidateRects(ix: Index, diffs: readonly NodeArtifactDiff[], oldV: CompiledVersion, newV: CompiledVersion): Rect[] {
+  const rects: Rect[] = [];
+  const everything: Rect = { src: 'all', dst: 'all' };
+  for (const d of diffs) {
+    const texts = [oldV.nodes.get(d.node), newV.nodes.get(d.node)].map((f) => f?.get('openflow/flows.txt') ?? '');
+    let clauses: Map<number, Map<number, Rect>> | undefined;
+    const ruleRect = (id: number): Rect => {
+      clauses ??= conjunctionClauses(ix, d.node, texts);
+      const cl = clauses.get(id);
+      if (!cl) return everything;
+      let r: Rect = everything;
+      for (const c of cl.values()) r = { src: intersect(r.src, c.src), dst: intersect(r.dst, c.dst) };
+      return r;
+    };
+    for (const file of d.files) {
+      if (VERDICT_NEUTRAL.has(file.path)) continue;
+      if (file.path !== 'openflow/flows.txt') {
+        rects.push(...throughNode(ix, d.node, everything));
+        continue;
+      }
+      for (const l of file.lines) {
+        const f = parseFlow(l.line);
+        let r = flowRect(ix, d.node, f);
+        // A line that names no endpoint itself acts through its rule: the rule's conjunction decides whom.
+        const own = f.nwSrc || f.nwDst || f.inPort !== undefined || f.reg1 !== undefined;
+        if (!own && f.category === 2) {
+          const id = f.conjId ?? (f.ruleId || undefined);
+          if (id !== undefined) r = ruleRect(id);
+        }
+        rects.push(...throughNode(ix, d.node, r));
+      }
+    }
+  }
+  return rects;
+}
+
+// ---- classes ---------------------------------------------------------------------------------------------
+
+const MAC = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g;
+
+/**
+ * Per Pod, a fingerprint of every flow line that names it (its address, or its ofport on its own Node), with its
+ * own address, ofport and every MAC blanked out. Pods with equal fingerprints on both sides are treated alike by
+ * every table, so one of them stands for all.
+ */
+function podClasses(ix: Index, versions: readonly CompiledVersion[]): Map<number, string> {
+  const lines = new Map<number, Set<string>>();
+  const add = (i: number, s: string) => {
+    let set = lines.get(i);
+    if (!set) lines.set(i, (set = new Set()));
+    set.add(s);
+  };
+  versions.forEach((v, side) => {
+    for (const [node, files] of v.nodes) {
+      const ports = ix.byOfport.get(node);
+      for (const line of (files.get('openflow/flows.txt') ?? '').split('\n')) {
+        const f = parseFlow(line);
+        const hits = new Set<number>();
+        for (const a of [f.nwSrc, f.nwDst]) {
+          if (!a || a.includes('/')) continue;
+          for (const i of ix.byIp.get(ipToInt(a)) ?? []) hits.add(i);
+        }
+        for (const p of [f.inPort, f.reg1]) if (p !== undefined) for (const i of ports?.get(p) ?? []) if (ix.endpoints[i]!.node === node) hits.add(i);
+        for (const i of hits) {
+          const e = ix.endpoints[i]!;
+          const ofport = e.ofport!;
+          const norm = line
+            .split(e.ip).join('<ip>')
+            .replace(new RegExp(`(in_port=|output:|reg1=0x)(${ofport}|${ofport.toString(16)})\\b`, 'g'), '$1<port>')
+            .replace(MAC, '<mac>');
+          add(i, `${side}:${norm}`);
+        }
+      }
+    }
+  });
+  const out = new Map<number, string>();
+  ix.endpoints.forEach((e, i) => {
+    if (e.kind !== 'Pod') out.set(i, e.key);
+    else {
+      out.set(i, createHash('sha256').update([...(lines.get(i) ?? [])].sort().join('\n')).digest('base64'));
+    }
+  });
+  return out;
+}
+
+// ---- the diff --------------------------------------------------------------------------------------------
+
+export interface ConnectivityOptions {
+  /** Trace every pair, not only candidates (for tests that check the candidate filter loses nothing). */
+  readonly allPairs?: boolean;
+}
+
+export function connectivityDiff(
+  oldV: CompiledVersion,
+  newV: CompiledVersion,
+  diffs: readonly NodeArtifactDiff[],
+  evaluators: { old: Evaluator; new: Evaluator },
+  options: ConnectivityOptions = {},
+): ConnectivityResult {
+  const sides = [oldV, newV];
+  const pods = sides.map(podsOf);
+  const podCidrs = [...new Set(sides.flatMap(podCidrsOf))];
+  const cidrs = new Set([...policyCidrs(oldV), ...policyCidrs(newV)]);
+  const externals = externalSegments(cidrs, podCidrs);
+  const externalsBySide = sides.map((v) => externalSegments([...policyCidrs(v)], podCidrsOf(v)).map((e) => e.key));
+  const byKey = new Map<string, Endpoint>();
+  for (const e of [...pods[1]!, ...pods[0]!, ...externals]) if (!byKey.has(e.key)) byKey.set(e.key, e);
+  const endpoints = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sidePods = pods.map((list) => new Map(list.map((e) => [e.key, e])));
+  const ix = buildIndex(endpoints, [...pods, externals]);
+  const classes = portClassesOf(sides);
+  const stats: ConnectivityStats = { endpoints: endpoints.length, candidatePairs: 0, classPairsTraced: 0, probes: 0, traces: 0 };
+  if (diffs.length === 0 && !options.allPairs) return { changes: [], stats, portClasses: classes };
+
+  const probes: Probe[] = [{ protocol: 'ICMP' }, ...PORT_PROTOCOLS.flatMap((p) => (classes.get(p) ?? []).map((r) => ({ protocol: p, port: r[0] })))];
+  stats.probes = probes.length;
+  // Probe index → the port class it stands for.
+  const classOf = new Map<number, Range>();
+  let k = 1;
+  for (const p of PORT_PROTOCOLS) for (const r of classes.get(p) ?? []) classOf.set(k++, r);
+
+  // Candidate pairs, as src * n + dst.
+  const n = endpoints.length;
+  const pairs = new Set<number>();
+  const all = endpoints.map((_, i) => i);
+  const rects = options.allPairs ? [{ src: 'all' as const, dst: 'all' as const }] : candidateRects(ix, diffs, oldV, newV);
+  for (const r of rects) {
+    const srcs = r.src === 'all' ? all : [...r.src];
+    const dsts = r.dst === 'all' ? all : [...r.dst];
+    for (const s of srcs) for (const d of dsts) if (s !== d && !(endpoints[s]!.kind === 'External' && endpoints[d]!.kind === 'External')) pairs.add(s * n + d);
+  }
+  stats.candidatePairs = pairs.size;
+
+  const cls = podClasses(ix, sides);
+  // An endpoint on one side only: its side-specific twin (a Pod's bundle entry, an external segment) is absent.
+  const present = (side: 0 | 1, e: Endpoint): Endpoint | undefined =>
+    e.kind === 'Pod' ? sidePods[side]!.get(e.key) : externalsBySide[side]!.includes(e.key) ? e : undefined;
+
+  interface Outcome {
+    sets: [ConnectionSet, ConnectionSet];
+    rules: [number[], number[]];
+  }
+  const memo = new Map<string, Outcome>();
+  const evaluate = (s: Endpoint, d: Endpoint): Outcome => {
+    const out: Outcome = { sets: [connectionSet({}), connectionSet({})], rules: [[], []] };
+    const verdicts: boolean[][] = [[], []];
+    const deciding: number[][][] = [[], []];
+    ([0, 1] as const).forEach((side) => {
+      const src = present(side, s);
+      const dst = present(side, d);
+      if (!src || !dst) return;
+      const ev = side === 0 ? evaluators.old : evaluators.new;
+      probes.forEach((p, k) => {
+        const dec = ev.decide(src, dst, p);
+        stats.traces++;
+        verdicts[side]![k] = dec.allowed;
+        deciding[side]![k] = [...dec.ruleIds];
+      });
+      const ports: Partial<Record<PortProtocol, Range[]>> = {};
+      probes.forEach((p, k) => {
+        if (p.port !== undefined && verdicts[side]![k]) (ports[p.protocol as PortProtocol] ??= []).push(classOf.get(k)!);
+      });
+      out.sets[side] = connectionSet(ports, verdicts[side]![0] === true);
+    });
+    // The rules responsible: those deciding a probe whose verdict differs between the sides.
+    const changed = probes.map((_, k) => verdicts[0]![k] !== verdicts[1]![k]);
+    for (const side of [0, 1] as const) out.rules[side] = [...new Set(probes.flatMap((_, k) => (changed[k] ? deciding[side]![k] ?? [] : [])))].sort((a, b) => a - b);
+    return out;
+  };
+
+  const changes: ConnectivityChange[] = [];
+  const changedNodes = new Set(diffs.map((x) => x.node));
+  for (const key of [...pairs].sort((a, b) => a - b)) {
+    const s = endpoints[Math.floor(key / n)]!;
+    const d = endpoints[key % n]!;
+    const si = Math.floor(key / n);
+    const di = key % n;
+    // A changed Node's generic flows (naming no Pod) may treat its Pods unlike another Node's: classes meet
+    // across Nodes only where the bundles did not change.
+    const at = (e: Endpoint) => (e.node && changedNodes.has(e.node) ? e.node : '');
+    const memoKey = `${cls.get(si)}|${at(s)}|${cls.get(di)}|${at(d)}|${s.node === d.node ? 'same' : s.node && d.node ? 'cross' : 'ext'}`;
+    let o = memo.get(memoKey);
+    if (!o) {
+      o = evaluate(s, d);
+      memo.set(memoKey, o);
+      stats.classPairsTraced++;
+    }
+    const [a, b] = o.sets;
+    if (equal(a, b)) continue;
+    const type: DiffType = isEmpty(a) ? 'added' : isEmpty(b) ? 'removed' : 'changed';
+    const newOrLost = [s, d].filter((e) => e.kind === 'Pod' && (!sidePods[0]!.has(e.key) || !sidePods[1]!.has(e.key)));
+    const info = newOrLost.length ? `workload ${newOrLost.map((e) => e.key).join(' and ')} ${type}` : '';
+    changes.push({ type, src: s, dst: d, dir1: a, dir2: b, info, rules: { old: o.rules[0], new: o.rules[1] } });
+  }
+  return { changes, stats, portClasses: classes };
+}
+
+export { formatConnections };
