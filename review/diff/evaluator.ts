@@ -1,10 +1,58 @@
 /**
- * The connectivity diff's view of the bundle interpreter (review/explain): one packet per probe, its verdict,
- * and the rules whose flows decided it.
+ * The connectivity diff's view of the bundle interpreter (review/explain): one packet per probe walked through a
+ * side's own bundles, allowed when it reaches its destination, with the rules whose flows decided.
  */
-import type { Evaluator } from './connectivity.js';
+import { loadBundles, tracePacket, ExplainError, type Trace, type PacketSpec } from '../explain/trace.js';
+import type { Decision, Evaluator, Probe } from './connectivity.js';
+import type { Endpoint } from './endpoints.js';
 import type { CompiledVersion } from './version.js';
 
-export function interpreterEvaluators(_old: CompiledVersion, _new: CompiledVersion): { old: Evaluator; new: Evaluator } | undefined {
-  return undefined;
+const spec = (e: Endpoint): PacketSpec['from'] => (e.kind === 'Pod' ? { pod: `${e.namespace}/${e.name}` } : { ip: e.ip });
+
+/** Reached: delivered to the destination Pod, or, for an external destination, out of the cluster (or to a host). */
+function reached(t: Trace, dst: Endpoint): boolean {
+  const v = t.verdict;
+  if (dst.kind === 'Pod') return v.kind === 'delivered' && v.pod === `${dst.namespace}/${dst.name}`;
+  return v.kind === 'external' || v.kind === 'host';
+}
+
+/** The deciding rule first (a drop's rule), then every rule whose conjunction the packet matched. */
+function decidingRules(t: Trace): number[] {
+  const ids: number[] = [];
+  if (t.verdict.origin?.ruleId) ids.push(t.verdict.origin.ruleId);
+  for (const n of t.nodes) {
+    for (const h of n.hops) {
+      const id = h.origin?.ruleId;
+      if (id && h.origin?.category === 'policy' && (h.detail?.startsWith('conjunction') || h.flow?.includes('actions=drop')) && !ids.includes(id)) ids.push(id);
+    }
+  }
+  return ids;
+}
+
+export function bundleEvaluator(version: CompiledVersion): Evaluator {
+  const bundles = loadBundles(version.nodes);
+  return {
+    decide(src: Endpoint, dst: Endpoint, probe: Probe): Decision {
+      const packet: PacketSpec = {
+        from: spec(src),
+        to: spec(dst),
+        protocol: probe.protocol,
+        ...(probe.port !== undefined ? { port: probe.port } : {}),
+        // Traffic from outside reaches a Pod through the Pod's own Node (its uplink, then its gateway).
+        ...(src.kind === 'External' && dst.node ? { node: dst.node } : {}),
+      };
+      try {
+        const t = tracePacket(bundles, packet);
+        const allowed = reached(t, dst);
+        return { allowed, ruleIds: decidingRules(t) };
+      } catch (e) {
+        if (e instanceof ExplainError) return { allowed: false, ruleIds: [] };
+        throw e;
+      }
+    },
+  };
+}
+
+export function interpreterEvaluators(oldV: CompiledVersion, newV: CompiledVersion): { old: Evaluator; new: Evaluator } {
+  return { old: bundleEvaluator(oldV), new: bundleEvaluator(newV) };
 }
