@@ -1,8 +1,9 @@
 /**
  * The rules that changed a verdict, each at its YAML line, as SARIF 2.1.0 and as GitHub workflow commands
  * (`::warning file=…,line=…::`), so a pull request shows the change's effect on the policy lines that cause it.
- * A rule is responsible for a pair when its flows decided a probe whose verdict differs between the sides; a rule
- * present only in the old snapshot (a deleted policy) points at its old lines, since the new side has none.
+ * A rule is responsible for a pair when its flows decided a probe whose verdict differs between the sides. The
+ * annotations name the causes: rules deciding the new verdicts, and rules of the old side that are gone (a deleted
+ * policy points at its old lines, since the new side has none); a rule merely overruled is listed in the comment only.
  */
 import { formatConnections } from './connset.js';
 import type { ConnectivityChange } from './connectivity.js';
@@ -14,9 +15,12 @@ export interface ResponsibleRule {
   readonly id: number;
   readonly text: string;
   readonly rule: RuleInfo;
-  readonly side: 'old' | 'new';
+  /** after: its flows decide the new verdicts; before: they decided the old ones (and the rule is gone or overruled). */
+  readonly when: 'before' | 'after';
   readonly position?: SourcePosition;
   readonly changes: readonly ConnectivityChange[];
+  /** The rule causes the change (decides a new verdict, or was deleted), rather than being overruled by it. */
+  readonly cause: boolean;
 }
 
 export function responsibleRules(
@@ -24,24 +28,27 @@ export function responsibleRules(
   rules: { old: ReadonlyMap<number, RuleInfo>; new: ReadonlyMap<number, RuleInfo> },
   sides: { old: CompiledVersion; new: CompiledVersion },
 ): ResponsibleRule[] {
-  const by = new Map<number, { side: 'old' | 'new'; changes: ConnectivityChange[] }>();
+  const by = new Map<string, { id: number; when: 'before' | 'after'; changes: ConnectivityChange[] }>();
   for (const c of r.connectivity) {
-    for (const side of ['new', 'old'] as const) {
-      for (const id of c.rules[side]) {
-        let e = by.get(id);
-        if (!e) by.set(id, (e = { side: rules.new.has(id) ? 'new' : 'old', changes: [] }));
+    for (const [when, ids] of [['after', c.rules.new], ['before', c.rules.old]] as const) {
+      for (const id of ids) {
+        const k = `${when}:${id}`;
+        let e = by.get(k);
+        if (!e) by.set(k, (e = { id, when, changes: [] }));
         if (!e.changes.includes(c)) e.changes.push(c);
       }
     }
   }
   const out: ResponsibleRule[] = [];
-  for (const [id, e] of by) {
-    const rule = rules[e.side].get(id);
+  for (const e of by.values()) {
+    const side = e.when === 'after' ? 'new' : 'old';
+    const rule = rules[side].get(e.id);
     if (!rule) continue;
-    const position = sides[e.side].locate?.(rule.policy, rule.direction, rule.action === 'Isolate' ? undefined : rule.rulePosition);
-    out.push({ id, text: ruleText(rule), rule, side: e.side, ...(position ? { position } : {}), changes: e.changes });
+    const position = sides[side].locate?.(rule.policy, rule.direction, rule.action === 'Isolate' ? undefined : rule.rulePosition);
+    const cause = e.when === 'after' || !rules.new.has(e.id);
+    out.push({ id: e.id, text: ruleText(rule), rule, when: e.when, ...(position ? { position } : {}), changes: e.changes, cause });
   }
-  return out.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : a.id - b.id));
+  return out.sort((a, b) => (a.when !== b.when ? (a.when === 'after' ? -1 : 1) : a.text < b.text ? -1 : a.text > b.text ? 1 : a.id - b.id));
 }
 
 const LISTED = 10;
@@ -52,7 +59,8 @@ export function changeText(c: ConnectivityChange): string {
 
 function message(r: ResponsibleRule): string {
   const n = r.changes.length;
-  const head = `${r.text}${r.side === 'old' ? ' (removed by this change)' : ''} decides ${n} changed connection${n === 1 ? '' : 's'}:`;
+  const verb = r.when === 'after' ? 'now decides' : 'decided, before this change,';
+  const head = `${r.text} ${verb} ${n} changed connection${n === 1 ? '' : 's'}:`;
   const list = r.changes.slice(0, LISTED).map(changeText);
   if (n > LISTED) list.push(`… and ${n - LISTED} more`);
   return [head, ...list].join('\n');
@@ -79,7 +87,7 @@ export function sarif(responsible: readonly ResponsibleRule[]): string {
             ],
           },
         },
-        results: responsible.map((r) => ({
+        results: responsible.filter((r) => r.cause).map((r) => ({
           ruleId: 'connectivity-change',
           level: 'warning',
           message: { text: message(r) },
@@ -100,6 +108,7 @@ const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, '%3A')
 
 export function githubAnnotations(responsible: readonly ResponsibleRule[]): string {
   return responsible
+    .filter((r) => r.cause)
     .map((r) => {
       const props = [
         ...(r.position ? [`file=${escapeProperty(r.position.file)}`, `line=${r.position.line}`, `col=${r.position.col}`] : []),

@@ -63,16 +63,28 @@ export interface ConnectivityResult {
   readonly portClasses: ReadonlyMap<PortProtocol, readonly Range[]>;
 }
 
-/** Port classes per protocol from every NetworkPolicy flow and host rule of both sides. */
-export function portClassesOf(versions: readonly CompiledVersion[]): Map<PortProtocol, Range[]> {
+/** Port boundaries per protocol of one Node on both sides: its NetworkPolicy flows and host rules. */
+function nodeBoundaries(versions: readonly CompiledVersion[], node: string): Map<PortProtocol, Set<number>> {
   const bounds = new Map<PortProtocol, Set<number>>();
   for (const v of versions) {
-    for (const files of v.nodes.values()) {
-      addPortBoundaries(files.get('openflow/flows.txt') ?? '', bounds);
-      for (const p of ['iptables/ipv4.rules', 'iptables/ipv6.rules']) addIptablesBoundaries(files.get(p) ?? '', bounds);
-    }
+    const files = v.nodes.get(node);
+    if (!files) continue;
+    addPortBoundaries(files.get('openflow/flows.txt') ?? '', bounds);
+    for (const p of ['iptables/ipv4.rules', 'iptables/ipv6.rules']) addIptablesBoundaries(files.get(p) ?? '', bounds);
   }
-  return new Map(PORT_PROTOCOLS.map((p) => [p, portClasses(bounds.get(p) ?? [])]));
+  return bounds;
+}
+
+/**
+ * Port classes per protocol for packets that cross the given Nodes. A pair's packets meet only its source's and
+ * its destination's Node, so only those Nodes' flows can tell two ports apart for it: classes cut by the whole
+ * cluster's ports would be exact too, but many times more probes.
+ */
+export function portClassesOf(versions: readonly CompiledVersion[], nodes?: readonly string[]): Map<PortProtocol, Range[]> {
+  const names = nodes ?? [...new Set(versions.flatMap((v) => [...v.nodes.keys()]))];
+  const all = new Map<PortProtocol, Set<number>>();
+  for (const n of names) for (const [p, set] of nodeBoundaries(versions, n)) for (const b of set) (all.get(p) ?? all.set(p, new Set()).get(p)!).add(b);
+  return new Map(PORT_PROTOCOLS.map((p) => [p, portClasses(all.get(p) ?? [])]));
 }
 
 // ---- candidate pairs -------------------------------------------------------------------------------------
@@ -178,6 +190,55 @@ function conjunctionClauses(ix: Index, node: string, flowTexts: readonly string[
   return out;
 }
 
+/**
+ * Which ports a Node's flows tell apart, per rule: the port clauses of each conjunction, and port matches of
+ * flows that name their endpoints themselves. For a pair, only rules whose other clauses can match it cut its
+ * ports into classes; the rest never look at its packets' ports.
+ */
+interface NodePorts {
+  readonly clauses: Map<number, Map<number, Rect>>;
+  readonly byConj: Map<number, { protocol: PortProtocol; lo: number; hi: number }[]>;
+  readonly own: { rect: Rect; protocol: PortProtocol; lo: number; hi: number }[];
+  readonly host: Map<PortProtocol, Set<number>>;
+}
+
+function nodePorts(ix: Index, node: string, versions: readonly CompiledVersion[]): NodePorts {
+  const texts = versions.map((v) => v.nodes.get(node)?.get('openflow/flows.txt') ?? '');
+  const clauses = conjunctionClauses(ix, node, texts);
+  const byConj = new Map<number, { protocol: PortProtocol; lo: number; hi: number }[]>();
+  const own: NodePorts['own'] = [];
+  for (const text of texts) {
+    let at = text.indexOf('tp_dst=');
+    while (at >= 0) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const end = text.indexOf('\n', at);
+      const f = parseFlow(text.slice(start, end < 0 ? undefined : end));
+      if (f.category === 2 && f.tpDst && f.protocol && f.protocol !== 'ICMP') {
+        const port = { protocol: f.protocol, lo: f.tpDst[0], hi: f.tpDst[1] };
+        if (f.conjunctions.length) for (const c of f.conjunctions) (byConj.get(c.id) ?? byConj.set(c.id, []).get(c.id)!).push(port);
+        else own.push({ rect: flowRect(ix, node, f), ...port });
+      }
+      at = end < 0 ? -1 : text.indexOf('tp_dst=', end);
+    }
+  }
+  const host = new Map<PortProtocol, Set<number>>();
+  for (const v of versions) for (const p of ['iptables/ipv4.rules', 'iptables/ipv6.rules']) addIptablesBoundaries(v.nodes.get(node)?.get(p) ?? '', host);
+  return { clauses, byConj, own, host };
+}
+
+const inSet = (set: EndpointSet, i: number): boolean => set === 'all' || set.has(i);
+
+function pairBoundaries(ports: NodePorts, s: number, d: number, into: Map<PortProtocol, Set<number>>): void {
+  const add = (p: PortProtocol, lo: number, hi: number) => (into.get(p) ?? into.set(p, new Set()).get(p)!).add(lo).add(hi + 1);
+  for (const [id, list] of ports.byConj) {
+    const cl = ports.clauses.get(id);
+    if (cl && ![...cl.values()].every((c) => inSet(c.src, s) && inSet(c.dst, d))) continue;
+    for (const x of list) add(x.protocol, x.lo, x.hi);
+  }
+  for (const x of ports.own) if (inSet(x.rect.src, s) && inSet(x.rect.dst, d)) add(x.protocol, x.lo, x.hi);
+  for (const [p, set] of ports.host) for (const b of set) (into.get(p) ?? into.set(p, new Set()).get(p)!).add(b);
+}
+
 /** Artifacts whose change can alter no verdict: the rule map (names only) and packet-in meters (rates only). */
 const VERDICT_NEUTRAL = new Set(['visibility/rules.json', 'openflow/meters.txt']);
 
@@ -226,7 +287,7 @@ const MAC = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g;
  * own address, ofport and every MAC blanked out. Pods with equal fingerprints on both sides are treated alike by
  * every table, so one of them stands for all.
  */
-function podClasses(ix: Index, versions: readonly CompiledVersion[]): Map<number, string> {
+function podClasses(ix: Index, versions: readonly CompiledVersion[], wanted: ReadonlySet<number>): Map<number, string> {
   const lines = new Map<number, Set<string>>();
   const add = (i: number, s: string) => {
     let set = lines.get(i);
@@ -245,6 +306,7 @@ function podClasses(ix: Index, versions: readonly CompiledVersion[]): Map<number
         }
         for (const p of [f.inPort, f.reg1]) if (p !== undefined) for (const i of ports?.get(p) ?? []) if (ix.endpoints[i]!.node === node) hits.add(i);
         for (const i of hits) {
+          if (!wanted.has(i)) continue;
           const e = ix.endpoints[i]!;
           const ofport = e.ofport!;
           const norm = line
@@ -267,6 +329,9 @@ function podClasses(ix: Index, versions: readonly CompiledVersion[]): Map<number
 }
 
 // ---- the diff --------------------------------------------------------------------------------------------
+
+/** Above this many candidate pairs, Pods are grouped into classes before tracing (see podClasses). */
+export const CLASS_THRESHOLD = 2000;
 
 export interface ConnectivityOptions {
   /** Trace every pair, not only candidates (for tests that check the candidate filter loses nothing). */
@@ -291,16 +356,8 @@ export function connectivityDiff(
   const endpoints = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const sidePods = pods.map((list) => new Map(list.map((e) => [e.key, e])));
   const ix = buildIndex(endpoints, [...pods, externals]);
-  const classes = portClassesOf(sides);
   const stats: ConnectivityStats = { endpoints: endpoints.length, candidatePairs: 0, classPairsTraced: 0, probes: 0, traces: 0 };
-  if (diffs.length === 0 && !options.allPairs) return { changes: [], stats, portClasses: classes };
-
-  const probes: Probe[] = [{ protocol: 'ICMP' }, ...PORT_PROTOCOLS.flatMap((p) => (classes.get(p) ?? []).map((r) => ({ protocol: p, port: r[0] })))];
-  stats.probes = probes.length;
-  // Probe index → the port class it stands for.
-  const classOf = new Map<number, Range>();
-  let k = 1;
-  for (const p of PORT_PROTOCOLS) for (const r of classes.get(p) ?? []) classOf.set(k++, r);
+  if (diffs.length === 0 && !options.allPairs) return { changes: [], stats, portClasses: new Map() };
 
   // Candidate pairs, as src * n + dst.
   const n = endpoints.length;
@@ -314,17 +371,45 @@ export function connectivityDiff(
   }
   stats.candidatePairs = pairs.size;
 
-  const cls = podClasses(ix, sides);
+  // Classes pay for themselves only when many pairs share them: computing them reads every Node's flows.
+  const involved = new Set<number>();
+  for (const key of pairs) involved.add(Math.floor(key / n)).add(key % n);
+  const cls = pairs.size > CLASS_THRESHOLD ? podClasses(ix, sides, involved) : new Map(endpoints.map((e, i) => [i, e.key]));
   // An endpoint on one side only: its side-specific twin (a Pod's bundle entry, an external segment) is absent.
   const present = (side: 0 | 1, e: Endpoint): Endpoint | undefined =>
     e.kind === 'Pod' ? sidePods[side]!.get(e.key) : externalsBySide[side]!.includes(e.key) ? e : undefined;
+
+  // Probes per pair: ICMP, then one port per class per protocol, the classes cut only by the rules that can
+  // match the pair on the Nodes its packets cross.
+  const portsOf = new Map<string, NodePorts>();
+  const usedClasses = new Map<PortProtocol, Set<number>>();
+  const probesFor = (si: number, di: number) => {
+    const bounds = new Map<PortProtocol, Set<number>>();
+    for (const node of new Set([endpoints[si]!.node, endpoints[di]!.node])) {
+      if (!node) continue;
+      let np = portsOf.get(node);
+      if (!np) portsOf.set(node, (np = nodePorts(ix, node, sides)));
+      pairBoundaries(np, si, di, bounds);
+    }
+    const probes: Probe[] = [{ protocol: 'ICMP' }];
+    const ranges: (Range | undefined)[] = [undefined];
+    for (const p of PORT_PROTOCOLS) {
+      for (const r of portClasses(bounds.get(p) ?? [])) {
+        probes.push({ protocol: p, port: r[0] });
+        ranges.push(r);
+        (usedClasses.get(p) ?? usedClasses.set(p, new Set()).get(p)!).add(r[0]);
+      }
+    }
+    stats.probes = Math.max(stats.probes, probes.length);
+    return { probes, ranges };
+  };
 
   interface Outcome {
     sets: [ConnectionSet, ConnectionSet];
     rules: [number[], number[]];
   }
   const memo = new Map<string, Outcome>();
-  const evaluate = (s: Endpoint, d: Endpoint): Outcome => {
+  const evaluate = (s: Endpoint, d: Endpoint, probes: readonly Probe[], ranges: readonly (Range | undefined)[]): Outcome => {
     const out: Outcome = { sets: [connectionSet({}), connectionSet({})], rules: [[], []] };
     const verdicts: boolean[][] = [[], []];
     const deciding: number[][][] = [[], []];
@@ -333,15 +418,13 @@ export function connectivityDiff(
       const dst = present(side, d);
       if (!src || !dst) return;
       const ev = side === 0 ? evaluators.old : evaluators.new;
+      const ports: Partial<Record<PortProtocol, Range[]>> = {};
       probes.forEach((p, k) => {
         const dec = ev.decide(src, dst, p);
         stats.traces++;
         verdicts[side]![k] = dec.allowed;
         deciding[side]![k] = [...dec.ruleIds];
-      });
-      const ports: Partial<Record<PortProtocol, Range[]>> = {};
-      probes.forEach((p, k) => {
-        if (p.port !== undefined && verdicts[side]![k]) (ports[p.protocol as PortProtocol] ??= []).push(classOf.get(k)!);
+        if (dec.allowed && p.port !== undefined) (ports[p.protocol as PortProtocol] ??= []).push(ranges[k]!);
       });
       out.sets[side] = connectionSet(ports, verdicts[side]![0] === true);
     });
@@ -354,17 +437,19 @@ export function connectivityDiff(
   const changes: ConnectivityChange[] = [];
   const changedNodes = new Set(diffs.map((x) => x.node));
   for (const key of [...pairs].sort((a, b) => a - b)) {
-    const s = endpoints[Math.floor(key / n)]!;
-    const d = endpoints[key % n]!;
     const si = Math.floor(key / n);
     const di = key % n;
+    const s = endpoints[si]!;
+    const d = endpoints[di]!;
+    const { probes, ranges } = probesFor(si, di);
     // A changed Node's generic flows (naming no Pod) may treat its Pods unlike another Node's: classes meet
-    // across Nodes only where the bundles did not change.
+    // across Nodes only where the bundles did not change, and only between pairs probed at the same ports.
     const at = (e: Endpoint) => (e.node && changedNodes.has(e.node) ? e.node : '');
-    const memoKey = `${cls.get(si)}|${at(s)}|${cls.get(di)}|${at(d)}|${s.node === d.node ? 'same' : s.node && d.node ? 'cross' : 'ext'}`;
+    const locality = s.node === d.node ? 'same' : s.node && d.node ? 'cross' : 'ext';
+    const memoKey = `${cls.get(si)}|${at(s)}|${cls.get(di)}|${at(d)}|${locality}|${ranges.map((r) => r?.[0] ?? '').join(',')}`;
     let o = memo.get(memoKey);
     if (!o) {
-      o = evaluate(s, d);
+      o = evaluate(s, d, probes, ranges);
       memo.set(memoKey, o);
       stats.classPairsTraced++;
     }
@@ -375,6 +460,7 @@ export function connectivityDiff(
     const info = newOrLost.length ? `workload ${newOrLost.map((e) => e.key).join(' and ')} ${type}` : '';
     changes.push({ type, src: s, dst: d, dir1: a, dir2: b, info, rules: { old: o.rules[0], new: o.rules[1] } });
   }
+  const classes = new Map(PORT_PROTOCOLS.map((p) => [p, portClasses(usedClasses.get(p) ?? [])]));
   return { changes, stats, portClasses: classes };
 }
 

@@ -34,6 +34,15 @@ function fenced(text: string): string {
   return text.replace(/```/g, '`\u200b``').replace(/\n$/, '');
 }
 
+/** Lines of artifact diff per Node in the comment; `dpc diff` prints them all. */
+export const DIFF_LINES = 300;
+export const NODE_DIFFS = 10;
+
+function capLines(text: string): string {
+  const lines = text.split('\n');
+  return lines.length <= DIFF_LINES ? text : `${lines.slice(0, DIFF_LINES).join('\n')}\n… ${lines.length - DIFF_LINES} more lines (dpc diff prints them all)\n`;
+}
+
 function textMatrix(r: DiffReport): string {
   const srcs = [...new Set(r.connectivity.map((c) => c.src.key))].sort().slice(0, 40);
   const dsts = [...new Set(r.connectivity.map((c) => c.dst.key))].sort().slice(0, 40);
@@ -59,7 +68,7 @@ export function markdownComment(r: DiffReport, responsible: readonly Responsible
       node: n.node,
       status: n.status,
       files: n.files.map((f) => ({ path: f.path, added: f.added, removed: f.removed })),
-      diff: fenced(n.files.map((f) => f.unified).join('')),
+      diff: fenced(capLines(n.files.map((f) => f.unified).join(''))),
     })),
     note: r.connectivityNote,
     changes: all.slice(0, TABLE_LIMIT).map((x) => ({
@@ -75,10 +84,13 @@ export function markdownComment(r: DiffReport, responsible: readonly Responsible
     svgUrl,
     responsible: responsible.map((x) => ({
       text: x.text,
+      when: x.when === 'after' ? 'now decides' : 'decided before',
       where: x.position ? `${x.position.file}:${x.position.line}` : undefined,
       changes: x.changes.length,
       one: x.changes.length === 1,
     })),
   };
+  // Nodes beyond the first few are summarised in the table only: a comment has a size limit.
+  view.nodes = view.nodes.map((n, i) => (i < NODE_DIFFS ? n : { ...n, diff: '' }));
   return template(view).replace(/\n{3,}/g, '\n\n');
 }
