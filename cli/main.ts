@@ -8,6 +8,7 @@ import { DPC_VERSION } from '../compiler/version.js';
 import { RuntimeError } from '../runtime/tools.js';
 import { InputError, readInputs } from './sources.js';
 import { REVIEW_FORMATS, type ReviewFormat } from './reviewFormats.js';
+import { EXPLAIN_HELP } from './explain.js';
 import { checkOutputDir, OutputDirError, OutputWriteError, writeBundles } from './writeBundles.js';
 
 const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
@@ -22,8 +23,10 @@ Usage:
   dpc status [--bridge BR] [--db unix:PATH] [--format text|json]
   dpc diff --live BUNDLE_DIR [--node NAME] [--db unix:PATH] [--format text|json]
   dpc diff OLD NEW [--format text|json|csv|markdown|sarif|github] [--svg FILE]
-  dpc --help | --version
+${EXPLAIN_HELP}  dpc --help | --version
 
+explain walks one packet through the compiled flows (of a dpc output, or of a snapshot it compiles first)
+and prints each flow it meets, the registers set and the verdict; --traceflow shows Antrea's Traceflow view.
 PATH is a file, a directory (read recursively: .yaml, .yml, .json) or - for standard input.
 OLD and NEW (dpc diff) are each a snapshot (compiled in memory) or a compile output (a folder with manifest.json);
 the diff shows per Node what changed in the bundles and, traced through both sides' flows, which connections
@@ -284,6 +287,7 @@ function trafficControlText(result: CompileResult): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'explain') return explainMain(argv.slice(1));
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -337,3 +341,22 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 
+
+async function explainMain(argv: readonly string[]): Promise<number> {
+  const { explainCommand, ExplainUsageError } = await import('./explain.js');
+  try {
+    return await explainCommand(argv, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  } catch (e) {
+    if (e instanceof ExplainUsageError) {
+      process.stderr.write(`dpc: ${e.message}\nRun 'dpc --help' for usage.\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(`dpc: ${e.message}\n`);
+      return EXIT.input;
+    }
+    process.stderr.write(`dpc: internal error: ${(e as Error).message}\nThis is a bug in dpc; please report it with the input that caused it.\n`);
+    if (argv.includes('--debug')) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return EXIT.internal;
+  }
+}

@@ -111,6 +111,7 @@ function originOf(node: NodeView, cookie: bigint, bundles: Bundles): FlowOrigin 
 export const policyName = (r: RuleEntry): string => `${r.policy.type}:${r.policy.namespace ? `${r.policy.namespace}/` : ''}${r.policy.name}`;
 
 function hex(field: string, v: bigint): string {
+  if (field === 'ct_state') return ctStateText(v);
   if (/^(nw_|arp_spa|arp_tpa|tun_src|tun_dst|ct_nw)/.test(field)) return ipText(v);
   if (/^(dl_|arp_sha|arp_tha)/.test(field)) return macText(v);
   if (/^(in_port|nw_proto|nw_ttl|tp_|icmp_)/.test(field)) return String(v);
@@ -269,7 +270,7 @@ function nodeHop(bundles: Bundles, node: NodeView, p: Packet, run: Run): NodeHop
       case 'meter':
         return { kind: 'meter', depth: s.depth, detail: `meter ${s.meter}` };
       case 'recirc':
-        return { kind: 'recirc', depth: 0, table: s.table, tableName: node.tableNames.get(s.table) ?? String(s.table), detail: 'recirculated after conntrack' };
+        return { kind: 'recirc', depth: 0, table: s.table, tableName: node.tableNames.get(s.table) ?? String(s.table), detail: `recirculated: resumes at ${s.table}. ${node.tableNames.get(s.table) ?? ''}` };
     }
   });
   return {

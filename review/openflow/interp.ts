@@ -242,23 +242,26 @@ export class Interpreter {
       run.emissions.push({ kind: 'drop', packet: p.clone(), table });
       return;
     }
-    const before = p.fields();
     const stepIndex = run.steps.length;
     run.steps.push({ kind: 'flow', table, flow: hit.flow, depth, set: [], ...(hit.conjId !== undefined ? { conjId: hit.conjId } : {}) });
-    const gotoTable = this.actions(run, p, hit.flow.actions, hit.flow, table, depth, queue, () => {
-      const b = new Map(before);
-      const set = p.fields().filter(([k, v]) => b.get(k) !== v);
-      for (const [k] of before) if (p.get(k) === 0n && !set.some(([n]) => n === k)) set.push([k, 0n]);
+    // What this flow's own actions change: nested resubmits and group buckets are their flows' changes, not its.
+    let before = new Map(p.fields());
+    const own = new Map<string, bigint>();
+    const mark = (nested: boolean) => {
+      for (const [k, v] of p.fields()) if (before.get(k) !== v) own.set(k, v);
+      for (const [k] of before) if (p.get(k) === 0n) own.set(k, 0n);
       const s = run.steps[stepIndex]!;
-      if (s.kind === 'flow') run.steps[stepIndex] = { ...s, set };
-    });
+      if (s.kind === 'flow') run.steps[stepIndex] = { ...s, set: [...own.entries()].sort(([a], [b]) => (a < b ? -1 : 1)) };
+      if (nested) return () => (before = new Map(p.fields()));
+      return () => undefined;
+    };
+    const gotoTable = this.actions(run, p, hit.flow.actions, hit.flow, table, depth, queue, mark);
     if (gotoTable !== undefined) this.lookup(run, p, gotoTable, depth, queue);
   }
 
   /** Runs an action list; returns the goto_table target, if any. `done` records what the list changed. */
-  private actions(run: Run, p: Packet, actions: readonly Action[], flow: OfFlow, table: number, depth: number, queue: { table: number; packet: Packet }[], done: () => void): number | undefined {
+  private actions(run: Run, p: Packet, actions: readonly Action[], flow: OfFlow, table: number, depth: number, queue: { table: number; packet: Packet }[], done: (nested: boolean) => () => void): number | undefined {
     let gotoTable: number | undefined;
-    let emitted = false;
     for (const a of actions) {
       switch (a.op) {
         case 'set':
@@ -276,25 +279,23 @@ export class Interpreter {
         case 'resubmit': {
           const saved = p.get('in_port');
           if (a.port !== undefined) p.set('in_port', BigInt(a.port));
-          done();
+          const rebase = done(true);
           this.lookup(run, p, a.table ?? table, depth + 1, queue);
           if (a.port !== undefined) p.set('in_port', saved);
-          emitted = true;
+          rebase();
           break;
         }
         case 'conjunction':
           break;
         case 'ct':
           this.ct(run, p, a, depth, queue);
-          emitted = true;
           break;
         case 'ct_clear':
           for (const f of ['ct_state', 'ct_mark', 'ct_label', 'ct_zone', 'ct_nw_src', 'ct_nw_dst', 'ct_nw_proto', 'ct_tp_src', 'ct_tp_dst']) p.set(f, 0n);
           break;
         case 'group': {
           const g = this.pipeline.groups.get(a.id);
-          done();
-          emitted = true;
+          done(false);
           if (!g) {
             run.emissions.push({ kind: 'drop', packet: p.clone(), table, flow });
             break;
@@ -304,7 +305,7 @@ export class Interpreter {
             run.steps.push({ kind: 'group', group: g.id, bucket: b.id, depth: depth + 1 });
             // A bucket acts on a copy: what it changes is gone when the next bucket (or the caller) goes on.
             const q = p.clone();
-            const t = this.actions(run, q, b.actions, flow, table, depth + 1, queue, () => undefined);
+            const t = this.actions(run, q, b.actions, flow, table, depth + 1, queue, () => () => undefined);
             if (t !== undefined) this.lookup(run, q, t, depth + 1, queue);
           }
           break;
@@ -315,34 +316,28 @@ export class Interpreter {
         case 'output': {
           const port = a.port ?? Number(p.readRef(a.ref!));
           run.emissions.push({ kind: 'output', port, packet: p.clone(), table, flow });
-          emitted = true;
           break;
         }
         case 'in_port':
           run.emissions.push({ kind: 'output', port: Number(p.get('in_port')), packet: p.clone(), table, flow });
-          emitted = true;
           break;
         case 'normal':
           run.emissions.push({ kind: 'normal', packet: p.clone(), table, flow });
-          emitted = true;
           break;
         case 'local':
           run.emissions.push({ kind: 'output', port: 0xfffffffe, packet: p.clone(), table, flow });
-          emitted = true;
           break;
         case 'controller':
           run.emissions.push({ kind: 'controller', packet: p.clone(), table, flow, ...(a.userdata ? { userdata: a.userdata } : {}), ...(a.reason ? { reason: a.reason } : {}) });
-          emitted = true;
           break;
         case 'drop':
           run.emissions.push({ kind: 'drop', packet: p.clone(), table, flow });
-          emitted = true;
           break;
         case 'dec_ttl': {
           const ttl = p.get('nw_ttl');
           if (ttl <= 1n) {
             run.emissions.push({ kind: 'drop', packet: p.clone(), table, flow });
-            done();
+            done(false);
             return undefined;
           }
           p.set('nw_ttl', ttl - 1n);
@@ -354,9 +349,7 @@ export class Interpreter {
           break;
       }
     }
-    done();
-    // A flow whose actions send the packet nowhere and go nowhere drops it there.
-    if (gotoTable === undefined && !emitted) run.emissions.push({ kind: 'drop', packet: p.clone(), table, flow });
+    done(false);
     return gotoTable;
   }
 

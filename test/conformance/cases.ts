@@ -10,6 +10,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { SourceText } from '../../compiler/ingest/documents.js';
 import type { Protocol } from './frames.js';
 import { parseTrafficCheck, type TrafficCheck } from './traffic.js';
+import { parseTraceCheck, type TraceCheck } from './trace.js';
 
 export type Verdict = 'allow' | 'drop' | 'reject' | 'deny';
 export const VERDICTS: readonly Verdict[] = ['allow', 'drop', 'reject', 'deny'];
@@ -63,7 +64,7 @@ export interface AttributionCheck {
   action?: string;
 }
 
-export type Check = MatrixCheck | FlowCheck | AttributionCheck | TrafficCheck;
+export type Check = MatrixCheck | FlowCheck | AttributionCheck | TrafficCheck | TraceCheck;
 
 export interface PodInfo {
   namespace: string;
@@ -414,7 +415,7 @@ function expandChecks(ctx: Ctx, raw: unknown, where: string, pods: PodInfo[]): C
     const at = `${where}[${i}]`;
     const o = ctx.obj(c, at);
     const keys = Object.keys(o);
-    if (keys.length !== 1) ctx.fail(at, `a check is exactly one of matrix, flow, attribution, traffic (got ${keys.join(', ') || 'nothing'})`);
+    if (keys.length !== 1) ctx.fail(at, `a check is exactly one of matrix, flow, attribution, traffic, trace (got ${keys.join(', ') || 'nothing'})`);
     if ('traffic' in o) return parseTrafficCheck(ctx.obj(o['traffic'], `${at}.traffic`), `${at}.traffic`, new Set(podIndex.keys()), (w, m) => ctx.fail(w, m));
     if ('matrix' in o) return expandMatrix(ctx, ctx.obj(o['matrix'], `${at}.matrix`), `${at}.matrix`, pods, podIndex);
     if ('flow' in o) {
@@ -424,6 +425,13 @@ function expandChecks(ctx: Ctx, raw: unknown, where: string, pods: PodInfo[]): C
       if ('pod' in probe.to) requirePod(ctx, podIndex, probe.to.pod, `${at}.flow.to`);
       const cell: Cell = { ...probe, expected: ctx.verdict(f['verdict'], `${at}.flow.verdict`) };
       return { kind: 'flow', label: `flow ${probeLabel(cell)}`, cell };
+    }
+    if ('trace' in o) {
+      const t = ctx.obj(o['trace'], `${at}.trace`);
+      const probe = parseProbe(ctx, t, `${at}.trace`);
+      requirePod(ctx, podIndex, probe.from, `${at}.trace.from`);
+      if ('pod' in probe.to) requirePod(ctx, podIndex, probe.to.pod, `${at}.trace.to`);
+      return parseTraceCheck(t, `${at}.trace`, probe, `trace ${probeLabel(probe)}`, (w, m) => ctx.fail(w, m));
     }
     if ('attribution' in o) {
       const a = ctx.obj(o['attribution'], `${at}.attribution`);

@@ -22,6 +22,7 @@ import {
 import { Cluster, type RuleEntry } from './cluster.js';
 import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, type ProbeOutcome } from './probe.js';
 import { runTrafficCheck } from './traffic.js';
+import { runTraceCheck } from './trace.js';
 import { HostNetCluster } from './hostnet/cluster.js';
 import { HostNetProber, runsOnHostNet } from './hostnet/prober.js';
 
@@ -196,6 +197,7 @@ function reservedPorts(c: Case): Set<number> {
     for (const ch of s.checks) {
       if (ch.kind === 'matrix') for (const p of ch.ports) out.add(p);
       if (ch.kind === 'flow' && ch.cell.port !== undefined) out.add(ch.cell.port);
+      if (ch.kind === 'trace' && ch.probe.port !== undefined) out.add(ch.probe.port);
       if (ch.kind === 'attribution' && ch.probe.port !== undefined) out.add(ch.probe.port);
     }
   }
@@ -206,6 +208,8 @@ class CaseRun {
   readonly lines: string[] = [];
   readonly checks: CheckResult[] = [];
   private readonly ports: SourcePorts;
+  /** The last step's compile: trace checks explain its bundles. */
+  private compiled: CompileResult | undefined;
 
   constructor(
     private readonly c: Case,
@@ -224,6 +228,7 @@ class CaseRun {
     for (const step of this.c.steps) {
       const t0 = performance.now();
       const result = compile(step.sources, inForce ? { previous: inForce.sources } : {});
+      this.compiled = result;
       const compileMs = performance.now() - t0;
       if (this.opts.verbose) for (const d of result.diagnostics) this.log(`    ${formatDiagnostic(d).split('\n').join('\n    ')}`);
       if (step.invalid) {
@@ -260,7 +265,7 @@ class CaseRun {
     const items: Item[] = [];
     const errors = new Map<Item, string>();
     step.checks.forEach((check, i) => {
-      const cells = check.kind === 'matrix' ? check.cells : check.kind === 'flow' ? [check.cell] : [];
+      const cells = check.kind === 'matrix' ? check.cells : check.kind === 'flow' || check.kind === 'trace' ? (check.cell ? [check.cell] : []) : [];
       for (const cell of cells) {
         const probe: Probe = { spec: cell, srcPort: cell.sourcePort ?? this.ports.take() };
         const item: Item = { check: i, cell, probe, keys: [] };
@@ -298,6 +303,17 @@ class CaseRun {
         this.checks.push({ step: step.number, check, ok: r.ok });
         this.log(`  step ${step.number}: ${check.label}: ${r.ok ? 'ok' : 'WRONG'}`);
         for (const l of r.lines) this.log(`    ${l}`);
+        continue;
+      }
+      if (check.kind === 'trace') {
+        const r = runTraceCheck(this.compiled!, step.sources, check);
+        const live = items.find((it) => it.check === i);
+        const outcome = live ? outcomes.get(live) : undefined;
+        const liveOk = !outcome || verdictMatches(live!.cell.expected, outcome.actual);
+        this.checks.push({ step: step.number, check, ok: r.ok && liveOk });
+        this.log(`  step ${step.number}: ${check.label}: ${r.ok && liveOk ? `ok (${r.trace?.verdict.kind}${outcome ? `; the real packet: ${outcome.actual}` : ''})` : 'WRONG'}`);
+        for (const l of r.lines) this.log(`    ${l}`);
+        if (!liveOk) this.log(`    the real packet: expected ${live!.cell.expected}, got ${outcome!.actual}: ${outcome!.summary}`);
         continue;
       }
       const cells: CellResult[] = items
