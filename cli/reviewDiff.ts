@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InputError, readInputs } from './sources.js';
 import type { CompiledVersion, BundleFiles } from '../review/diff/version.js';
 import type { ReviewFormat } from './reviewFormats.js';
@@ -21,6 +22,15 @@ function readOutputDir(path: string, label: string): CompiledVersion {
     nodes.set(node, files);
   }
   return { label, nodes };
+}
+
+/** The comment template, beside review/diff's source (from dist/cli/ or from cli/). */
+function commentTemplate(): string {
+  for (const rel of ['../../review/diff/templates/comment.md.hbs', '../review/diff/templates/comment.md.hbs']) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(path)) return readFileSync(path, 'utf8');
+  }
+  throw new Error('review/diff/templates/comment.md.hbs is missing');
 }
 
 /** A side of the diff, or the diagnostics text that made it fail. */
@@ -55,7 +65,7 @@ export async function reviewDiffCommand(oldPath: string, newPath: string, format
     throw e;
   }
   const { runReview } = await import('../review/diff/run.js');
-  const { text, svg, differs } = runReview(sides[0], sides[1], format);
+  const { text, svg, differs } = runReview(sides[0], sides[1], format, { markdown: format === 'markdown' ? commentTemplate() : '' });
   if (svgPath !== undefined) {
     try {
       writeFileSync(svgPath, svg);

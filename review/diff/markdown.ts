@@ -5,8 +5,6 @@
  * code spans). Only text the code builds itself (the diff inside a code fence, the matrix) goes in unescaped,
  * and it is made safe where it is built: a fence longer than any backtick run it holds.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { ResponsibleRule } from './annotations.js';
 import type { DiffReport } from './formats.js';
@@ -15,18 +13,10 @@ import { orderedRows } from './formats.js';
 /** Rows beyond this go to the CSV: a comment has a size limit (65,536 characters on GitHub). */
 export const TABLE_LIMIT = 200;
 
-function templateText(): string {
-  // Beside the module when run from source; beside the source when run from dist/.
-  for (const rel of ['./templates/comment.md.hbs', '../../../review/diff/templates/comment.md.hbs']) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(path)) return readFileSync(path, 'utf8');
-  }
-  throw new Error('review/diff/templates/comment.md.hbs is missing');
-}
-
-/** HTML-escaped (handlebars' own escaping) and then Markdown's active characters backslash-escaped. */
+/** HTML-escaped (handlebars' own escaping), then Markdown's active characters backslash-escaped. */
 export function mdEscape(s: string): string {
-  return Handlebars.Utils.escapeExpression(s).replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1').replace(/\n/g, ' ');
+  // Backticks are already entities (&#x60;, no code span); `#` and digits are left alone so entities stay whole.
+  return Handlebars.Utils.escapeExpression(s).replace(/([\\*_{}[\]()+!|~])/g, '\\$1').replace(/\n/g, ' ');
 }
 
 function fenced(text: string): string {
@@ -55,10 +45,11 @@ function textMatrix(r: DiffReport): string {
   return [head, sep, ...body, '', ...legend].join('\n');
 }
 
-export function markdownComment(r: DiffReport, responsible: readonly ResponsibleRule[], svgUrl?: string): string {
+/** `template` is the text of templates/comment.md.hbs (the command line reads it: review/ touches no file). */
+export function markdownComment(template: string, r: DiffReport, responsible: readonly ResponsibleRule[], svgUrl?: string): string {
   const hb = Handlebars.create();
   hb.registerHelper('md', (s: unknown) => new hb.SafeString(mdEscape(String(s ?? ''))));
-  const template = hb.compile(templateText(), { strict: false });
+  const render = hb.compile(template, { strict: false });
   const all = orderedRows(r.connectivity);
   const view = {
     old: r.labels.old,
@@ -92,5 +83,5 @@ export function markdownComment(r: DiffReport, responsible: readonly Responsible
   };
   // Nodes beyond the first few are summarised in the table only: a comment has a size limit.
   view.nodes = view.nodes.map((n, i) => (i < NODE_DIFFS ? n : { ...n, diff: '' }));
-  return template(view).replace(/\n{3,}/g, '\n\n');
+  return render(view).replace(/\n{3,}/g, '\n\n');
 }

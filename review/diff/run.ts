@@ -11,7 +11,8 @@ import type { CompiledVersion } from './version.js';
 
 export type Format = 'text' | 'json' | 'csv' | 'markdown' | 'sarif' | 'github';
 
-export function runReview(oldV: CompiledVersion, newV: CompiledVersion, format: Format): { text: string; svg: string; differs: boolean } {
+/** `templates.markdown`: the text of templates/comment.md.hbs, read by the caller. */
+export function runReview(oldV: CompiledVersion, newV: CompiledVersion, format: Format, templates: { markdown: string }): { text: string; svg: string; differs: boolean } {
   const result = reviewDiff(oldV, newV, interpreterEvaluators(oldV, newV));
   const r = result.report;
   const responsible = () => responsibleRules(r, result.rules, { old: oldV, new: newV });
@@ -21,7 +22,7 @@ export function runReview(oldV: CompiledVersion, newV: CompiledVersion, format: 
       : format === 'csv'
         ? connectivityCsv(r.connectivity)
         : format === 'markdown'
-          ? markdownComment(r, responsible())
+          ? markdownComment(templates.markdown, r, responsible())
           : format === 'sarif'
             ? sarif(responsible())
             : format === 'github'
