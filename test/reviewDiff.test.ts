@@ -86,6 +86,33 @@ describe('connectivity diff through the compiled flows', () => {
     }
   });
 
+  test("an ipBlock's except dropped opens the excepted range, cut as its own segment, to the policy's Pods at its ports", () => {
+    const noExcept = (f: string, t: string) => (f === 'policies.yaml' ? t.replace(', except: [203.0.113.128/25]', '') : t);
+    const r = diff(sources(), sources(noExcept));
+    const from = podsWhere(sources(), (_, p) => p['app'] === 'payments-api');
+    // 203.0.113.128/25 as a range, in netpol-analyzer's spelling of an IP block.
+    expect(r.changes.map((c) => `${c.type} ${c.src.key} -> ${c.dst.key} ${formatConnections(c.dir1)} => ${formatConnections(c.dir2)}`)).toEqual(
+      from.map((s) => `added ${s} -> 203.0.113.128-203.0.113.255[External] No Connections => TCP 8000-8031`),
+    );
+  });
+
+  test('a new Pod: only its own pairs change, each added, with workloads-diff-info naming it', () => {
+    const newPod = (f: string, t: string) => {
+      if (f !== 'pods.yaml') return t;
+      const doc = t.split('---\n').find((d) => d.includes('name: redis-0'))!;
+      return `${t.replace(/\n?$/, '\n')}---\n${doc.replace('name: redis-0', 'name: redis-1').replace(/10\.10\.1\.12/g, '10.10.1.99')}`;
+    };
+    const r = diff(sources(), sources(newPod));
+    expect(r.changes.length).toBeGreaterThan(0);
+    for (const c of r.changes) {
+      expect([c.src.key, c.dst.key]).toContain('shop/redis-1[Pod]');
+      expect(c.type).toBe('added');
+      expect(c.info).toBe('workload shop/redis-1[Pod] added');
+    }
+    // The same snapshot on both sides: nothing.
+    expect(diff(sources(), sources()).changes).toEqual([]);
+  });
+
   test('a change that alters flows but no verdict (a second policy repeating an allow) shows no connectivity change', () => {
     const twin = (f: string, t: string) => {
       if (f !== 'policies.yaml') return t;

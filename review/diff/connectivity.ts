@@ -350,7 +350,6 @@ export function connectivityDiff(
   const podCidrs = [...new Set(sides.flatMap(podCidrsOf))];
   const cidrs = new Set([...policyCidrs(oldV), ...policyCidrs(newV)]);
   const externals = externalSegments(cidrs, podCidrs);
-  const externalsBySide = sides.map((v) => externalSegments([...policyCidrs(v)], podCidrsOf(v)).map((e) => e.key));
   const byKey = new Map<string, Endpoint>();
   for (const e of [...pods[1]!, ...pods[0]!, ...externals]) if (!byKey.has(e.key)) byKey.set(e.key, e);
   const endpoints = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -375,9 +374,9 @@ export function connectivityDiff(
   const involved = new Set<number>();
   for (const key of pairs) involved.add(Math.floor(key / n)).add(key % n);
   const cls = pairs.size > CLASS_THRESHOLD ? podClasses(ix, sides, involved) : new Map(endpoints.map((e, i) => [i, e.key]));
-  // An endpoint on one side only: its side-specific twin (a Pod's bundle entry, an external segment) is absent.
-  const present = (side: 0 | 1, e: Endpoint): Endpoint | undefined =>
-    e.kind === 'Pod' ? sidePods[side]!.get(e.key) : externalsBySide[side]!.includes(e.key) ? e : undefined;
+  // A Pod on one side only is absent from the other. Address ranges exist on both sides: both are cut at the
+  // boundaries of either side's ipBlocks, so a range one side splits is compared piece by piece.
+  const present = (side: 0 | 1, e: Endpoint): Endpoint | undefined => (e.kind === 'Pod' ? sidePods[side]!.get(e.key) : e);
 
   // Probes per pair: ICMP, then one port per class per protocol, the classes cut only by the rules that can
   // match the pair on the Nodes its packets cross.
