@@ -21,10 +21,10 @@ import { REPO_ROOT } from './repoRoot.js';
 
 const CASE = join(REPO_ROOT, 'golden', 'policies-k8s', 'input');
 
-function sources(edit: (name: string, text: string) => string = (_, t) => t): SourceText[] {
-  return readdirSync(CASE)
+function sources(edit: (name: string, text: string) => string = (_, t) => t, dir = CASE): SourceText[] {
+  return readdirSync(dir)
     .sort()
-    .map((f) => ({ name: join(CASE, f), text: edit(f, readFileSync(join(CASE, f), 'utf8')) }));
+    .map((f) => ({ name: join(dir, f), text: edit(f, readFileSync(join(dir, f), 'utf8')) }));
 }
 
 function side(label: string, src: SourceText[]): CompiledVersion {
@@ -33,10 +33,10 @@ function side(label: string, src: SourceText[]): CompiledVersion {
   return versionFromCompile(label, r, src);
 }
 
-function diff(oldSrc: SourceText[], newSrc: SourceText[], allPairs = false) {
+function diff(oldSrc: SourceText[], newSrc: SourceText[], allPairs = false, classThreshold?: number) {
   const o = side('dir1', oldSrc);
   const n = side('dir2', newSrc);
-  return connectivityDiff(o, n, diffArtifacts(o, n), interpreterEvaluators(o, n), { allPairs });
+  return connectivityDiff(o, n, diffArtifacts(o, n), interpreterEvaluators(o, n), { allPairs, ...(classThreshold !== undefined ? { classThreshold } : {}) });
 }
 
 /** Pods of the snapshot selected the way api-from-shop selects them, read from the model (not from dpc's output). */
@@ -72,6 +72,29 @@ describe('connectivity diff through the compiled flows', () => {
     const keys = (x: typeof some) => x.changes.map((c) => `${c.type} ${c.src.key} ${c.dst.key} ${formatConnections(c.dir1)} ${formatConnections(c.dir2)}`);
     expect(keys(some)).toEqual(keys(every));
     expect(some.stats.candidatePairs).toBeLessThan(every.stats.candidatePairs);
+    // Pods grouped into classes (one traced pair per class pair) give the same answer with fewer traces.
+    const grouped = diff(sources(), sources(addUdp53), true, 0);
+    expect(keys(grouped)).toEqual(keys(every));
+    expect(grouped.stats.classPairsTraced).toBeLessThan(every.stats.classPairsTraced);
+  });
+
+  // Antrea-native policies (tiers, Pass, Reject, ICMP, ipBlocks): whatever the edit, the candidate filter and the
+  // Pod classes find exactly what tracing every pair finds, and each edit changes something.
+  const ANTREA = join(REPO_ROOT, 'golden', 'policies-antrea', 'input');
+  const edits: [string, (f: string, t: string) => string][] = [
+    ['a port range widened', (f, t) => (f === 'policies.yaml' ? t.replace('port: 9100, endPort: 9103', 'port: 9100, endPort: 9110') : t)],
+    ['the ping drop deleted', (f, t) => (f === 'policies.yaml' ? t.replace(/  - name: no-ping-out[\s\S]*?cidr: 0\.0\.0\.0\/0}\n/, '') : t)],
+    ['Reject turned into Allow', (f, t) => (f === 'policies.yaml' ? t.replace('action: Reject', 'action: Allow') : t)],
+  ];
+  test.each(edits)('antrea policies, %s: candidates and classes agree with every pair', (_, edit) => {
+    const o = sources(undefined, ANTREA);
+    const n = sources(edit, ANTREA);
+    expect(n.map((x) => x.text)).not.toEqual(o.map((x) => x.text));
+    const keys = (x: ReturnType<typeof diff>) => x.changes.map((c) => `${c.type} ${c.src.key} ${c.dst.key} ${formatConnections(c.dir1)} ${formatConnections(c.dir2)}`);
+    const every = diff(o, n, true);
+    expect(every.changes.length).toBeGreaterThan(0);
+    expect(keys(diff(o, n))).toEqual(keys(every));
+    expect(keys(diff(o, n, false, 0))).toEqual(keys(every));
   });
 
   test('deleting the policy closes what it allowed: removed, down to No Connections where nothing else allows', () => {

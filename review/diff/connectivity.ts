@@ -287,26 +287,25 @@ const MAC = /\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b/g;
  * own address, ofport and every MAC blanked out. Pods with equal fingerprints on both sides are treated alike by
  * every table, so one of them stands for all.
  */
-function podClasses(ix: Index, versions: readonly CompiledVersion[], wanted: ReadonlySet<number>): Map<number, string> {
+function podClasses(ix: Index, versions: readonly CompiledVersion[], wanted: ReadonlySet<number>, cidrs: readonly string[]): Map<number, string> {
   const lines = new Map<number, Set<string>>();
   const add = (i: number, s: string) => {
     let set = lines.get(i);
     if (!set) lines.set(i, (set = new Set()));
     set.add(s);
   };
+  // Only the fields that name one endpoint; read with one regex per line rather than a full parse (every Node).
+  const NAMING = /\b(nw_src|nw_dst)=(\d+\.\d+\.\d+\.\d+)(?=[ ,])|\b(in_port)=(\d+)|\b(reg1)=0x([0-9a-f]+)(?=[ ,])/g;
   versions.forEach((v, side) => {
     for (const [node, files] of v.nodes) {
       const ports = ix.byOfport.get(node);
       for (const line of (files.get('openflow/flows.txt') ?? '').split('\n')) {
-        const f = parseFlow(line);
-        const hits = new Set<number>();
-        for (const a of [f.nwSrc, f.nwDst]) {
-          if (!a || a.includes('/')) continue;
-          for (const i of ix.byIp.get(ipToInt(a)) ?? []) hits.add(i);
+        let hits: Set<number> | undefined;
+        for (const m of line.matchAll(NAMING)) {
+          const ids = m[2] !== undefined ? ix.byIp.get(ipToInt(m[2])) : ports?.get(m[4] !== undefined ? Number(m[4]) : parseInt(m[6]!, 16));
+          for (const i of ids ?? []) if (wanted.has(i) && (m[2] !== undefined || ix.endpoints[i]!.node === node)) (hits ??= new Set()).add(i);
         }
-        for (const p of [f.inPort, f.reg1]) if (p !== undefined) for (const i of ports?.get(p) ?? []) if (ix.endpoints[i]!.node === node) hits.add(i);
-        for (const i of hits) {
-          if (!wanted.has(i)) continue;
+        for (const i of hits ?? []) {
           const e = ix.endpoints[i]!;
           const ofport = e.ofport!;
           const norm = line
@@ -318,11 +317,15 @@ function podClasses(ix: Index, versions: readonly CompiledVersion[], wanted: Rea
       }
     }
   });
+  // An ipBlock names a Pod without naming its address: the ranges holding the Pod are part of its class.
+  const ranges = cidrs.map((c) => [c, cidrRange(c)] as const);
   const out = new Map<number, string>();
   ix.endpoints.forEach((e, i) => {
-    if (e.kind !== 'Pod') out.set(i, e.key);
+    if (e.kind !== 'Pod' || !wanted.has(i)) out.set(i, e.key);
     else {
-      out.set(i, createHash('sha256').update([...(lines.get(i) ?? [])].sort().join('\n')).digest('base64'));
+      const ip = ipToInt(e.ip);
+      const inside = ranges.filter(([, r]) => r && ip >= r[0] && ip <= r[1]).map(([c]) => c);
+      out.set(i, createHash('sha256').update([...(lines.get(i) ?? [])].sort().join('\n')).update(`\n${inside.join(',')}`).digest('base64'));
     }
   });
   return out;
@@ -334,6 +337,8 @@ function podClasses(ix: Index, versions: readonly CompiledVersion[], wanted: Rea
 export const CLASS_THRESHOLD = 2000;
 
 export interface ConnectivityOptions {
+  /** Group Pods into classes above this many candidate pairs (default CLASS_THRESHOLD; 0: always). */
+  readonly classThreshold?: number;
   /** Trace every pair, not only candidates (for tests that check the candidate filter loses nothing). */
   readonly allPairs?: boolean;
 }
@@ -373,7 +378,7 @@ export function connectivityDiff(
   // Classes pay for themselves only when many pairs share them: computing them reads every Node's flows.
   const involved = new Set<number>();
   for (const key of pairs) involved.add(Math.floor(key / n)).add(key % n);
-  const cls = pairs.size > CLASS_THRESHOLD ? podClasses(ix, sides, involved) : new Map(endpoints.map((e, i) => [i, e.key]));
+  const cls = pairs.size > (options.classThreshold ?? CLASS_THRESHOLD) ? podClasses(ix, sides, involved, [...cidrs]) : new Map(endpoints.map((e, i) => [i, e.key]));
   // A Pod on one side only is absent from the other. Address ranges exist on both sides: both are cut at the
   // boundaries of either side's ipBlocks, so a range one side splits is compared piece by piece.
   const present = (side: 0 | 1, e: Endpoint): Endpoint | undefined => (e.kind === 'Pod' ? sidePods[side]!.get(e.key) : e);
