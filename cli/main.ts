@@ -126,7 +126,7 @@ export function parseArgs(argv: readonly string[]): Args {
       case '--format':
       case '--output': {
         const f = take();
-        if (!(REVIEW_FORMATS as readonly string[]).includes(f)) throw new UsageError(`${flag} must be text or json, not ${JSON.stringify(f)}`);
+        if (!(REVIEW_FORMATS as readonly string[]).includes(f)) throw new UsageError(`${flag} must be text or json (dpc diff OLD NEW also takes csv, markdown, sarif, github), not ${JSON.stringify(f)}`);
         args.format = f as ReviewFormat;
         break;
       }

@@ -172,6 +172,13 @@ describe('dpc diff OLD NEW', () => {
     expect(r.stdout).toContain('Connectivity diff:\ndiff-type: changed, source: ');
     expect(run('diff', join(dir, 'old'), join(dir, 'missing')).status).toBe(2);
     expect(run('diff', join(dir, 'old')).status).toBe(2);
+    const usage = [
+      run('compile', join(dir, 'old'), '--format', 'csv'),
+      run('diff', join(dir, 'old'), join(dir, 'old'), '--format', 'yaml'),
+      run('diff', join(dir, 'old'), join(dir, 'old'), '--node', 'x'),
+      run('diff', '--live', join(dir, 'old'), join(dir, 'old')),
+    ];
+    for (const u of usage) expect([u.status, u.stderr]).toEqual([2, expect.stringMatching(/^dpc: .+\nRun 'dpc --help' for usage\.\n$/)]);
   });
 
   test('a compiled output and its snapshot give the same CSV', () => {
