@@ -32,24 +32,37 @@ function changeOnePolicy(sources: readonly SourceText[]): { sources: SourceText[
 }
 
 const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
+/** CPU seconds (user + system) since `c0`: the machine is shared, so wall time alone says little. */
+const cpu = (c0: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
+};
 
 const oldSrc = generateSnapshot({ nodes, pods, policies });
 const { sources: newSrc, what } = changeOnePolicy(oldSrc);
 process.stderr.write(`shape ${nodes}x${pods}x${policies}; changed ${what}\n`);
 
 let t = process.hrtime.bigint();
+let c = process.cpuUsage();
 const oldR = compile(oldSrc);
 const compileOld = secs(t);
+const compileOldCpu = cpu(c);
+process.stderr.write(`compiled OLD: ${compileOld.toFixed(1)} s (${compileOldCpu.toFixed(1)} s CPU)\n`);
 t = process.hrtime.bigint();
+c = process.cpuUsage();
 const newR = compile(newSrc);
 const compileNew = secs(t);
+const compileNewCpu = cpu(c);
+process.stderr.write(`compiled NEW: ${compileNew.toFixed(1)} s (${compileNewCpu.toFixed(1)} s CPU)\n`);
 if (!oldR.ok || !newR.ok) throw new Error('compile failed');
 const oldV = versionFromCompile('dir1', oldR, oldSrc);
 const newV = versionFromCompile('dir2', newR, newSrc);
 
 t = process.hrtime.bigint();
+c = process.cpuUsage();
 const nodesDiff = diffArtifacts(oldV, newV);
 const artifactSecs = secs(t);
+process.stderr.write(`artifact diff: ${nodesDiff.length} Nodes, ${artifactSecs.toFixed(1)} s\n`);
 t = process.hrtime.bigint();
 // Tracing timed apart from the rest (candidate pairs, classes), through the evaluators.
 let traceNs = 0n;
@@ -69,12 +82,16 @@ const timed = (e: Evaluator): Evaluator => ({
 const ev = interpreterEvaluators(oldV, newV);
 const conn = connectivityDiff(oldV, newV, nodesDiff, { old: timed(ev.old), new: timed(ev.new) });
 const connSecs = secs(t);
+const reviewCpu = cpu(c);
 
 const report = {
   shape: `${nodes}x${pods}x${policies}`,
   changed: what,
   compileOldSeconds: compileOld,
   compileNewSeconds: compileNew,
+  compileOldCpuSeconds: compileOldCpu,
+  compileNewCpuSeconds: compileNewCpu,
+  diffCpuSeconds: reviewCpu,
   artifactDiffSeconds: artifactSecs,
   connectivityDiffSeconds: connSecs,
   tracingSeconds: Number(traceNs) / 1e9,
@@ -83,5 +100,6 @@ const report = {
   connectivityChanges: conn.changes.length,
   ...conn.stats,
   withinOneCompile: artifactSecs + connSecs <= Math.min(compileOld, compileNew),
+  withinOneCompileCpu: reviewCpu <= Math.min(compileOldCpu, compileNewCpu),
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -2,10 +2,10 @@
  * The connectivity diff's view of the bundle interpreter (review/explain): one packet per probe walked through a
  * side's own bundles, allowed when it reaches its destination, with the rules whose flows decided.
  */
-import { loadBundles, tracePacket, ExplainError, type Trace, type PacketSpec } from '../explain/trace.js';
+import { loadBundles, tracePacket, ExplainError, type Bundles, type Trace, type PacketSpec } from '../explain/trace.js';
 import type { Decision, Evaluator, Probe } from './connectivity.js';
 import type { Endpoint } from './endpoints.js';
-import type { CompiledVersion } from './version.js';
+import type { BundleFiles, CompiledVersion } from './version.js';
 
 const spec = (e: Endpoint): PacketSpec['from'] => (e.kind === 'Pod' ? { pod: `${e.namespace}/${e.name}` } : { ip: e.ip });
 
@@ -29,8 +29,7 @@ function decidingRules(t: Trace): number[] {
   return ids;
 }
 
-export function bundleEvaluator(version: CompiledVersion): Evaluator {
-  const bundles = loadBundles(version.nodes);
+function evaluatorOf(bundles: Bundles): Evaluator {
   return {
     decide(src: Endpoint, dst: Endpoint, probe: Probe): Decision {
       const packet: PacketSpec = {
@@ -53,6 +52,22 @@ export function bundleEvaluator(version: CompiledVersion): Evaluator {
   };
 }
 
+export function bundleEvaluator(version: CompiledVersion): Evaluator {
+  return evaluatorOf(loadBundles(version.nodes));
+}
+
+const sameFiles = (a: BundleFiles | undefined, b: BundleFiles | undefined): boolean =>
+  !!a && !!b && a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+
+/**
+ * Both sides' evaluators. A Node whose bundle is the same on both sides is read (and its flows parsed) once: the
+ * new side walks the old side's view of it, which is the same text.
+ */
 export function interpreterEvaluators(oldV: CompiledVersion, newV: CompiledVersion): { old: Evaluator; new: Evaluator } {
-  return { old: bundleEvaluator(oldV), new: bundleEvaluator(newV) };
+  const oldB = loadBundles(oldV.nodes);
+  const fresh = loadBundles(newV.nodes);
+  const nodes = new Map([...fresh.nodes].map(([n, view]) => [n, sameFiles(oldV.nodes.get(n), newV.nodes.get(n)) ? oldB.nodes.get(n)! : view]));
+  const byIP = new Map([...nodes.values()].map((v) => [v.meta.node.internalIP, v]));
+  const newB: Bundles = { ...fresh, nodes, byIP };
+  return { old: evaluatorOf(oldB), new: evaluatorOf(newB) };
 }
