@@ -23,6 +23,7 @@ Usage:
   dpc status [--bridge BR] [--db unix:PATH] [--format text|json]
   dpc diff --live BUNDLE_DIR [--node NAME] [--db unix:PATH] [--format text|json]
   dpc diff OLD NEW [--format text|json|csv|markdown|sarif|github] [--svg FILE]
+  dpc agent BUNDLE_DIR [--node NAME] [--db unix:PATH] [--state-dir DIR]   apply, re-apply on change, answer Reject, export IPFIX
 ${EXPLAIN_HELP}  dpc --help | --version
 
 explain walks one packet through the compiled flows (of a dpc output, or of a snapshot it compiles first)
@@ -64,7 +65,7 @@ or failed), 2 usage errors (dpc diff OLD NEW: any error, as diff(1)), 3 internal
 
 class UsageError extends Error {}
 
-const NODE_COMMANDS = ['inventory', 'apply', 'status', 'diff'] as const;
+const NODE_COMMANDS = ['inventory', 'apply', 'status', 'diff', 'agent'] as const;
 type NodeCommand = (typeof NODE_COMMANDS)[number];
 
 interface Args {
@@ -186,7 +187,7 @@ function reviewArgs(args: Args): Args {
 }
 
 function nodeArgs(command: NodeCommand, args: Args): Args {
-  const bundleDirs = command === 'apply' || command === 'diff' ? 1 : 0;
+  const bundleDirs = command === 'apply' || command === 'diff' || command === 'agent' ? 1 : 0;
   if (args.paths.length !== bundleDirs && !(command === 'diff' && !args.live)) throw new UsageError(bundleDirs ? `${command} needs one BUNDLE_DIR` : `${command} takes no paths`);
   if (args.nodes.length > 1) throw new UsageError('--node may be given once here');
   if (args.force) throw new UsageError('--force is for compile');
@@ -214,6 +215,8 @@ async function runNodeCommand(args: Args): Promise<number> {
       return applyCommand(args.paths[0]!, { ...opts, dryRun: args.dryRun, full: args.full });
     case 'diff':
       return diffCommand(args.paths[0]!, opts);
+    case 'agent':
+      return (await import('../runtime/agent/agent.js')).agentCommand(args.paths[0]!, opts);
     default:
       return statusCommand(opts);
   }

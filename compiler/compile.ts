@@ -20,6 +20,7 @@ import { resolveTrafficControls } from './resolve/trafficControl.js';
 import { allocateTrafficControlPorts, collectTrafficControlPorts } from './allocate/trafficControlPorts.js';
 import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNodeSummary } from './plan/trafficControl.js';
 import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
+import { resolveFlowExporter } from './resolve/flowExporter.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { createSpellingCache } from '../targets/openflow/render.js';
 import { deepFreeze } from './util/deepFreeze.js';
@@ -103,6 +104,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const tcResolved = resolveTrafficControls(model);
   const egress: ResolvedEgress = resolveEgress(model);
   diagnostics.push(...egress.diagnostics);
+  const exporter = model.config.features.flowExporter ? resolveFlowExporter(model, egress) : undefined;
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
@@ -133,7 +135,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const plans: NodePlan[] = [];
   for (const { node, ports, tcPorts } of nodePorts) {
     const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
-    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc));
+    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc, exporter));
     bundles.push(buildNodeBundle(plan, model.config, spelling));
     if (options.keepPlans) plans.push(plan);
     if (tcEnabled) {

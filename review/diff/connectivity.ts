@@ -239,8 +239,8 @@ function pairBoundaries(ports: NodePorts, s: number, d: number, into: Map<PortPr
   for (const [p, set] of ports.host) for (const b of set) (into.get(p) ?? into.set(p, new Set()).get(p)!).add(b);
 }
 
-/** Artifacts whose change can alter no verdict: the rule map (names only) and packet-in meters (rates only). */
-const VERDICT_NEUTRAL = new Set(['visibility/rules.json', 'openflow/meters.txt']);
+/** Artifacts whose change can alter no verdict: the rule map and exporter settings (names only), packet-in meters (rates only). */
+const VERDICT_NEUTRAL = new Set(['visibility/rules.json', 'visibility/exporter.json', 'openflow/meters.txt']);
 
 export function candidateRects(ix: Index, diffs: readonly NodeArtifactDiff[], oldV: CompiledVersion, newV: CompiledVersion): Rect[] {
   const rects: Rect[] = [];

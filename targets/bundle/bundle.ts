@@ -9,6 +9,7 @@ import { renderFlows, type SpellingCache } from '../openflow/render.js';
 import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
 import { renderRulesJson } from '../visibility/rules.js';
+import { renderExporterJson } from '../visibility/exporter.js';
 import { renderPortMods } from '../openflow/portMods.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
 import { renderIptablesJumps, renderIptablesRestore } from '../iptables/restore.js';
@@ -70,6 +71,7 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
     ['ovsdb/transact.json', renderTransact(plan)],
     ['visibility/rules.json', renderRulesJson(plan, config)],
   ]);
+  if (plan.visibility) artifacts.set('visibility/exporter.json', renderExporterJson(plan.visibility));
   // Only bundles with ports to configure carry the file, so bundles without TrafficControl stay as they were.
   const portMods = renderPortMods(plan.ovsdbPorts);
   if (portMods !== '') artifacts.set('openflow/portmods.txt', portMods);

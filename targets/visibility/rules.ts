@@ -32,7 +32,7 @@ export function renderRulesJson(plan: NodePlan, config: DataplaneConfig): string
     apiVersion: 'dpc/v1alpha1',
     kind: 'FlowVisibility',
     node: plan.node.name,
-    exporter: { enabled: config.features.flowExporter },
+    exporter: { enabled: config.flowExporter.enabled },
     rules: entries,
   };
   return `{\n${Object.entries(doc)
