@@ -13,6 +13,7 @@ import { progressLine } from './progress.js';
 import { compileInThreads } from './jobs.js';
 import { availableParallelism } from 'node:os';
 import type { NodeBundle } from '../targets/bundle/bundle.js';
+import { REVIEW_FORMATS, type ReviewFormat } from './reviewFormats.js';
 import { EXPLAIN_HELP } from './explain.js';
 
 const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
@@ -27,12 +28,16 @@ Usage:
   dpc apply BUNDLE_DIR [--node NAME] [--dry-run] [--full] [--db unix:PATH] [--state-dir DIR] [--format text|json]
   dpc status [--bridge BR] [--db unix:PATH] [--format text|json]
   dpc diff --live BUNDLE_DIR [--node NAME] [--db unix:PATH] [--format text|json]
+  dpc diff OLD NEW [--format text|json|csv|markdown|sarif|github] [--svg FILE]
   dpc agent BUNDLE_DIR [--node NAME] [--db unix:PATH] [--state-dir DIR]   apply, re-apply on change, answer Reject, export IPFIX
 ${EXPLAIN_HELP}  dpc --help | --version
 
 explain walks one packet through the compiled flows (of a dpc output, or of a snapshot it compiles first)
 and prints each flow it meets, the registers set and the verdict; --traceflow shows Antrea's Traceflow view.
 PATH is a file, a directory (read recursively: .yaml, .yml, .json) or - for standard input.
+OLD and NEW (dpc diff) are each a snapshot (compiled in memory) or a compile output (a folder with manifest.json);
+the diff shows per Node what changed in the bundles and, traced through both sides' flows, which connections
+between Pods (and the address ranges policies name) open or close. Exit 0: no difference, 1: differences, 2: error.
 On a Node, BUNDLE_DIR is one Node's bundle or a whole compile output; the Node is --node, else $NODE_NAME, else
 the host name. Open vSwitch is found as its own tools find it: --db, else $OVS_RUNDIR/db.sock, else
 /var/run/openvswitch/db.sock. iptables and ipset act in the current network namespace.
@@ -50,20 +55,23 @@ Options:
       --quiet             no progress line (shown on stderr only when it is a terminal)
       --previous PATH     the snapshot this one replaces, for rules Antrea checks only on update
                           (a Tier's priority is immutable); repeatable like PATH
-      --format text|json  human text (default) or JSON for the summary and diagnostics (--output is an alias)
+      --format text|json  human text (default) or JSON for the summary and diagnostics (--output is an alias);
+                          dpc diff OLD NEW also takes csv (netpol-analyzer's columns), markdown (a pull-request
+                          comment), sarif (SARIF 2.1.0) and github (workflow annotations on the policy lines)
+      --svg FILE          dpc diff OLD NEW: also write the connectivity changes as a matrix picture
       --bridge BR         the integration bridge (default: the bundle's, else br-int)
       --db unix:PATH      ovsdb-server's socket
       --state-dir DIR     where apply keeps what it applied (default: $DPC_STATE_DIR, else /var/lib/dpc)
       --dry-run           apply: print the changes, change nothing
       --full              apply: read every owned object from the Node (default: only when re-applying the
                           bundle already applied, or when the Node disagrees with what dpc recorded)
-      --live              diff: compare the bundle with the live Node
+      --live              diff: compare the bundle with the live Node (dpc diff OLD NEW compares two versions)
       --debug             print the stack of an internal fault
   -h, --help              show this help
       --version           print the version
 
-Exit codes: 0 success, 1 input errors (or the output cannot be written; diff: drift; apply: refused or failed),
-2 usage errors, 3 internal fault.
+Exit codes: 0 success, 1 input errors (or the output cannot be written; diff: drift or differences; apply: refused
+or failed), 2 usage errors (dpc diff OLD NEW: any error, as diff(1)), 3 internal fault.
 `;
 
 class UsageError extends Error {}
@@ -79,11 +87,15 @@ interface Args {
   dryRun: boolean;
   full: boolean;
   live: boolean;
+  /** dpc diff OLD NEW rather than dpc diff --live. */
+  review?: boolean;
   paths: string[];
   previous: string[];
   out: string;
   nodes: string[];
-  format: 'text' | 'json';
+  format: 'text' | 'json' | ReviewFormat;
+  /** dpc diff OLD NEW: where to write the matrix picture. */
+  svg?: string;
   debug: boolean;
   force: boolean;
   quiet: boolean;
@@ -129,10 +141,13 @@ export function parseArgs(argv: readonly string[]): Args {
       case '--format':
       case '--output': {
         const f = take();
-        if (f !== 'text' && f !== 'json') throw new UsageError(`${flag} must be text or json, not ${JSON.stringify(f)}`);
-        args.format = f;
+        if (!(REVIEW_FORMATS as readonly string[]).includes(f)) throw new UsageError(`${flag} must be text or json (dpc diff OLD NEW also takes csv, markdown, sarif, github), not ${JSON.stringify(f)}`);
+        args.format = f as ReviewFormat;
         break;
       }
+      case '--svg':
+        args.svg = take();
+        break;
       case '--debug':
         args.debug = true;
         break;
@@ -182,6 +197,9 @@ export function parseArgs(argv: readonly string[]): Args {
     }
   }
   if (command === undefined) throw new UsageError('no command given');
+  if (command === 'diff' && !args.live && args.paths.length === 2) return reviewArgs(args);
+  if (args.svg !== undefined) throw new UsageError('--svg is for dpc diff OLD NEW');
+  if (args.format !== 'text' && args.format !== 'json') throw new UsageError(`--format must be text or json for ${command} (${args.format} is for dpc diff OLD NEW)`);
   if ((NODE_COMMANDS as readonly string[]).includes(command)) return nodeArgs(command as NodeCommand, args);
   if (args.dryRun || args.full || args.live || args.db || args.bridge || args.stateDir) throw new UsageError(`${command} takes none of --dry-run, --full, --live, --db, --bridge, --state-dir`);
   if (command !== 'compile' && command !== 'validate' && command !== 'merge') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
@@ -199,12 +217,21 @@ export function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
+/** dpc diff OLD NEW: two versions compared offline; none of the Node options apply. */
+function reviewArgs(args: Args): Args {
+  if (args.db || args.bridge || args.stateDir || args.dryRun || args.full || args.force || args.nodes.length || args.previous.length) {
+    throw new UsageError('dpc diff OLD NEW takes only --format and --svg');
+  }
+  if (args.paths.includes('-')) throw new UsageError('dpc diff OLD NEW reads files or directories, not standard input');
+  return { ...args, command: 'diff', review: true };
+}
+
 function nodeArgs(command: NodeCommand, args: Args): Args {
   const bundleDirs = command === 'apply' || command === 'diff' || command === 'agent' ? 1 : 0;
-  if (args.paths.length !== bundleDirs) throw new UsageError(bundleDirs ? `${command} needs one BUNDLE_DIR` : `${command} takes no paths`);
+  if (args.paths.length !== bundleDirs && !(command === 'diff' && !args.live)) throw new UsageError(bundleDirs ? `${command} needs one BUNDLE_DIR` : `${command} takes no paths`);
   if (args.nodes.length > 1) throw new UsageError('--node may be given once here');
   if (args.force) throw new UsageError('--force is for compile');
-  if (command === 'diff' && !args.live) throw new UsageError('diff needs --live (dpc diff --live BUNDLE_DIR)');
+  if (command === 'diff' && !args.live) throw new UsageError('diff needs --live BUNDLE_DIR (the Node against its bundle) or two operands OLD NEW (two versions)');
   if ((args.dryRun || args.full) && command !== 'apply') throw new UsageError('--dry-run and --full are for apply');
   if (args.live && command !== 'diff') throw new UsageError('--live is for diff');
   return { ...args, command };
@@ -214,7 +241,8 @@ function nodeArgs(command: NodeCommand, args: Args): Args {
 async function runNodeCommand(args: Args): Promise<number> {
   const { applyCommand, diffCommand, inventoryCommand, statusCommand } = await import('../runtime/commands.js');
   const opts = {
-    format: args.format,
+    // parseArgs refused every other format for these commands.
+    format: args.format === 'json' ? ('json' as const) : ('text' as const),
     ...(args.nodes[0] !== undefined ? { node: args.nodes[0] } : {}),
     ...(args.bridge !== undefined ? { bridge: args.bridge } : {}),
     ...(args.db !== undefined ? { db: args.db } : {}),
@@ -328,6 +356,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const output = { force: args.force, inputs: [...args.paths, ...args.previous] };
   try {
+    if (args.review) {
+      const { reviewDiffCommand } = await import('./reviewDiff.js');
+      return await reviewDiffCommand(args.paths[0]!, args.paths[1]!, args.format, args.svg);
+    }
     if ((NODE_COMMANDS as readonly string[]).includes(args.command)) return await runNodeCommand(args);
     // Loaded here, not at the top: a Node's agent runs apply often and should not pay for loading the compiler.
     const [{ compile }, { formatDiagnostic }] = await Promise.all([import('../compiler/compile.js'), import('../compiler/diagnostics/diagnostic.js')]);
