@@ -19,9 +19,9 @@ import { fieldValue, IpfixSession, type DecodedRecord } from '../../runtime/ipfi
 import { observationDomain } from '../../runtime/ipfix/process.js';
 import type { ElementType } from '../../runtime/ipfix/elements.js';
 import type { NodeBundle } from '../../targets/bundle/bundle.js';
-import { encodePcap, frame } from '../harness/packets.js';
+import { encodePcap, frame, parseFrame } from '../harness/packets.js';
 import { probeLabel, type Cell } from './cases.js';
-import type { Cluster } from './cluster.js';
+import { PcapCursor, type Cluster } from './cluster.js';
 import type { Prober, ProbeOutcome } from './probe.js';
 
 const run = promisify(execFile);
@@ -187,16 +187,32 @@ export class FlowRecords {
     const [outcome] = await prober.run([{ spec: check.cell, srcPort }]);
     const o = outcome!;
     const lines: string[] = [];
+    let ok = true;
     const verdictOk = check.cell.expected === 'deny' ? o.actual === 'drop' || o.actual === 'reject' : o.actual === check.cell.expected;
-    if (!verdictOk) lines.push(`!! verdict: expected ${check.cell.expected}, got ${o.actual}: ${o.summary}`);
+    if (!verdictOk) {
+      ok = false;
+      lines.push(`!! verdict: expected ${check.cell.expected}, got ${o.actual}: ${o.summary}`);
+    }
     const { src, dst } = prober.addresses(check.cell);
+    if (o.actual === 'reject') {
+      const answer = await rejectAnswer(cluster, check.cell.from, { src, dst, sport: srcPort, dport: check.cell.port! });
+      const at = o.packetIns.find((p) => p.reject)?.node;
+      const senderNode = [...cluster.nodes.values()].find((n) => n.pod(check.cell.from))?.name;
+      if (answer) lines.push(`the agent's answer arrived at the source Pod's port: ${answer}`);
+      else if (at !== senderNode) {
+        // The agent does not answer yet when the sender is on another Node (docs/design.md §6): shown, not hidden.
+        lines.push(`no answer at ${check.cell.from}'s port: rejected on ${at}, the sender is on ${senderNode} (not answered by dpc agent yet)`);
+      } else {
+        ok = false;
+        lines.push(`!! rejected, but no TCP reset or ICMP unreachable arrived at ${check.cell.from}'s port within ${ANSWER_MS} ms`);
+      }
+    }
     const tuple: Tuple = { src, dst, sport: srcPort, dport: check.cell.port!, protocol: PROTOCOL_NUMBER[check.cell.protocol as keyof typeof PROTOCOL_NUMBER] };
     const deadline = Date.now() + this.waitMs;
     const has = (r: { node: string }) => this.nodes.get(r.node)?.connections.some((c) => c.session.records.some((x) => matches(x, tuple)));
     while (Date.now() < deadline && !check.records.every(has)) await new Promise((r) => setTimeout(r, 200));
     const sent = this.snapshot();
 
-    let ok = verdictOk;
     const wanted = new Map<string, number>();
     for (const want of check.records) {
       const got = FlowRecords.recordsIn(sent.get(want.node) ?? [], tuple);
@@ -273,6 +289,36 @@ export class FlowRecords {
     }
     this.nodes.clear();
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+const ANSWER_MS = 2000;
+
+/**
+ * The answer the source Pod's stack would get for a rejected connection: a TCP reset from the destination, or an
+ * ICMP destination unreachable quoting the sent packet, transmitted on the Pod's own port (the agent's packet-out).
+ */
+async function rejectAnswer(cluster: Cluster, from: string, t: Omit<Tuple, 'protocol'>): Promise<string | undefined> {
+  const node = [...cluster.nodes.values()].find((n) => n.pod(from));
+  const port = node?.pod(from)?.interface;
+  if (!node || !port) return undefined;
+  // A cursor of our own from the file's start: the prober may already have read the answer off the node's cursor.
+  const cursor = new PcapCursor(node.pcapPath(port));
+  const deadline = Date.now() + ANSWER_MS;
+  for (;;) {
+    for (const bytes of cursor.read().frames) {
+      const p = parseFrame(bytes);
+      if (p.tcp && p.ipv4?.src === t.dst && p.ipv4.dst === t.src && p.tcp.srcPort === t.dport && p.tcp.dstPort === t.sport && p.tcp.flags.includes('R')) return `TCP ${p.tcp.flags} from ${t.dst}:${t.dport}`;
+      if (p.icmp?.type === 3 && p.ipv4?.dst === t.src) {
+        const quoted = p.icmp.payload;
+        const qsrc = quoted.length >= 20 ? [...quoted.subarray(12, 16)].join('.') : '';
+        const qdst = quoted.length >= 20 ? [...quoted.subarray(16, 20)].join('.') : '';
+        const ihl = ((quoted[0] ?? 0) & 0x0f) * 4;
+        if (qsrc === t.src && qdst === t.dst && quoted.length >= ihl + 4 && quoted.readUInt16BE(ihl) === t.sport) return `ICMP unreachable code ${p.icmp.code} from ${p.ipv4.src}`;
+      }
+    }
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
