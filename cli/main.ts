@@ -7,14 +7,20 @@ import type { CompileResult } from '../compiler/compile.js';
 import { DPC_VERSION } from '../compiler/version.js';
 import { RuntimeError } from '../runtime/tools.js';
 import { InputError, readInputs } from './sources.js';
-import { checkOutputDir, OutputDirError, OutputWriteError, writeBundles } from './writeBundles.js';
+import { openBundleWriter, OutputDirError, OutputWriteError, type OutputOptions } from './writeBundles.js';
+import { MergeError, mergeShards } from './merge.js';
+import { progressLine } from './progress.js';
+import { compileInThreads } from './jobs.js';
+import { availableParallelism } from 'node:os';
+import type { NodeBundle } from '../targets/bundle/bundle.js';
 
 const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
 
 const HELP = `dpc ${DPC_VERSION}: compile Kubernetes networking intent into per-Node Antrea dataplane bundles
 
 Usage:
-  dpc compile [PATH...|-] [-o DIR [--force]] [--node NAME]... [--previous PATH]... [--format text|json]
+  dpc compile [PATH...|-] [-o DIR [--force]] [--node NAME]... [--shard I/N] [--jobs N] [--previous PATH]... [--format text|json] [--quiet]
+  dpc merge SHARD_DIR... [-o DIR [--force]] [--format text|json]
   dpc validate [PATH...|-] [--previous PATH]... [--format text|json]
   dpc inventory [--node NAME] [--bridge BR] [--db unix:PATH] [--format text|json]
   dpc apply BUNDLE_DIR [--node NAME] [--dry-run] [--full] [--db unix:PATH] [--state-dir DIR] [--format text|json]
@@ -34,6 +40,11 @@ Options:
       --force             replace DIR even when it holds other files (never the working directory, a
                           directory holding the input, or a git repository)
       --node NAME         compile only this Node (repeatable)
+      --shard I/N         compile only shard I of N (every N-th Node in name order, from the I-th); \`dpc merge\`
+                          combines the N outputs into exactly the output of one unsharded compile
+      --jobs N            plan and render Nodes on N threads (default: the cores available); the output is the
+                          same whatever N (each thread parses the snapshot: N times the memory)
+      --quiet             no progress line (shown on stderr only when it is a terminal)
       --previous PATH     the snapshot this one replaces, for rules Antrea checks only on update
                           (a Tier's priority is immutable); repeatable like PATH
       --format text|json  human text (default) or JSON for the summary and diagnostics (--output is an alias)
@@ -58,7 +69,7 @@ const NODE_COMMANDS = ['inventory', 'apply', 'status', 'diff', 'agent'] as const
 type NodeCommand = (typeof NODE_COMMANDS)[number];
 
 interface Args {
-  command: 'compile' | 'validate' | 'help' | 'version' | NodeCommand;
+  command: 'compile' | 'validate' | 'merge' | 'help' | 'version' | NodeCommand;
   bridge?: string;
   db?: string;
   stateDir?: string;
@@ -72,10 +83,13 @@ interface Args {
   format: 'text' | 'json';
   debug: boolean;
   force: boolean;
+  quiet: boolean;
+  jobs?: number;
+  shard?: { index: number; count: number };
 }
 
 export function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false, force: false, dryRun: false, full: false, live: false };
+  const args: Args = { command: 'help', paths: [], previous: [], out: 'out', nodes: [], format: 'text', debug: false, force: false, quiet: false, dryRun: false, full: false, live: false };
   let command: string | undefined;
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -140,6 +154,24 @@ export function parseArgs(argv: readonly string[]): Args {
       case '--force':
         args.force = true;
         break;
+      case '--quiet':
+        args.quiet = true;
+        break;
+      case '--jobs': {
+        const v = take();
+        if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--jobs wants a number of threads ≥ 1, not ${JSON.stringify(v)}`);
+        args.jobs = Number(v);
+        break;
+      }
+      case '--shard': {
+        const v = take();
+        const m = /^(\d+)\/(\d+)$/.exec(v);
+        const index = Number(m?.[1]);
+        const count = Number(m?.[2]);
+        if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard wants I/N with 1 ≤ I ≤ N (e.g. 1/4), not ${JSON.stringify(v)}`);
+        args.shard = { index, count };
+        break;
+      }
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
         if (command === undefined) command = a;
@@ -149,8 +181,16 @@ export function parseArgs(argv: readonly string[]): Args {
   if (command === undefined) throw new UsageError('no command given');
   if ((NODE_COMMANDS as readonly string[]).includes(command)) return nodeArgs(command as NodeCommand, args);
   if (args.dryRun || args.full || args.live || args.db || args.bridge || args.stateDir) throw new UsageError(`${command} takes none of --dry-run, --full, --live, --db, --bridge, --state-dir`);
-  if (command !== 'compile' && command !== 'validate') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (command !== 'compile' && command !== 'validate' && command !== 'merge') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   args.command = command;
+  if (args.shard && command !== 'compile') throw new UsageError('--shard is for compile');
+  if (args.jobs !== undefined && command !== 'compile') throw new UsageError('--jobs is for compile');
+  if (args.shard && args.nodes.length > 0) throw new UsageError('--shard and --node choose Nodes both; give one of them');
+  if (command === 'merge') {
+    if (args.paths.length === 0) throw new UsageError('merge needs the output directories of every shard');
+    if (args.previous.length > 0 || args.nodes.length > 0) throw new UsageError('merge takes none of --previous, --node');
+    return args;
+  }
   if (args.paths.length === 0) throw new UsageError(`${command} needs input: files, directories, or - for standard input`);
   if ([...args.paths, ...args.previous].filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
   return args;
@@ -195,6 +235,13 @@ async function runNodeCommand(args: Args): Promise<number> {
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '));
+}
+
+function mergeCommand(args: Args, output: OutputOptions): number {
+  const { nodes, shards } = mergeShards(args.paths, args.out, output);
+  if (args.format === 'json') process.stdout.write(`${JSON.stringify({ ok: true, command: 'merge', output: args.out, shards, nodes }, null, 2)}\n`);
+  else process.stdout.write(`merged ${shards} shard${shards === 1 ? '' : 's'} into ${args.out}/ (${nodes} Node bundle${nodes === 1 ? '' : 's'})\n`);
+  return EXIT.ok;
 }
 
 function printResult(args: Args, result: CompileResult, wrote: boolean, formatDiagnostic: (d: CompileResult['diagnostics'][number]) => string): void {
@@ -280,13 +327,36 @@ export async function main(argv: readonly string[]): Promise<number> {
     if ((NODE_COMMANDS as readonly string[]).includes(args.command)) return await runNodeCommand(args);
     // Loaded here, not at the top: a Node's agent runs apply often and should not pay for loading the compiler.
     const [{ compile }, { formatDiagnostic }] = await Promise.all([import('../compiler/compile.js'), import('../compiler/diagnostics/diagnostic.js')]);
-    if (args.command === 'compile') checkOutputDir(args.out, output);
+    if (args.command === 'merge') return mergeCommand(args, output);
+    // Each Node's bundle goes to disk as soon as it is rendered (into a staging directory that replaces the output
+    // only when the compile succeeds), so memory never holds every bundle at once.
+    const writer = args.command === 'compile' ? openBundleWriter(args.out, output) : undefined;
     const sources = readInputs(args.paths, () => readFileSync(0));
     const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0)) : undefined;
-    const result = compile(sources, { nodes: args.nodes, validateOnly: args.command === 'validate', ...(previous ? { previous } : {}) });
-    const write = result.ok && args.command === 'compile';
-    if (write) writeBundles(args.out, result.bundles, result.manifest, output);
-    printResult(args, result, write, formatDiagnostic);
+    const progress = progressLine(!args.quiet && process.stderr.isTTY === true, process.stderr);
+    // Threads only where they can share the work: a whole compile of more than one Node (--shard and --node
+    // already choose Nodes, and run in this thread).
+    const jobs = args.command === 'compile' && !args.shard && args.nodes.length === 0 ? (args.jobs ?? availableParallelism()) : 1;
+    let result: CompileResult;
+    try {
+      if (jobs > 1) result = await compileInThreads(sources, previous, jobs, writer, progress.update);
+      else result = compile(sources, {
+        nodes: args.nodes,
+        validateOnly: args.command === 'validate',
+        ...(previous ? { previous } : {}),
+        ...(args.shard ? { shard: args.shard } : {}),
+        ...(writer ? { onBundle: (b: NodeBundle) => writer.add(b) } : {}),
+        onProgress: progress.update,
+        });
+      if (result.ok && writer) writer.finish(result.manifest);
+    } catch (e) {
+      writer?.abort();
+      throw e;
+    } finally {
+      progress.done();
+    }
+    if (!result.ok) writer?.abort();
+    printResult(args, result, result.ok && !!writer, formatDiagnostic);
     return result.ok ? EXIT.ok : EXIT.input;
   } catch (e) {
     if (e instanceof RuntimeError) {
@@ -297,7 +367,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`dpc: ${e.message}\n`);
       return EXIT.usage;
     }
-    if (e instanceof InputError || e instanceof OutputWriteError) {
+    if (e instanceof InputError || e instanceof OutputWriteError || e instanceof MergeError) {
       process.stderr.write(`dpc: ${e.message}\n`);
       return EXIT.input;
     }

@@ -63,13 +63,14 @@ function bundleJson(plan: NodePlan, artifacts: ReadonlyMap<string, string>): str
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spelling?: SpellingCache): NodeBundle {
+/** `spelling` and `ruleEntries` are caches owned by one compile: text every Node's bundle shares is made once. */
+export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spelling?: SpellingCache, ruleEntries?: WeakMap<object, string>): NodeBundle {
   const artifacts = new Map<string, string>([
     ['openflow/flows.txt', renderFlows(plan.flows, plan.tables, spelling)],
     ['openflow/groups.txt', renderGroups(plan.groups, plan.tables)],
     ['openflow/meters.txt', renderMeters(plan.meters)],
     ['ovsdb/transact.json', renderTransact(plan)],
-    ['visibility/rules.json', renderRulesJson(plan, config)],
+    ['visibility/rules.json', renderRulesJson(plan, config, ruleEntries)],
   ]);
   if (plan.visibility) artifacts.set('visibility/exporter.json', renderExporterJson(plan.visibility));
   // Only bundles with ports to configure carry the file, so bundles without TrafficControl stay as they were.

@@ -21,6 +21,8 @@ export interface RuleEntry {
   rule?: string;
   direction?: string;
   action?: string;
+  /** Keys of the identical rules of other policies that share this rule's ID. */
+  sharedWith?: string[];
 }
 
 export interface Frame {

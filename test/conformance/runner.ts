@@ -367,13 +367,15 @@ class CaseRun {
       const type = parts[0];
       const name = parts[parts.length - 1];
       const ns = parts.length === 3 ? parts[1] : undefined;
+      const named = (r: Pick<RuleEntry, 'policy' | 'rule'>): boolean =>
+        r.policy.type === type && r.policy.name === name && (r.policy.namespace ?? undefined) === ns && (check.rule === undefined || r.rule === check.rule);
+      // A rule ID identical rules share stands for each of them: rules.json lists the others' keys, which are
+      // TYPE/[NAMESPACE/]NAME/DIRECTION/RULE[/split] (Kubernetes names hold no slash).
+      const policyPrefix = `${type}/${ns !== undefined ? `${ns}/` : ''}${name}/`;
+      const sharedNamed = (key: string): boolean =>
+        key.startsWith(policyPrefix) && (check.rule === undefined || key.slice(policyPrefix.length).split('/')[1] === check.rule);
       const matches = (e: RuleEntry | undefined): boolean =>
-        !!e &&
-        e.policy.type === type &&
-        e.policy.name === name &&
-        (e.policy.namespace ?? undefined) === ns &&
-        (check.rule === undefined || e.rule === check.rule) &&
-        (check.action === undefined || e.action === check.action);
+        !!e && (named(e) || (e.sharedWith ?? []).some(sharedNamed)) && (check.action === undefined || e.action === check.action);
       ok = a.found.some((f) => matches(f.entry));
       actual = a.found.length
         ? a.found.map((f) => `${f.entry ? ruleName(f.entry) : `rule ${f.ruleId} (${f.node} has no visibility/rules.json entry for it)`} [${f.node}: ${f.via}]`).join(', ')
