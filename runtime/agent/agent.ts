@@ -32,6 +32,13 @@ const INGRESS_TABLES = new Set(['AntreaPolicyIngressRule', 'IngressRule', 'Ingre
 
 export interface AgentOptions extends NodeOptions {
   log?: (line: string) => void;
+  /**
+   * false: something else loads the bundle into the switch (the conformance runner does, to check what it
+   * loads); the agent then only reads it. The one apply call stays in apply.ts.
+   */
+  apply?: boolean;
+  /** Sends the flow records here instead of the compiled collector address (a test collector on a free port). */
+  collector?: { host: string; port: number };
 }
 
 interface Live {
@@ -84,7 +91,7 @@ export class Agent {
     const bundle = loadBundle(this.dir, node);
     const metaText = readFileSync(join(bundle.dir, 'bundle.json'), 'utf8');
     if (metaText === this.lastMeta) return;
-    applyOnce(this.dir, this.opts);
+    if (this.opts.apply !== false) applyOnce(this.dir, this.opts);
     this.lastMeta = metaText;
     this.stats.applies++;
     const meta = bundle.meta as unknown as { tables: Record<string, number>; inventory: { gateway: { ofport: number; mac: string }; pods: { ip: string; ofport: number; mac: string }[] } };
@@ -95,7 +102,7 @@ export class Agent {
       gateway: { ofport: meta.inventory.gateway.ofport, mac: macBytes(meta.inventory.gateway.mac) },
     };
     const exporterFile = join(bundle.dir, 'visibility/exporter.json');
-    const naming = existsSync(exporterFile) ? Naming.load(bundle.dir) : undefined;
+    const naming = existsSync(exporterFile) ? Naming.load(bundle.dir, this.opts.collector) : undefined;
     if (naming?.settings.enabled && ['tcp', 'udp'].includes(naming.settings.collector.transport)) {
       if (this.exporter) this.exporter.setNaming(naming);
       else {

@@ -76,8 +76,9 @@ export class Naming {
     this.gateways = new Set(settings.podSubnets.map((s) => s.gateway));
   }
 
-  static load(bundleDir: string): Naming {
-    const settings = JSON.parse(readFileSync(join(bundleDir, 'visibility/exporter.json'), 'utf8')) as ExporterSettings;
+  static load(bundleDir: string, collector?: { host: string; port: number }): Naming {
+    const read = JSON.parse(readFileSync(join(bundleDir, 'visibility/exporter.json'), 'utf8')) as ExporterSettings;
+    const settings = collector ? { ...read, collector: { ...read.collector, ...collector } } : read;
     const rules = (JSON.parse(readFileSync(join(bundleDir, 'visibility/rules.json'), 'utf8')) as { rules: RuleEntry[] }).rules;
     return new Naming(settings, rules);
   }

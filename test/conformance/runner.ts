@@ -23,6 +23,7 @@ import { Cluster, type RuleEntry } from './cluster.js';
 import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, type ProbeOutcome } from './probe.js';
 import { runTrafficCheck } from './traffic.js';
 import { runTraceCheck } from './trace.js';
+import { FlowRecords } from './flowrecord.js';
 import { HostNetCluster } from './hostnet/cluster.js';
 import { HostNetProber, runsOnHostNet } from './hostnet/prober.js';
 
@@ -196,8 +197,8 @@ function reservedPorts(c: Case): Set<number> {
   for (const s of c.steps) {
     for (const ch of s.checks) {
       if (ch.kind === 'matrix') for (const p of ch.ports) out.add(p);
-      if (ch.kind === 'flow' && ch.cell.port !== undefined) out.add(ch.cell.port);
       if (ch.kind === 'trace' && ch.probe.port !== undefined) out.add(ch.probe.port);
+      if ((ch.kind === 'flow' || ch.kind === 'flowrecord') && ch.cell.port !== undefined) out.add(ch.cell.port);
       if (ch.kind === 'attribution' && ch.probe.port !== undefined) out.add(ch.probe.port);
     }
   }
@@ -210,6 +211,8 @@ class CaseRun {
   private readonly ports: SourcePorts;
   /** The last step's compile: trace checks explain its bundles. */
   private compiled: CompileResult | undefined;
+  /** The agents and collector of a case with flowrecord checks. */
+  flowRecords: FlowRecords | undefined;
 
   constructor(
     private readonly c: Case,
@@ -244,6 +247,10 @@ class CaseRun {
       }
       const t1 = performance.now();
       await this.cluster.apply(result.bundles);
+      if (this.cluster instanceof Cluster && this.c.steps.some((s) => s.checks.some((ch) => ch.kind === 'flowrecord'))) {
+        this.flowRecords ??= new FlowRecords();
+        await this.flowRecords.sync(this.cluster, result.bundles);
+      }
       this.log(`  step ${step.number}: compiled ${result.bundles.length} Node bundles in ${compileMs.toFixed(0)} ms, loaded in ${(performance.now() - t1).toFixed(0)} ms`);
       inForce = { step, sources: step.sources };
       await this.runChecks(step, step);
@@ -314,6 +321,15 @@ class CaseRun {
         this.log(`  step ${step.number}: ${check.label}: ${r.ok && liveOk ? `ok (${r.trace?.verdict.kind}${outcome ? `; the real packet: ${outcome.actual}` : ''})` : 'WRONG'}`);
         for (const l of r.lines) this.log(`    ${l}`);
         if (!liveOk) this.log(`    the real packet: expected ${live!.cell.expected}, got ${outcome!.actual}: ${outcome!.summary}`);
+        continue;
+      }
+      if (check.kind === 'flowrecord') {
+        if (!(this.cluster instanceof Cluster) || !(prober instanceof Prober) || !this.flowRecords) throw new StepError(`step ${step.number}: flowrecord checks need Pods on Open vSwitch`);
+        const r = await this.flowRecords.run(check, prober, this.cluster, check.cell.sourcePort ?? this.ports.take());
+        this.checks.push({ step: step.number, check, ok: r.ok });
+        this.log(`  step ${step.number}: ${check.label}: ${r.ok ? `ok (${r.outcome.actual})` : 'WRONG'}`);
+        for (const l of r.ok && !this.opts.verbose ? r.lines.filter((x) => x.startsWith('no answer')) : r.lines) this.log(`    ${l}`);
+        if (!r.verdictOk && r.outcome.legs.length) this.log(await prober.trace(r.outcome));
         continue;
       }
       const cells: CellResult[] = items
@@ -405,6 +421,11 @@ export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResul
     error = e instanceof StepError ? e.message : opts.verbose && e instanceof Error && e.stack ? e.stack : String(e instanceof Error ? e.message : e);
     run.log(`  ERROR: ${error}`);
   } finally {
+    try {
+      await run.flowRecords?.stop();
+    } catch (e) {
+      run.log(`  ERROR stopping the agents: ${String(e)}`);
+    }
     try {
       await cluster.stop();
     } catch (e) {
