@@ -1,0 +1,111 @@
+/**
+ * Line diff of two artifact texts (Myers' O(ND) algorithm after stripping the common head and tail), and the
+ * unified-diff hunks `diff -u` prints. Unlike the runtime's drift diff, the two sides need no common sort order:
+ * iptables rules keep their meaningful order.
+ */
+export type Op = { readonly t: ' ' | '-' | '+'; readonly line: string };
+
+export function lineOps(a: readonly string[], b: readonly string[]): Op[] {
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const x = a.slice(head, a.length - tail);
+  const y = b.slice(head, b.length - tail);
+  const middle = myers(x, y);
+  return [
+    ...a.slice(0, head).map((line) => ({ t: ' ' as const, line })),
+    ...middle,
+    ...a.slice(a.length - tail).map((line) => ({ t: ' ' as const, line })),
+  ];
+}
+
+function myers(a: readonly string[], b: readonly string[]): Op[] {
+  const n = a.length;
+  const m = b.length;
+  if (n === 0) return b.map((line) => ({ t: '+', line }));
+  if (m === 0) return a.map((line) => ({ t: '-', line }));
+  const max = n + m;
+  const off = max + 1;
+  const v = new Int32Array(2 * max + 3);
+  const trace: Int32Array[] = [];
+  let found = -1;
+  for (let d = 0; d <= max && found < 0; d++) {
+    trace.push(v.slice());
+    for (let k = -d; k <= d; k += 2) {
+      let x = k === -d || (k !== d && v[off + k - 1]! < v[off + k + 1]!) ? v[off + k + 1]! : v[off + k - 1]! + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
+      v[off + k] = x;
+      if (x >= n && y >= m) {
+        found = d;
+        break;
+      }
+    }
+  }
+  // Walk back through the saved frontiers to recover the edit script.
+  const ops: Op[] = [];
+  let x = n;
+  let y = m;
+  for (let d = found; d > 0; d--) {
+    const vd = trace[d]!;
+    const k = x - y;
+    const prevK = k === -d || (k !== d && vd[off + k - 1]! < vd[off + k + 1]!) ? k + 1 : k - 1;
+    const prevX = vd[off + prevK]!;
+    const prevY = prevX - prevK;
+    while (x > prevX && y > prevY) {
+      ops.push({ t: ' ', line: a[--x]! });
+      y--;
+    }
+    if (x === prevX) ops.push({ t: '+', line: b[--y]! });
+    else ops.push({ t: '-', line: a[--x]! });
+  }
+  while (x > 0 && y > 0) {
+    ops.push({ t: ' ', line: a[--x]! });
+    y--;
+  }
+  return ops.reverse();
+}
+
+export interface Hunk {
+  readonly header: string;
+  readonly ops: readonly Op[];
+}
+
+/** Hunks with `context` unchanged lines around each change, joined when closer than twice that. */
+export function hunks(ops: readonly Op[], context = 3): Hunk[] {
+  const pos: { ai: number; bi: number }[] = [];
+  let ai = 0;
+  let bi = 0;
+  for (const o of ops) {
+    pos.push({ ai, bi });
+    if (o.t !== '+') ai++;
+    if (o.t !== '-') bi++;
+  }
+  const out: Hunk[] = [];
+  let k = 0;
+  while (k < ops.length) {
+    while (k < ops.length && ops[k]!.t === ' ') k++;
+    if (k >= ops.length) break;
+    const start = Math.max(0, k - context);
+    let end = k;
+    for (;;) {
+      while (end < ops.length && ops[end]!.t !== ' ') end++;
+      let next = end;
+      while (next < ops.length && ops[next]!.t === ' ') next++;
+      if (next < ops.length && next - end <= 2 * context) end = next;
+      else break;
+    }
+    const stop = Math.min(ops.length, end + context);
+    const hunk = ops.slice(start, stop);
+    const aLen = hunk.filter((o) => o.t !== '+').length;
+    const bLen = hunk.filter((o) => o.t !== '-').length;
+    const p = pos[start]!;
+    out.push({ header: `@@ -${aLen ? p.ai + 1 : p.ai},${aLen} +${bLen ? p.bi + 1 : p.bi},${bLen} @@`, ops: hunk });
+    k = stop;
+  }
+  return out;
+}
