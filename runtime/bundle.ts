@@ -61,6 +61,17 @@ export function openBundle(path: string, node: string): OpenedBundle {
   return { dir, meta, metaText };
 }
 
+/** A Node's bundle read and checked at once (for callers that only read it, such as the agent's lookups). */
+export function loadBundle(path: string, node: string): LoadedBundle {
+  const opened = openBundle(path, node);
+  const damaged = Object.entries(opened.meta.artifacts ?? {}).filter(([rel, digest]) => {
+    const file = join(opened.dir, rel);
+    return !existsSync(file) || `sha256:${sha256(readFileSync(file))}` !== digest;
+  });
+  if (damaged.length > 0) throw new RuntimeError(`refused: ${opened.dir}: missing or altered artifacts (digest mismatch): ${damaged.map(([r]) => r).join(', ')}; nothing was changed`);
+  return readArtifacts(opened).bundle;
+}
+
 /**
  * Every artifact bundle.json lists, read now; `checked` settles once each is checked against its digest (hashed on
  * the thread pool, while the caller plans with the bytes). Nothing may change on the Node before `checked` resolves.

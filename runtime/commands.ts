@@ -13,6 +13,9 @@ export interface OutputOptions extends NodeOptions {
   format: 'text' | 'json';
 }
 
+/** What every Node command takes (the agent's options extend it). */
+export type { OutputOptions as NodeCommandOptions };
+
 const out = (text: string): void => void process.stdout.write(text);
 
 export async function inventoryCommand(opts: OutputOptions): Promise<number> {

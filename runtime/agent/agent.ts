@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadBundle, nodeName, type LoadedBundle } from '../bundle.js';
-import type { NodeOptions } from '../commands.js';
+import type { NodeCommandOptions as NodeOptions } from '../commands.js';
 import { connectOvs } from '../ovs.js';
 import { findTool } from '../tools.js';
 import { FlowExporter } from '../flowexporter/exporter.js';
@@ -74,24 +74,20 @@ export class Agent {
 
   async start(): Promise<void> {
     findTool('ovs-appctl');
-    this.reload();
+    await this.reload();
     this.watchTimer = setInterval(() => {
-      try {
-        this.reload();
-      } catch (e) {
-        this.log(`bundle not applied: ${(e as Error).message}`);
-      }
+      this.reload().catch((e: unknown) => this.log(`bundle not applied: ${(e as Error).message}`));
     }, WATCH_MS);
     await this.connectController();
   }
 
   /** Applies the bundle when its bundle.json changed since the last apply, and renews what the agent knows. */
-  reload(): void {
+  async reload(): Promise<void> {
     const node = nodeName(this.opts.node);
     const bundle = loadBundle(this.dir, node);
     const metaText = readFileSync(join(bundle.dir, 'bundle.json'), 'utf8');
     if (metaText === this.lastMeta) return;
-    if (this.opts.apply !== false) applyOnce(this.dir, this.opts);
+    if (this.opts.apply !== false) await applyOnce(this.dir, this.opts);
     this.lastMeta = metaText;
     this.stats.applies++;
     const meta = bundle.meta as unknown as { tables: Record<string, number>; inventory: { gateway: { ofport: number; mac: string }; pods: { ip: string; ofport: number; mac: string }[] } };

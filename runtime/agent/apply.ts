@@ -1,9 +1,8 @@
 /**
- * The one place the agent applies a bundle. The runtime's apply is `dpc apply` (runtime/commands.ts); once it is
- * exposed as a function returning what it did (`applyBundle`), this is the only call to change.
+ * The one place the agent applies a bundle: the runtime's apply as a function (runtime/apply.ts), in-process.
  */
-import { applyCommand, type NodeOptions } from '../commands.js';
+import { applyBundle, type ApplyReport, type NodeOptions } from '../apply.js';
 
-export function applyOnce(dir: string, opts: NodeOptions): void {
-  applyCommand(dir, { ...opts, dryRun: false, full: false });
+export function applyOnce(dir: string, opts: NodeOptions): Promise<ApplyReport> {
+  return applyBundle(dir, opts);
 }

@@ -142,7 +142,7 @@ export class FlowRecords {
       if (!node) continue;
       const have = this.nodes.get(b.node);
       if (have) {
-        have.agent.reload();
+        await have.agent.reload();
         continue;
       }
       const side: Omit<NodeSide, 'agent'> = { server: createServer(), sockets: [], connections: [], dir };
