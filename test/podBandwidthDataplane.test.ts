@@ -29,33 +29,23 @@ const INGRESS_BITS = 15_000_000;
 const EGRESS_BITS = 5_000_000;
 const SERVER_IP = '10.10.1.20';
 
-const SNAPSHOT = `apiVersion: v1
+const pod = (name: string, ip: string, annotations = '{}') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: default, annotations: ${annotations}}
+spec: {nodeName: ${NODE}, containers: [{name: c, image: i}]}
+status: {podIP: ${ip}}
+`;
+const SNAPSHOT = [
+  `apiVersion: v1
 kind: Node
 metadata: {name: ${NODE}, labels: {kubernetes.io/hostname: ${NODE}, kubernetes.io/os: linux}}
 spec: {podCIDR: 10.10.1.0/24}
 status: {addresses: [{type: InternalIP, address: 192.168.77.101}]}
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: shaped
-  namespace: default
-  annotations: {kubernetes.io/ingress-bandwidth: "15M", kubernetes.io/egress-bandwidth: "5M"}
-spec: {nodeName: ${NODE}, containers: [{name: c, image: i}]}
-status: {podIP: 10.10.1.10}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: plain, namespace: default}
-spec: {nodeName: ${NODE}, containers: [{name: c, image: i}]}
-status: {podIP: 10.10.1.11}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: server, namespace: default}
-spec: {nodeName: ${NODE}, containers: [{name: c, image: i}]}
-status: {podIP: ${SERVER_IP}}
-`;
+`,
+  pod('shaped', '10.10.1.10', `{kubernetes.io/ingress-bandwidth: "${INGRESS_BITS / 1e6}M", kubernetes.io/egress-bandwidth: "${EGRESS_BITS / 1e6}M"}`),
+  pod('plain', '10.10.1.11'),
+  pod('server', SERVER_IP),
+].join('---\n');
 
 interface Iperf {
   end: { sum_received: { bits_per_second: number; seconds: number } };
