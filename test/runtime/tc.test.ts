@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { createNetns, HAVE_NETNS, type Netns } from '../harness/netns.js';
 import { addPodsAssumedBy, compileTo, dpc, goldenInput, stateDirFor } from './node.js';
+import { editBundle } from './scale.js';
 
 const HAVE_OVS = requireOvs();
 const NODE = 'node-a';
@@ -152,5 +153,31 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('tc/ in a network namespace', () => {
     expect(run('apply', v1, '--node', NODE, '--full').code).toBe(0);
     expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
     expect(liveTc(ns).filters).toContain(`${u} pref 1 800::800 -> ${ifb['uploader']}`);
+  }, 300_000);
+
+  test('the files load as they are with ip -batch and tc -batch, twice, into what the runtime holds for the bundle', () => {
+    expect(run('apply', v0, '--node', NODE).code).toBe(0);
+    const links = readFileSync(join(v1, NODE, 'tc', 'links.txt'), 'utf8');
+    const tc = readFileSync(join(v1, NODE, 'tc', 'tc.txt'), 'utf8');
+    ns.exec('ip', ['-batch', '-'], links);
+    ns.exec('tc', ['-batch', '-'], tc);
+    ns.exec('tc', ['-batch', '-'], tc);
+    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
+    const plan = run('apply', v1, '--node', NODE, '--dry-run', '--format', 'json');
+    expect((JSON.parse(plan.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds.find((k) => k.kind === 'tc')!.changes).toEqual([]);
+  }, 300_000);
+
+  test('a line the kernel refuses leaves the previous state', () => {
+    expect(run('apply', v1, '--node', NODE).code).toBe(0);
+    const before = liveTc(ns);
+    // v2's changes, then a redirect on a Pod interface that has no ingress qdisc: the kernel refuses that line last.
+    const bad = editBundle(v2, NODE, {
+      'tc/tc.txt': (t) => `${t}filter replace dev ${iface['web']} parent ffff: protocol all prio 1 handle 800::800 u32 match u32 0 0 classid 1:1 action mirred egress redirect dev ${ifb['uploader']}\n`,
+    });
+    const failed = run('apply', bad, '--node', NODE);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/applying tc failed, tc is as it was/);
+    expect(liveTc(ns)).toEqual(before);
+    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
   }, 300_000);
 });
