@@ -106,7 +106,8 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('Pod bandwidth annotations measured wi
     const plainDown = measure('plain', true);
     const up = measure('shaped', false);
     const down = measure('shaped', true);
-    const report = { plainUp, plainDown, up, down };
+    const qdiscs = JSON.parse(node.exec('tc', ['-j', 'qdisc', 'show'])) as { kind: string; dev: string; options?: unknown }[];
+    const report = { plainUp, plainDown, up, down, tbf: qdiscs.filter((q) => q.kind === 'tbf').map((q) => ({ dev: q.dev, ...(q.options as object) })) };
     console.log(`iperf3 (bit/s): ${JSON.stringify(report)}`);
     // tbf counts whole frames and TCP delivers only the payload: 1448 of 1514 bytes (0.956) in full-size segments,
     // which is what an idle machine measures (0.957 and 0.960). 8% below that allows for scheduling on the loaded
