@@ -46,6 +46,8 @@ const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
+const TAGGED_START: readonly boolean[] = Array.from({ length: 128 }, (_, c) => '~nNtTfF0123456789+-.'.includes(String.fromCharCode(c)));
+
 /** Keys the full parser treats specially when it builds objects (prototype, merge). */
 const SPECIAL_KEYS = new Set(['__proto__', '<<']);
 /** The full parser refuses implicit keys longer than 1024 characters; stay well clear. */
@@ -58,6 +60,9 @@ const AFTER_SCALAR = /^(?: *| +#.*)$/;
 
 function plainValue(s: string): unknown {
   if (INDICATOR.test(s) || LONE_INDICATOR.test(s) || s.includes(': ') || s.endsWith(':')) giveUp();
+  // Only these first characters can start a null, a boolean or a number: the rest are strings, without a test.
+  const c = s.charCodeAt(0);
+  if (s.length > 0 && !TAGGED_START[c]) return s;
   // The same conversions as the full parser's, so that even -0, 0123 and 1e400 read the same.
   if (NULL.test(s)) return null;
   if (BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
