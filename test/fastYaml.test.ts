@@ -128,6 +128,9 @@ const CASES: [string, string, 'fast' | 'full'][] = [
   ['a no-break space is not a space', 'a: \u00a0x\u00a0\n', 'fast'],
   ['Unicode', 'a: héllo wörld ✓ 𝄞\n"ключ": значение\n', 'fast'],
   ['a NEL character', 'a: b\u0085c\n', 'full'],
+  ['nesting 200 columns deep', Array.from({ length: 201 }, (_, i) => `${' '.repeat(i)}a:`).join('\n'), 'fast'],
+  ['nesting deeper', Array.from({ length: 202 }, (_, i) => `${' '.repeat(i)}a:`).join('\n'), 'full'],
+  ['sequences nesting deeper', Array.from({ length: 404 }, (_, i) => `${' '.repeat(i >> 1)}${i % 2 ? '-' : 'a:'}`).join('\n'), 'full'],
   ['a very long key', `${'k'.repeat(1100)}: 1\n`, 'full'],
 ];
 

@@ -48,6 +48,12 @@ const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
 const TAGGED_START: readonly boolean[] = Array.from({ length: 128 }, (_, c) => '~nNtTfF0123456789+-.'.includes(String.fromCharCode(c)));
 
+/**
+ * Nesting deeper than this many columns is left to the full parser: the reader recurses once or twice per level
+ * (a level adds at least one column every two levels), so this keeps hostile nesting far from the stack's limit.
+ */
+const MAX_INDENT = 200;
+
 /** Keys the full parser treats specially when it builds objects (prototype, merge). */
 const SPECIAL_KEYS = new Set(['__proto__', '<<']);
 /** The full parser refuses implicit keys longer than 1024 characters; stay well clear. */
@@ -170,6 +176,7 @@ class Reader {
 
   /** The map or sequence whose first entry starts at column `col` of the current line. */
   private block(col: number): unknown {
+    if (col > MAX_INDENT) giveUp();
     return isDash(this.lines[this.i]!, col) ? this.seq(col) : this.map(col);
   }
 
