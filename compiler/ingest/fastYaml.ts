@@ -1,11 +1,11 @@
 /**
  * A fast reader for the block-style YAML snapshots are made of (`kubectl get -o yaml`, generated manifests). It
  * keeps no positions and knows only a subset of YAML: block maps and sequences, one-line plain and quoted scalars,
- * `|`/`|-` literal blocks, `[]`/`{}`, comments and `---`. On anything else (anchors, tags, flow collections, folded
- * or multi-line scalars, tabs, repeated keys, and every error) it gives up on the whole text and the full parser
- * reads it (documents.ts). So a text it accepts reads exactly as the full parser would read it, and everything
- * else, errors and their positions included, is left to the full parser. Equivalence is tested on tricky inputs
- * (test/fastYaml.test.ts).
+ * `|`/`|-` literal blocks, flow collections that end on their line, comments and `---`. On anything else (anchors,
+ * tags, folded or multi-line scalars, tabs, repeated keys, and every error) it gives up on the whole text and the
+ * full parser reads it (documents.ts). So a text it accepts reads exactly as the full parser would read it, and
+ * everything else, errors and their positions included, is left to the full parser. Equivalence is tested on
+ * tricky, mutated and real inputs (test/fastYaml.test.ts).
  *
  * Why: the full parser builds a concrete syntax tree and a node tree for every document before the values exist;
  * on a large snapshot that costs ten times JSON.parse and gigabytes of memory (issue 13).
@@ -25,6 +25,8 @@ function giveUp(): never {
 const REFUSED_CHARS = /[\t\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
 
 const SPACE = 0x20;
+const OPEN_SEQ = 0x5b;
+const OPEN_MAP = 0x7b;
 const HASH = 0x23;
 const DASH = 0x2d;
 const COLON = 0x3a;
@@ -85,6 +87,88 @@ function withoutTrailingSpaces(s: string): string {
   let end = s.length;
   while (end > 0 && s.charCodeAt(end - 1) === SPACE) end--;
   return end === s.length ? s : s.slice(0, end);
+}
+
+/** A key as the full parser would make it an object's property name without ado; anything else gives up. */
+function checkedKey(name: string, quoted: boolean): string {
+  if (SPECIAL_KEYS.has(name) || name.length > MAX_KEY_LENGTH) giveUp();
+  if (!quoted && (name.length === 0 || name.charCodeAt(name.length - 1) === SPACE || typeof plainValue(name) !== 'string')) giveUp();
+  return name;
+}
+
+function skipSpaces(line: string, p: number): number {
+  let k = p;
+  while (line.charCodeAt(k) === SPACE) k++;
+  return k;
+}
+
+/** Characters that end a plain scalar or key inside a flow collection, or that the subset refuses there. */
+const FLOW_STOP = /[,[\]{}#"']/;
+const FLOW_PLAIN_END = /[,\]}]/g;
+const MAX_FLOW_DEPTH = 50;
+
+/**
+ * A flow collection (`[a, b]`, `{k: v}`, nested) that opens at `p` and closes on the same line: its value and the
+ * index after it. Empty entries, trailing commas, entries without a value, single-pair mappings in a sequence and
+ * `:` anywhere but after a key are left to the full parser.
+ */
+function flowCollection(line: string, p: number, depth: number): { value: unknown; end: number } {
+  if (depth > MAX_FLOW_DEPTH) giveUp();
+  const isSeq = line.charCodeAt(p) === OPEN_SEQ;
+  const close = isSeq ? 0x5d : 0x7d;
+  const items: unknown[] = [];
+  const obj: Record<string, unknown> = {};
+  let k = skipSpaces(line, p + 1);
+  if (line.charCodeAt(k) === close) return { value: isSeq ? items : obj, end: k + 1 };
+  for (;;) {
+    if (isSeq) {
+      const node = flowNode(line, k, depth);
+      items.push(node.value);
+      k = node.end;
+    } else {
+      let name: string;
+      const c = line.charCodeAt(k);
+      if (c === DQUOTE || c === SQUOTE) {
+        const end = closingQuote(line, k);
+        name = checkedKey(quotedValue(line, k, end), true);
+        k = end + 1;
+      } else {
+        const colon = line.indexOf(': ', k);
+        if (colon < 0) giveUp();
+        const text = line.slice(k, colon);
+        if (FLOW_STOP.test(text) || text.includes(':')) giveUp();
+        name = checkedKey(text, false);
+        k = colon;
+      }
+      if (line.charCodeAt(k) !== COLON || line.charCodeAt(k + 1) !== SPACE) giveUp();
+      if (Object.prototype.hasOwnProperty.call(obj, name)) giveUp();
+      const node = flowNode(line, skipSpaces(line, k + 1), depth);
+      obj[name] = node.value;
+      k = node.end;
+    }
+    k = skipSpaces(line, k);
+    const c = line.charCodeAt(k);
+    if (c === close) return { value: isSeq ? items : obj, end: k + 1 };
+    if (c !== 0x2c) giveUp();
+    k = skipSpaces(line, k + 1);
+    if (line.charCodeAt(k) === close) giveUp(); // a trailing comma
+  }
+}
+
+/** A value inside a flow collection, at `k`: a nested collection, a quoted or a plain scalar. */
+function flowNode(line: string, k: number, depth: number): { value: unknown; end: number } {
+  const c = line.charCodeAt(k);
+  if (c === OPEN_SEQ || c === OPEN_MAP) return flowCollection(line, k, depth + 1);
+  if (c === DQUOTE || c === SQUOTE) {
+    const end = closingQuote(line, k);
+    return { value: quotedValue(line, k, end), end: end + 1 };
+  }
+  FLOW_PLAIN_END.lastIndex = k;
+  const stop = FLOW_PLAIN_END.exec(line);
+  if (!stop) giveUp(); // runs over the line
+  const text = withoutTrailingSpaces(line.slice(k, stop.index));
+  if (text.length === 0 || FLOW_STOP.test(text) || /:(?: |$)/.test(text)) giveUp();
+  return { value: plainValue(text), end: stop.index };
 }
 
 function indentOf(line: string): number {
@@ -202,6 +286,7 @@ class Reader {
       while (line.charCodeAt(p) === SPACE) p++;
       if (p === line.length || line.charCodeAt(p) === HASH) items.push(this.nested(col, false));
       else if (isDash(line, p)) giveUp(); // a sequence inside an entry on one line
+      else if (line.charCodeAt(p) === OPEN_SEQ || line.charCodeAt(p) === OPEN_MAP) items.push(this.inlineScalar(line, p));
       else if (this.key(line, p) !== undefined) items.push(this.map(p));
       else {
         if (line.charCodeAt(p) === 0x7c) giveUp(); // a block scalar as an entry
@@ -220,19 +305,14 @@ class Reader {
       const end = closingQuote(line, p);
       if (line.charCodeAt(end + 1) !== COLON) return undefined;
       if (end + 2 < line.length && line.charCodeAt(end + 2) !== SPACE) giveUp();
-      const name = quotedValue(line, p, end);
-      if (SPECIAL_KEYS.has(name) || name.length > MAX_KEY_LENGTH) giveUp();
-      return { name, after: end + 2 };
+      return { name: checkedKey(quotedValue(line, p, end), true), after: end + 2 };
     }
     let colon = line.indexOf(':', p);
     while (colon >= 0 && colon + 1 < line.length && line.charCodeAt(colon + 1) !== SPACE) colon = line.indexOf(':', colon + 1);
     if (colon < 0) return undefined;
     const comment = line.indexOf(' #', p);
     if (comment >= 0 && comment < colon) return undefined;
-    const name = line.slice(p, colon);
-    if (name.length === 0 || name.charCodeAt(name.length - 1) === SPACE || name.length > MAX_KEY_LENGTH) giveUp();
-    if (typeof plainValue(name) !== 'string' || SPECIAL_KEYS.has(name)) giveUp();
-    return { name, after: colon + 1 };
+    return { name: checkedKey(line.slice(p, colon), false), after: colon + 1 };
   }
 
   /** The value after a key's `:` at `after`; `indent` is the map's. Leaves `i` on the next line holding something. */
@@ -265,10 +345,10 @@ class Reader {
       const end = closingQuote(line, p);
       value = quotedValue(line, p, end);
       rest = line.slice(end + 1);
-    } else if (c === 0x5b || c === 0x7b) {
-      value = c === 0x5b ? [] : {};
-      if (line.charCodeAt(p + 1) !== (c === 0x5b ? 0x5d : 0x7d)) giveUp(); // a flow collection with content
-      rest = line.slice(p + 2);
+    } else if (c === OPEN_SEQ || c === OPEN_MAP) {
+      const flow = flowCollection(line, p, 0);
+      value = flow.value;
+      rest = line.slice(flow.end);
     } else {
       const comment = line.indexOf(' #', p);
       value = plainValue(withoutTrailingSpaces(comment < 0 ? line.slice(p) : line.slice(p, comment)));
