@@ -21,6 +21,7 @@ import { allocateTrafficControlPorts, collectTrafficControlPorts } from './alloc
 import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNodeSummary } from './plan/trafficControl.js';
 import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
 import { resolveFlowExporter } from './resolve/flowExporter.js';
+import { resolvePodBandwidth } from './resolve/podBandwidth.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { createSpellingCache } from '../targets/openflow/render.js';
 import { deepFreeze } from './util/deepFreeze.js';
@@ -127,6 +128,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const egress: ResolvedEgress = resolveEgress(model);
   diagnostics.push(...egress.diagnostics);
   const exporter = model.config.features.flowExporter ? resolveFlowExporter(model, egress) : undefined;
+  const podBandwidth = resolvePodBandwidth(model);
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
@@ -161,7 +163,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   progress({ phase: 'plan', done: 0, total: nodePorts.length });
   for (const { node, ports, tcPorts } of nodePorts) {
     const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
-    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc, exporter));
+    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc, exporter, podBandwidth.get(node.name)));
     const bundle = buildNodeBundle(plan, model.config, spelling, ruleEntries);
     if (options.onBundle) {
       options.onBundle(bundle);

@@ -21,6 +21,7 @@ const PACKAGE: Record<string, string> = {
   'ip6tables-restore': 'iptables',
   ipset: 'ipset',
   ip: 'iproute2',
+  tc: 'iproute2',
 };
 
 /** A failure the operator must act on (a missing tool or daemon, a refused bundle): exit 1, one message. */

@@ -180,6 +180,9 @@ export const Msg = {
   podCIDRsPerFamily: (family: number, a: string, b: string) =>
     m('DPC2023', `spec.podCIDRs may hold at most one CIDR per IP family, and ${a} and ${b} are both IPv${family}`),
   duplicateControllerConfig: () => m('DPC2024', 'more than one controller config (antrea-controller.conf) in the snapshot'),
+  badPodBandwidth: (value: string, why: string) =>
+    m('DPC2025', `bandwidth ${JSON.stringify(value)} is refused by the container runtime (${why}), so the Pod's sandbox never starts`),
+  duplicateCniConfig: () => m('DPC2026', 'more than one CNI config (antrea-cni.conflist) in the snapshot'),
   // 3xxx: agent config and features
   unsupportedEncapMode: (mode: string) =>
     m('DPC3001', `trafficEncapMode ${mode} is not supported by this version of dpc (only encap)`),
@@ -202,6 +205,8 @@ export const Msg = {
         configGiven ? 'the controller config leaves off' : 'is off by default (give antrea-controller.conf if the cluster turns it on)'
       }`,
     ),
+  podBandwidthPluginOff: () =>
+    m('DPC3031', 'antrea-cni.conflist does not chain the CNI bandwidth plugin, so this bandwidth annotation shapes nothing and is not compiled'),
   trafficControlGateOff: () =>
     m('DPC3030', 'the TrafficControl feature gate is off in the agent config, so this TrafficControl is not compiled'),
   // 13xx: Egress and ExternalIPPool admission (docs/reference/iptables-egress.md §6.2–6.3)

@@ -15,6 +15,8 @@ import { embeddedPosition } from './positions.js';
 
 export const AGENT_CONFIG_KEY = 'antrea-agent.conf';
 export const CONTROLLER_CONFIG_KEY = 'antrea-controller.conf';
+/** The CNI network configuration list antrea-agent's install container writes to /etc/cni/net.d. */
+export const CNI_CONFIG_KEY = 'antrea-cni.conflist';
 
 /** A config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
 export interface LocatedConfig<T> extends Located<T> {

@@ -41,6 +41,7 @@ import { readSources, readYamlDocuments, type RawObject, type SourceText } from 
 import { validateAgainst, type ObjectIdentity } from './validate.js';
 import {
   AGENT_CONFIG_KEY,
+  CNI_CONFIG_KEY,
   CONTROLLER_CONFIG_KEY,
   isStandaloneControllerConfig,
   readEmbeddedConfig,
@@ -48,6 +49,7 @@ import {
   type LocatedControllerConfig,
 } from './embeddedConfig.js';
 import { ControllerConfigSchema, type ControllerConfig } from '../../schemas/controllerConfig.js';
+import { CniConfigListSchema, type CniConfigList } from '../../schemas/cniConfig.js';
 import { upstreamPolicyKind, type LocatedUpstreamPolicy } from './upstreamPolicies.js';
 import { groupOf, servedInstead } from './servedVersions.js';
 import { checkNamespacesExist } from './namespaceLifecycle.js';
@@ -63,6 +65,8 @@ export interface Snapshot {
   agentConfigs: LocatedAgentConfig[];
   /** antrea-controller.conf: its feature gates say which upstream policy kinds the cluster enforces. */
   controllerConfigs: LocatedControllerConfig[];
+  /** antrea-cni.conflist of antrea-config: which CNI plugins are chained after Antrea's (the bandwidth plugin). */
+  cniConfigs: LocatedConfig<CniConfigList>[];
   /** policy.networking.k8s.io objects: never compiled; the model refuses or skips them by the controller's gates. */
   upstreamPolicies: LocatedUpstreamPolicy[];
   inventories: Located<NodeInventoryObject>[];
@@ -86,7 +90,7 @@ export interface IngestResult {
   diagnostics: Diagnostic[];
 }
 
-type Collection = Exclude<keyof Snapshot, 'agentConfigs' | 'controllerConfigs' | 'upstreamPolicies'>;
+type Collection = Exclude<keyof Snapshot, 'agentConfigs' | 'controllerConfigs' | 'cniConfigs' | 'upstreamPolicies'>;
 
 interface KindEntry {
   apiVersion: string;
@@ -268,6 +272,7 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
       services: [],
       agentConfigs: [],
       controllerConfigs: [],
+      cniConfigs: [],
       upstreamPolicies: [],
       inventories: [],
       trafficControls: [],
@@ -281,6 +286,10 @@ function readSnapshot(sources: readonly SourceText[]): IngestResult {
     const data = cm.obj.data ?? {};
     const controller = data[CONTROLLER_CONFIG_KEY] !== undefined;
     if (controller) readEmbeddedControllerConfig(cm, out);
+    if (data[CNI_CONFIG_KEY] !== undefined) {
+      const cni = readEmbeddedConfig<CniConfigList>(cm, CNI_CONFIG_KEY, CniConfigListSchema, out.diagnostics);
+      if (cni) out.snapshot.cniConfigs.push(cni);
+    }
     // antrea-config holds both configs; one trimmed to the controller's alone still counts.
     if (data[AGENT_CONFIG_KEY] !== undefined || (cm.obj.metadata.name === ANTREA_CONFIG_MAP && !controller)) {
       readEmbeddedAgentConfig(cm, out);

@@ -20,6 +20,7 @@ import {
 import { normalizeAgentConfig, type DataplaneConfig } from './config.js';
 import { checkUpstreamPolicies, normalizeControllerConfig, type ControllerSettings } from './controllerConfig.js';
 import { normalizeTrafficControl, type TrafficControlInfo } from './trafficControl.js';
+import { EGRESS_BANDWIDTH, INGRESS_BANDWIDTH, normalizeCniConfig, readPodBandwidth, type CniSettings, type PodBandwidth } from './podBandwidth.js';
 import type { NodeInventoryObject } from '../../schemas/nodeInventory.js';
 import type { PodObject } from '../../schemas/core.js';
 import type { EgressObject, ExternalIPPoolObject } from '../../schemas/egress.js';
@@ -77,6 +78,8 @@ export interface PodInfo {
   ports: ContainerPortInfo[];
   /** spec.serviceAccountName; absent means the Namespace's `default` account. */
   serviceAccount?: string;
+  /** kubernetes.io/ingress-bandwidth and egress-bandwidth, when the Pod has either. */
+  bandwidth?: PodBandwidth;
   loc: ObjectLocation;
 }
 
@@ -103,6 +106,8 @@ export interface ClusterModel {
   /** Pods with a port on the Node's bridge (not host-network), sorted by key. */
   podsByNode: ReadonlyMap<string, readonly PodInfo[]>;
   config: DataplaneConfig;
+  /** What antrea-cni.conflist chains after Antrea's plugin (the chart's default without one). */
+  cni: CniSettings;
   /** The controller's feature gates (Antrea's defaults without antrea-controller.conf). */
   controller: ControllerSettings;
   inventories: ReadonlyMap<string, Located<NodeInventoryObject>>;
@@ -374,6 +379,8 @@ function buildPods(
         ports.push(port);
       }
     }
+    // A host-network sandbox gets no CNI call, so the runtime never reads its bandwidth annotations.
+    const bandwidth = hostNetwork ? undefined : readPodBandwidth(obj.metadata.annotations, (problem, key) => report('error', problem, ['metadata', 'annotations', key]));
     const serviceAccount = (obj.spec as { serviceAccountName?: unknown }).serviceAccountName;
     const info: PodInfo = {
       ...(typeof serviceAccount === 'string' && serviceAccount !== '' ? { serviceAccount } : {}),
@@ -385,6 +392,7 @@ function buildPods(
       ip,
       labels: obj.metadata.labels ?? {},
       ports,
+      ...(bandwidth ? { bandwidth } : {}),
       loc,
     };
     if (!hostNetwork) {
@@ -466,6 +474,14 @@ export function buildModel(snapshot: Snapshot): ModelResult {
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const namespaces = buildNamespaces(snapshot, diagnostics);
   const pods = buildPods(snapshot, nodeByName, namespaces, diagnostics);
+  const cni = normalizeCniConfig(snapshot.cniConfigs, diagnostics);
+  if (!cni.bandwidth) {
+    for (const p of pods) {
+      if (!p.bandwidth) continue;
+      const key = p.bandwidth.ingress !== undefined ? INGRESS_BANDWIDTH : EGRESS_BANDWIDTH;
+      diagnostics.push({ severity: 'warning', ...Msg.podBandwidthPluginOff(), object: { kind: 'Pod', namespace: p.namespace, name: p.name }, field: `metadata.annotations.${key}`, at: { loc: p.loc, field: ['metadata', 'annotations', key] } });
+    }
+  }
   const podsByNode = new Map<string, PodInfo[]>(nodes.map((n) => [n.name, []]));
   for (const p of pods) if (!p.hostNetwork) podsByNode.get(p.nodeName)!.push(p);
   const inventories = buildInventories(snapshot, nodeByName, diagnostics);
@@ -488,6 +504,7 @@ export function buildModel(snapshot: Snapshot): ModelResult {
       pods,
       podsByNode,
       config,
+      cni,
       controller,
       inventories,
       services,

@@ -68,7 +68,7 @@ export type Action =
   | { readonly kind: 'controller'; readonly reason: string; readonly id: number; readonly userdata: string };
 
 /** The feature that made a record; also what its cookie category says. */
-export type Feature = 'Pipeline' | 'PodConnectivity' | 'NetworkPolicy' | 'NodeNetworkPolicy' | 'Service' | 'Egress' | 'TrafficControl';
+export type Feature = 'Pipeline' | 'PodConnectivity' | 'NetworkPolicy' | 'NodeNetworkPolicy' | 'Service' | 'Egress' | 'TrafficControl' | 'PodBandwidth';
 
 /**
  * Where a record comes from: the input object (and rule) it exists for, and the feature that made it. Feeds
@@ -135,6 +135,7 @@ export function cookie(category: number, id = 0): bigint {
 /**
  * The category a record's feature puts in its cookie. Antrea has no TrafficControl category: its mark flows are
  * built by featurePodConnectivity. Node policies are iptables rules; any flow they had would be NetworkPolicy's.
+ * Pod bandwidth is tc only; a flow of its own would be part of the Pod's connectivity.
  */
 const FEATURE_CATEGORY: Readonly<Record<Feature, number>> = {
   Pipeline: CookieCategory.pipeline,
@@ -144,6 +145,7 @@ const FEATURE_CATEGORY: Readonly<Record<Feature, number>> = {
   NodeNetworkPolicy: CookieCategory.networkPolicy,
   Service: CookieCategory.service,
   Egress: CookieCategory.egress,
+  PodBandwidth: CookieCategory.podConnectivity,
 };
 
 export function featureCookie(feature: Feature, id = 0): bigint {

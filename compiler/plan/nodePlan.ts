@@ -21,6 +21,8 @@ import type { HostRules } from './iptables.js';
 import { createNodePolicyCache, planNodePolicy, type NodePolicyCache } from './nodePolicy.js';
 import { planVisibility, type VisibilityPlan } from './visibility.js';
 import type { FlowExporterIntent } from '../resolve/flowExporter.js';
+import type { PodBandwidthIntent } from '../resolve/podBandwidth.js';
+import { planPodBandwidth, type TcRecord } from './tc.js';
 
 export interface OvsdbPortPlan {
   readonly name: string;
@@ -52,6 +54,8 @@ export interface NodePlan {
   readonly host: HostRules;
   /** Links, addresses, routes and rules (net/routes.txt). */
   readonly net: readonly NetRecord[];
+  /** Pod bandwidth shaping: ifb devices, qdiscs and filters (tc/). */
+  readonly tc: readonly TcRecord[];
   /** With the FlowExporter gate on: what the Node's exporter needs (visibility/exporter.json). */
   readonly visibility?: VisibilityPlan;
 }
@@ -122,6 +126,7 @@ export function planNode(
   egress: ResolvedEgress,
   trafficControl?: NodeTrafficControl,
   exporter?: FlowExporterIntent,
+  podBandwidth: readonly PodBandwidthIntent[] = [],
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies, cache.policy);
   const eg = planEgress(model, node, ports, tables, egress);
@@ -141,6 +146,7 @@ export function planNode(
     ...(trafficControl ? { trafficControlPorts: trafficControl.ports } : {}),
     host: mergeHostRules(planNodePolicy(node, policies?.nodeRules ?? [], model.config.features.nodeNetworkPolicy, model.config, cache.host), eg.host),
     net: eg.net,
+    tc: planPodBandwidth(ports, podBandwidth),
     ...(exporter ? { visibility: planVisibility(node, ports, exporter) } : {}),
   };
 }

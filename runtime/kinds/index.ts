@@ -9,5 +9,6 @@ import { netKind } from './net.js';
 import { ipsetKind } from './ipset.js';
 import { openflowKind } from './openflow.js';
 import { ovsdbKind } from './ovsdb.js';
+import { tcKind } from './tc.js';
 
-export const KINDS: readonly ArtifactKind[] = [ipsetKind, ovsdbKind, openflowKind, iptablesKind, netKind];
+export const KINDS: readonly ArtifactKind[] = [ipsetKind, ovsdbKind, openflowKind, iptablesKind, netKind, tcKind];

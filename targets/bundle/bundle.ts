@@ -15,6 +15,7 @@ import type { DataplaneConfig } from '../../compiler/model/config.js';
 import { renderIptablesJumps, renderIptablesRestore } from '../iptables/restore.js';
 import { renderIpsetRestore } from '../ipset/restore.js';
 import { renderNetBatch } from '../net/routes.js';
+import { renderIfbLinks, renderTcBatch } from '../tc/render.js';
 
 export interface NodeBundle {
   node: string;
@@ -83,6 +84,8 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
     ['iptables/jumps.txt', renderIptablesJumps(plan.host.jumps)],
     ['ipset/ipsets.txt', renderIpsetRestore(plan.host.ipsets)],
     ['net/routes.txt', renderNetBatch(plan.net)],
+    ['tc/links.txt', renderIfbLinks(plan.tc)],
+    ['tc/tc.txt', renderTcBatch(plan.tc)],
   ];
   for (const [path, text] of host) if (text !== '') artifacts.set(path, text);
   const meta = bundleJson(plan, artifacts);
