@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_MODULES := node_modules/.installed
 DEB_PACKAGES := openvswitch-switch iptables ipset iproute2 tshark python3 iperf3
 
-.PHONY: all build demo test unit golden golden-update bench bench-node-policies conformance conformance-sync-check deps debs clean
+.PHONY: all build demo test unit golden golden-update bench bench-parse bench-node-policies conformance conformance-sync-check deps debs clean
 
 all: build
 
@@ -39,6 +39,10 @@ golden-update: build
 
 bench: build
 	node --expose-gc dist/bench/run.js
+
+# YAML against JSON: parse and validate the same snapshot in both (bench/parse.ts).
+bench-parse: build
+	node --expose-gc dist/bench/parse.js
 
 # Node policies: 1,000 Nodes, 200 ClusterNetworkPolicies applied to Nodes (bench/nodePolicies.ts).
 bench-node-policies: build

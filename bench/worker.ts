@@ -8,7 +8,7 @@
  * whatever the phase keeps alive from before: the source texts, for `resolve` the validated model and for `write`
  * the compile result).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compile, type CompileProgress, type CompileResult } from '../compiler/compile.js';
@@ -18,6 +18,7 @@ import { allocatePolicyRules } from '../compiler/allocate/policyRules.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { openBundleWriter } from '../cli/writeBundles.js';
 import type { NodeBundle } from '../targets/bundle/bundle.js';
+import { collectGarbage, procStatusBytes, resetPeakRss } from './measure.js';
 import { analyzeBundle, summarize, type NodePolicyFlows, type PolicyFlowSummary } from './policyFlows.js';
 
 export type Phase = 'validate' | 'resolve' | 'compile' | 'write';
@@ -86,29 +87,6 @@ export interface WorkerResult {
   /** `compile` with `policyFlows`: NetworkPolicy flows per Node, and how long counting them took (not measured). */
   policyFlows?: PolicyFlowSummary;
   policyFlowsMs?: number;
-}
-
-function procStatusBytes(field: 'VmHWM' | 'VmRSS'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-/** Linux ≥ 4.0: writing 5 to clear_refs sets VmHWM to the current RSS. */
-function resetPeakRss(): boolean {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    gc();
-  }
 }
 
 function flowStats(result: CompileResult): FlowStats | undefined {

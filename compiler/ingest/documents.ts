@@ -7,6 +7,7 @@ import { parseAllDocuments, visit, type YAMLError } from 'yaml';
 import type { Diagnostic, ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import { withoutBom } from './encoding.js';
+import { readYamlFast } from './fastYaml.js';
 
 export interface SourceText {
   /** File name as the user gave it, or `<stdin>`. */
@@ -67,6 +68,13 @@ function yamlErrorText(e: YAMLError, text: string): string {
  * line and column (a tab used as indentation, a repeated key, an alias with no anchor before it).
  */
 export function readYamlDocuments(text: string): ({ value: unknown } | { errors: TextError[] })[] {
+  const fast = readYamlFast(text);
+  if (fast) return fast.map((value) => ({ value }));
+  return readYamlPrecisely(text);
+}
+
+/** readYamlDocuments with the full parser, for any text: the only one that reports errors. */
+export function readYamlPrecisely(text: string): ({ value: unknown } | { errors: TextError[] })[] {
   const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
   const at = (message: string, offset: number): TextError => ({ message, ...positionAt(text, offset) });
   return (Array.isArray(docs) ? docs : [docs]).map((doc) => {
