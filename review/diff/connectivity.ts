@@ -102,6 +102,8 @@ interface Index {
   readonly endpoints: readonly Endpoint[];
   /** By address (Pods on both sides share a key; a Pod moved or re-addressed gets both addresses). */
   readonly byIp: ReadonlyMap<number, number[]>;
+  /** byIp's addresses in ascending order, so that a CIDR finds its Pods by binary search rather than a scan. */
+  readonly ips: readonly number[];
   /** Per Node, ofport → endpoint, per side (a Pod's ofport belongs to its Node). */
   readonly byOfport: ReadonlyMap<string, ReadonlyMap<number, number[]>>;
   readonly onNode: ReadonlyMap<string, ReadonlySet<number>>;
@@ -137,7 +139,8 @@ function buildIndex(endpoints: readonly Endpoint[], sides: readonly Endpoint[][]
     const [a, b] = endpoints[i]!.key.replace('[External]', '').split('-');
     return { i, range: [ipToInt(a!), ipToInt(b!)] as [number, number] };
   });
-  return { endpoints, byIp, byOfport, onNode, externals, externalRanges };
+  const ips = [...byIp.keys()].sort((a, b) => a - b);
+  return { endpoints, byIp, ips, byOfport, onNode, externals, externalRanges };
 }
 
 /** Endpoints whose address a flow's nw_src/nw_dst value can match. */
@@ -146,7 +149,16 @@ function byAddress(ix: Index, value: string): EndpointSet {
   if (!r) return 'all';
   const out = new Set<number>();
   if (r[0] === r[1]) for (const i of ix.byIp.get(r[0]) ?? []) out.add(i);
-  else for (const [ip, ids] of ix.byIp) if (ip >= r[0] && ip <= r[1]) for (const i of ids) out.add(i);
+  else {
+    let lo = 0;
+    let hi = ix.ips.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ix.ips[mid]! < r[0]) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < ix.ips.length && ix.ips[k]! <= r[1]; k++) for (const i of ix.byIp.get(ix.ips[k]!)!) out.add(i);
+  }
   for (const { i, range } of ix.externalRanges) if (range[0] <= r[1] && range[1] >= r[0]) out.add(i);
   return out;
 }
