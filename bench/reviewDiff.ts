@@ -9,15 +9,16 @@
  * back instead of compiling (a 1,000-Node compile takes a quarter of an hour on a shared machine), so only the diff
  * is measured again. The compile figures reported are then those of the run that wrote the cache.
  */
-import { mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSide, writeSide } from './bundleCache.js';
 import { compile } from '../compiler/compile.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { diffArtifacts } from '../review/diff/artifacts.js';
 import { connectivityDiff, type Evaluator } from '../review/diff/connectivity.js';
 import { interpreterEvaluators } from '../review/diff/evaluator.js';
 import { versionFromCompile } from '../review/diff/snapshot.js';
-import type { BundleFiles, CompiledVersion } from '../review/diff/version.js';
+import type { CompiledVersion } from '../review/diff/version.js';
 import { generateSnapshot } from './generate.js';
 
 const args = process.argv.slice(2);
@@ -60,33 +61,6 @@ interface Compiled {
   compileOldCpu: number;
   compileNewCpu: number;
   load?: string;
-}
-
-function writeSide(dir: string, v: CompiledVersion): void {
-  for (const [node, files] of v.nodes) {
-    for (const [rel, text] of files) {
-      const path = join(dir, node, rel);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-    }
-  }
-}
-
-function readSide(dir: string, label: string): CompiledVersion {
-  const nodes = new Map<string, BundleFiles>();
-  const walk = (root: string, at: string, files: Map<string, string>): void => {
-    for (const e of readdirSync(at, { withFileTypes: true })) {
-      const p = join(at, e.name);
-      if (e.isDirectory()) walk(root, p, files);
-      else files.set(relative(root, p), readFileSync(p, 'utf8'));
-    }
-  };
-  for (const node of readdirSync(dir).sort()) {
-    const files = new Map<string, string>();
-    walk(join(dir, node), join(dir, node), files);
-    nodes.set(node, new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))));
-  }
-  return { label, nodes };
 }
 
 function compileBoth(): Compiled {

@@ -96,7 +96,6 @@ interface Rect {
 }
 
 const intersect = (a: EndpointSet, b: EndpointSet): EndpointSet => (a === 'all' ? b : b === 'all' ? a : new Set([...a].filter((x) => b.has(x))));
-const unite = (a: EndpointSet, b: EndpointSet): EndpointSet => (a === 'all' || b === 'all' ? 'all' : new Set([...a, ...b]));
 
 interface Index {
   readonly endpoints: readonly Endpoint[];
@@ -185,21 +184,30 @@ function throughNode(ix: Index, node: string, r: Rect): Rect[] {
 
 /** Each conjunction's clauses on one Node: per clause, the union of its match flows' rects. */
 function conjunctionClauses(ix: Index, node: string, flowTexts: readonly string[]): Map<number, Map<number, Rect>> {
-  const out = new Map<number, Map<number, Rect>>();
+  // Unions grow in place: a clause of a rule with thousands of peers gets one flow per peer.
+  const acc = new Map<number, Map<number, { src: 'all' | Set<number>; dst: 'all' | Set<number> }>>();
+  const into = (to: 'all' | Set<number>, from: EndpointSet): 'all' | Set<number> => {
+    if (to === 'all' || from === 'all') return 'all';
+    for (const i of from) to.add(i);
+    return to;
+  };
   for (const text of flowTexts) {
     for (const line of text.split('\n')) {
       if (!line.includes('conjunction(')) continue;
       const f = parseFlow(line);
       const rect = flowRect(ix, node, f);
       for (const c of f.conjunctions) {
-        let clauses = out.get(c.id);
-        if (!clauses) out.set(c.id, (clauses = new Map()));
+        let clauses = acc.get(c.id);
+        if (!clauses) acc.set(c.id, (clauses = new Map()));
         const prev = clauses.get(c.clause);
-        clauses.set(c.clause, prev ? { src: unite(prev.src, rect.src), dst: unite(prev.dst, rect.dst) } : rect);
+        if (prev) {
+          prev.src = into(prev.src, rect.src);
+          prev.dst = into(prev.dst, rect.dst);
+        } else clauses.set(c.clause, { src: into(new Set(), rect.src), dst: into(new Set(), rect.dst) });
       }
     }
   }
-  return out;
+  return acc;
 }
 
 /**
@@ -365,7 +373,8 @@ export function connectivityDiff(
   const sides = [oldV, newV];
   const pods = sides.map(podsOf);
   const podCidrs = [...new Set(sides.flatMap(podCidrsOf))];
-  const cidrs = new Set([...policyCidrs(oldV), ...policyCidrs(newV)]);
+  // A Node whose flows are the same text on both sides holds the same CIDRs: read once.
+  const cidrs = new Set([...policyCidrs(oldV), ...policyCidrs(newV, (node, flows) => oldV.nodes.get(node)?.get('openflow/flows.txt') === flows)]);
   const externals = externalSegments(cidrs, podCidrs);
   const byKey = new Map<string, Endpoint>();
   for (const e of [...pods[1]!, ...pods[0]!, ...externals]) if (!byKey.has(e.key)) byKey.set(e.key, e);
