@@ -14,6 +14,8 @@ import type { Action, FieldMatch, FieldRef, OfFlow, OfGroup, OfMeter } from './p
 export class Packet {
   /** Only non-zero fields are stored; reg0..reg15 hold every register, xreg/xxreg are views of them. */
   private readonly f: Map<string, bigint>;
+  /** While a flow's actions run: each field's value before their first write to it (see `record`). */
+  private journal: Map<string, bigint> | undefined;
 
   constructor(fields?: Iterable<[string, bigint]>) {
     this.f = new Map();
@@ -44,6 +46,7 @@ export class Packet {
     }
     const width = FIELDS.get(field)?.bits ?? 64;
     const v = value & ones(width);
+    if (this.journal && !this.journal.has(field)) this.journal.set(field, this.f.get(field) ?? 0n);
     if (v === 0n) this.f.delete(field);
     else this.f.set(field, v);
   }
@@ -61,9 +64,14 @@ export class Packet {
     this.setMasked(ref.field, (value & ones(ref.bits)) << BigInt(ref.start), mask);
   }
 
-  /** Every non-zero field, unsorted: a cheap copy to compare against later. */
-  snapshot(): Map<string, bigint> {
-    return new Map(this.f);
+  /**
+   * Starts noting the old value of every field written from now on into `journal` (undefined: stop); returns the
+   * journal it replaces. What a flow changed is then read from the fields it wrote, not from copies of the packet.
+   */
+  record(journal: Map<string, bigint> | undefined): Map<string, bigint> | undefined {
+    const prev = this.journal;
+    this.journal = journal;
+    return prev;
   }
 
   /** Every non-zero field, sorted by name. */
@@ -366,18 +374,22 @@ export class Interpreter {
     const stepIndex = run.steps.length;
     run.steps.push({ kind: 'flow', table, flow: hit.flow, depth, set: [], ...(hit.conjId !== undefined ? { conjId: hit.conjId } : {}) });
     // What this flow's own actions change: nested resubmits and group buckets are their flows' changes, not its.
-    let before = p.snapshot();
+    let journal = new Map<string, bigint>();
+    const outer = p.record(journal);
     const own = new Map<string, bigint>();
     const mark = (nested: boolean) => {
-      const now = p.snapshot();
-      for (const [k, v] of now) if (before.get(k) !== v) own.set(k, v);
-      for (const [k] of before) if (!now.has(k)) own.set(k, 0n);
+      for (const [k, old] of journal) {
+        const v = p.get(k);
+        if (v !== old) own.set(k, v);
+      }
       const s = run.steps[stepIndex]!;
       if (s.kind === 'flow' && own.size) run.steps[stepIndex] = { ...s, set: [...own.entries()].sort(([a], [b]) => (a < b ? -1 : 1)) };
-      if (nested) return () => (before = p.snapshot());
+      if (nested) return () => void p.record((journal = new Map()));
       return () => undefined;
     };
     const gotoTable = this.actions(run, p, hit.flow.actions, hit.flow, table, depth, queue, mark);
+    // goto_table is a tail: what the next table's flows write is theirs.
+    p.record(outer);
     if (gotoTable !== undefined) this.lookup(run, p, gotoTable, depth, queue);
   }
 
