@@ -4,10 +4,14 @@
  * then trace packets between random Pods: the first packet through a pair of Nodes pays for reading those Nodes'
  * flows (lazily, only the Nodes visited), later ones reuse them.
  *
- *   node dist/bench/explain.js [--shape NODESxPODSxPOLICIES] [--packets N] [--seed N]
+ *   node dist/bench/explain.js [--shape NODESxPODSxPOLICIES] [--packets N] [--seed N] [--bundles DIR]
+ *
+ * `--bundles DIR`: read the bundles of that shape from DIR (one side of `reviewDiff.js --cache`, e.g.
+ * CACHE/1000x30000x3000/old) instead of compiling; the compile time is then not measured.
  */
 import { performance } from 'node:perf_hooks';
 import { compile } from '../compiler/compile.js';
+import { readSide } from './bundleCache.js';
 import { loadBundles, tracePacket, type PacketSpec } from '../review/explain/trace.js';
 import { generateSnapshot, Rng } from './generate.js';
 
@@ -20,13 +24,14 @@ const [nodes, pods, policies] = arg('--shape', '1000x30000x3000').split('x').map
 const packets = Number(arg('--packets', '20'));
 const rng = new Rng(Number(arg('--seed', '1')));
 
-const sources = generateSnapshot({ nodes: nodes!, pods: pods!, policies: policies ?? 0 });
+const fromDir = process.argv.includes('--bundles') ? arg('--bundles', '') : undefined;
 let t = performance.now();
-const result = compile(sources);
+const result = fromDir ? undefined : compile(generateSnapshot({ nodes: nodes!, pods: pods!, policies: policies ?? 0 }));
 const compileMs = performance.now() - t;
-if (!result.ok) throw new Error('the snapshot does not compile');
+if (result && !result.ok) throw new Error('the snapshot does not compile');
+const read = fromDir ? readSide(fromDir, 'dir1').nodes : undefined;
 t = performance.now();
-const bundles = loadBundles(result);
+const bundles = result ? loadBundles(result) : loadBundles(read!);
 const loadMs = performance.now() - t;
 const all = [...bundles.nodes.values()].flatMap((n) => n.meta.inventory.pods.map((p) => `${p.namespace}/${p.name}`));
 const pick = () => all[Math.floor(rng.next() * all.length)]!;
@@ -52,9 +57,9 @@ const stat = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return `median ${s[Math.floor(s.length / 2)]!.toFixed(1)} ms, max ${s.at(-1)!.toFixed(1)} ms`;
 };
-const flows = result.bundles.reduce((n, b) => n + b.flowCount, 0);
+const flows = result ? result.bundles.reduce((n, b) => n + b.flowCount, 0) : [...read!.values()].reduce((n, f) => n + (f.get('openflow/flows.txt') ?? '').split('\n').filter((l) => l.trim() && !l.startsWith('#')).length, 0);
 process.stdout.write(
-  `shape ${nodes}x${pods}x${policies ?? 0}: ${result.bundles.length} Nodes, ${flows} flows; compile ${(compileMs / 1000).toFixed(1)} s, loadBundles ${loadMs.toFixed(1)} ms\n` +
+  `shape ${nodes}x${pods}x${policies ?? 0}: ${bundles.nodes.size} Nodes, ${flows} flows; ${result ? `compile ${(compileMs / 1000).toFixed(1)} s` : `read from ${fromDir}`}, loadBundles ${loadMs.toFixed(1)} ms\n` +
     `${packets} packets (${[...verdicts].map(([k, v]) => `${v} ${k}`).join(', ')}):\n` +
     `  first trace through its Nodes (parses their flows): ${stat(cold)} wall; CPU ${stat(coldCpu)}\n` +
     `  the same packet again: ${stat(warm)}\n`,

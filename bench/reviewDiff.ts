@@ -3,17 +3,28 @@
  * the artifact diff, and the connectivity diff (candidate pairs, classes traced, traces), and compares the
  * connectivity diff with one compile's time.
  *
- *   node --max-old-space-size=8000 dist/bench/reviewDiff.js [NODESxPODSxPOLICIES]   (default 1000x30000x3000)
+ *   node --max-old-space-size=8000 dist/bench/reviewDiff.js [NODESxPODSxPOLICIES] [--cache DIR]   (default 1000x30000x3000)
+ *
+ * `--cache DIR`: the first run writes both sides' bundles and their compile times into DIR; later runs read them
+ * back instead of compiling (a 1,000-Node compile takes a quarter of an hour on a shared machine), so only the diff
+ * is measured again. The compile figures reported are then those of the run that wrote the cache.
  */
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSide, writeSide } from './bundleCache.js';
 import { compile } from '../compiler/compile.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { diffArtifacts } from '../review/diff/artifacts.js';
 import { connectivityDiff, type Evaluator } from '../review/diff/connectivity.js';
 import { interpreterEvaluators } from '../review/diff/evaluator.js';
 import { versionFromCompile } from '../review/diff/snapshot.js';
+import type { CompiledVersion } from '../review/diff/version.js';
 import { generateSnapshot } from './generate.js';
 
-const shape = (process.argv[2] ?? '1000x30000x3000').split('x').map(Number);
+const args = process.argv.slice(2);
+const cacheAt = args.indexOf('--cache');
+const cacheDir = cacheAt >= 0 ? args.splice(cacheAt, 2)[1] : undefined;
+const shape = (args[0] ?? '1000x30000x3000').split('x').map(Number);
 const [nodes, pods, policies] = [shape[0]!, shape[1]!, shape[2] ?? 0];
 
 /** One policy changed: the first numeric port of the first policy file moves by one. */
@@ -42,24 +53,60 @@ const oldSrc = generateSnapshot({ nodes, pods, policies });
 const { sources: newSrc, what } = changeOnePolicy(oldSrc);
 process.stderr.write(`shape ${nodes}x${pods}x${policies}; changed ${what}\n`);
 
+interface Compiled {
+  oldV: CompiledVersion;
+  newV: CompiledVersion;
+  compileOld: number;
+  compileNew: number;
+  compileOldCpu: number;
+  compileNewCpu: number;
+  load?: string;
+}
+
+function compileBoth(): Compiled {
+  let t = process.hrtime.bigint();
+  let c = process.cpuUsage();
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const oldR = compile(oldSrc);
+  const compileOld = secs(t);
+  const compileOldCpu = cpu(c);
+  process.stderr.write(`compiled OLD: ${compileOld.toFixed(1)} s (${compileOldCpu.toFixed(1)} s CPU)\n`);
+  t = process.hrtime.bigint();
+  c = process.cpuUsage();
+  const newR = compile(newSrc);
+  const compileNew = secs(t);
+  const compileNewCpu = cpu(c);
+  process.stderr.write(`compiled NEW: ${compileNew.toFixed(1)} s (${compileNewCpu.toFixed(1)} s CPU)\n`);
+  if (!oldR.ok || !newR.ok) throw new Error('compile failed');
+  const oldV = versionFromCompile('dir1', oldR, oldSrc);
+  const newV = versionFromCompile('dir2', newR, newSrc);
+  return { oldV, newV, compileOld, compileNew, compileOldCpu, compileNewCpu, load: `${load} → ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}` };
+}
+
+function compiled(): Compiled {
+  const timesFile = cacheDir ? join(cacheDir, `${nodes}x${pods}x${policies}.json`) : undefined;
+  if (cacheDir && timesFile && existsSync(timesFile)) {
+    const times = JSON.parse(readFileSync(timesFile, 'utf8')) as Omit<Compiled, 'oldV' | 'newV'>;
+    const base = join(cacheDir, `${nodes}x${pods}x${policies}`);
+    process.stderr.write(`compiles read from ${base} (compiled ${times.compileOldCpu.toFixed(1)} / ${times.compileNewCpu.toFixed(1)} s CPU)\n`);
+    return { ...times, oldV: readSide(join(base, 'old'), 'dir1'), newV: readSide(join(base, 'new'), 'dir2') };
+  }
+  const r = compileBoth();
+  if (cacheDir && timesFile) {
+    const base = join(cacheDir, `${nodes}x${pods}x${policies}`);
+    writeSide(join(base, 'old'), r.oldV);
+    writeSide(join(base, 'new'), r.newV);
+    const { oldV: _o, newV: _n, ...times } = r;
+    writeFileSync(timesFile, JSON.stringify(times, null, 2));
+  }
+  return r;
+}
+
+const { oldV, newV, compileOld, compileNew, compileOldCpu, compileNewCpu, load: compileLoad } = compiled();
+const diffLoad0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 let t = process.hrtime.bigint();
 let c = process.cpuUsage();
-const oldR = compile(oldSrc);
-const compileOld = secs(t);
-const compileOldCpu = cpu(c);
-process.stderr.write(`compiled OLD: ${compileOld.toFixed(1)} s (${compileOldCpu.toFixed(1)} s CPU)\n`);
-t = process.hrtime.bigint();
-c = process.cpuUsage();
-const newR = compile(newSrc);
-const compileNew = secs(t);
-const compileNewCpu = cpu(c);
-process.stderr.write(`compiled NEW: ${compileNew.toFixed(1)} s (${compileNewCpu.toFixed(1)} s CPU)\n`);
-if (!oldR.ok || !newR.ok) throw new Error('compile failed');
-const oldV = versionFromCompile('dir1', oldR, oldSrc);
-const newV = versionFromCompile('dir2', newR, newSrc);
 
-t = process.hrtime.bigint();
-c = process.cpuUsage();
 const nodesDiff = diffArtifacts(oldV, newV);
 const artifactSecs = secs(t);
 process.stderr.write(`artifact diff: ${nodesDiff.length} Nodes, ${artifactSecs.toFixed(1)} s\n`);
@@ -87,6 +134,8 @@ const reviewCpu = cpu(c);
 const report = {
   shape: `${nodes}x${pods}x${policies}`,
   changed: what,
+  compileLoad,
+  diffLoad: `${diffLoad0} → ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   compileOldSeconds: compileOld,
   compileNewSeconds: compileNew,
   compileOldCpuSeconds: compileOldCpu,

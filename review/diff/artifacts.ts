@@ -75,8 +75,10 @@ export function diffArtifact(
 }
 
 export function diffNode(node: string, oldFiles: BundleFiles | undefined, newFiles: BundleFiles | undefined): NodeArtifactDiff | undefined {
-  const rules = { old: readRules(oldFiles), new: readRules(newFiles) };
   const paths = [...new Set([...(oldFiles?.keys() ?? []), ...(newFiles?.keys() ?? [])])].filter((p) => !IGNORED.has(p)).sort();
+  // Most Nodes of a one-policy change are untouched: say so before reading their rule maps.
+  if (oldFiles && newFiles && paths.every((p) => oldFiles.get(p) === newFiles.get(p))) return undefined;
+  const rules = { old: readRules(oldFiles), new: readRules(newFiles) };
   const files: ArtifactDiff[] = [];
   for (const path of paths) {
     const d = diffArtifact(path, oldFiles?.get(path), newFiles?.get(path), { ...(oldFiles ? { old: oldFiles } : {}), ...(newFiles ? { new: newFiles } : {}) }, rules);

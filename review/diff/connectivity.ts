@@ -96,12 +96,13 @@ interface Rect {
 }
 
 const intersect = (a: EndpointSet, b: EndpointSet): EndpointSet => (a === 'all' ? b : b === 'all' ? a : new Set([...a].filter((x) => b.has(x))));
-const unite = (a: EndpointSet, b: EndpointSet): EndpointSet => (a === 'all' || b === 'all' ? 'all' : new Set([...a, ...b]));
 
 interface Index {
   readonly endpoints: readonly Endpoint[];
   /** By address (Pods on both sides share a key; a Pod moved or re-addressed gets both addresses). */
   readonly byIp: ReadonlyMap<number, number[]>;
+  /** byIp's addresses in ascending order, so that a CIDR finds its Pods by binary search rather than a scan. */
+  readonly ips: readonly number[];
   /** Per Node, ofport → endpoint, per side (a Pod's ofport belongs to its Node). */
   readonly byOfport: ReadonlyMap<string, ReadonlyMap<number, number[]>>;
   readonly onNode: ReadonlyMap<string, ReadonlySet<number>>;
@@ -137,7 +138,8 @@ function buildIndex(endpoints: readonly Endpoint[], sides: readonly Endpoint[][]
     const [a, b] = endpoints[i]!.key.replace('[External]', '').split('-');
     return { i, range: [ipToInt(a!), ipToInt(b!)] as [number, number] };
   });
-  return { endpoints, byIp, byOfport, onNode, externals, externalRanges };
+  const ips = [...byIp.keys()].sort((a, b) => a - b);
+  return { endpoints, byIp, ips, byOfport, onNode, externals, externalRanges };
 }
 
 /** Endpoints whose address a flow's nw_src/nw_dst value can match. */
@@ -146,7 +148,16 @@ function byAddress(ix: Index, value: string): EndpointSet {
   if (!r) return 'all';
   const out = new Set<number>();
   if (r[0] === r[1]) for (const i of ix.byIp.get(r[0]) ?? []) out.add(i);
-  else for (const [ip, ids] of ix.byIp) if (ip >= r[0] && ip <= r[1]) for (const i of ids) out.add(i);
+  else {
+    let lo = 0;
+    let hi = ix.ips.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ix.ips[mid]! < r[0]) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < ix.ips.length && ix.ips[k]! <= r[1]; k++) for (const i of ix.byIp.get(ix.ips[k]!)!) out.add(i);
+  }
   for (const { i, range } of ix.externalRanges) if (range[0] <= r[1] && range[1] >= r[0]) out.add(i);
   return out;
 }
@@ -173,21 +184,30 @@ function throughNode(ix: Index, node: string, r: Rect): Rect[] {
 
 /** Each conjunction's clauses on one Node: per clause, the union of its match flows' rects. */
 function conjunctionClauses(ix: Index, node: string, flowTexts: readonly string[]): Map<number, Map<number, Rect>> {
-  const out = new Map<number, Map<number, Rect>>();
+  // Unions grow in place: a clause of a rule with thousands of peers gets one flow per peer.
+  const acc = new Map<number, Map<number, { src: 'all' | Set<number>; dst: 'all' | Set<number> }>>();
+  const into = (to: 'all' | Set<number>, from: EndpointSet): 'all' | Set<number> => {
+    if (to === 'all' || from === 'all') return 'all';
+    for (const i of from) to.add(i);
+    return to;
+  };
   for (const text of flowTexts) {
     for (const line of text.split('\n')) {
       if (!line.includes('conjunction(')) continue;
       const f = parseFlow(line);
       const rect = flowRect(ix, node, f);
       for (const c of f.conjunctions) {
-        let clauses = out.get(c.id);
-        if (!clauses) out.set(c.id, (clauses = new Map()));
+        let clauses = acc.get(c.id);
+        if (!clauses) acc.set(c.id, (clauses = new Map()));
         const prev = clauses.get(c.clause);
-        clauses.set(c.clause, prev ? { src: unite(prev.src, rect.src), dst: unite(prev.dst, rect.dst) } : rect);
+        if (prev) {
+          prev.src = into(prev.src, rect.src);
+          prev.dst = into(prev.dst, rect.dst);
+        } else clauses.set(c.clause, { src: into(new Set(), rect.src), dst: into(new Set(), rect.dst) });
       }
     }
   }
-  return out;
+  return acc;
 }
 
 /**
@@ -353,7 +373,8 @@ export function connectivityDiff(
   const sides = [oldV, newV];
   const pods = sides.map(podsOf);
   const podCidrs = [...new Set(sides.flatMap(podCidrsOf))];
-  const cidrs = new Set([...policyCidrs(oldV), ...policyCidrs(newV)]);
+  // A Node whose flows are the same text on both sides holds the same CIDRs: read once.
+  const cidrs = new Set([...policyCidrs(oldV), ...policyCidrs(newV, (node, flows) => oldV.nodes.get(node)?.get('openflow/flows.txt') === flows)]);
   const externals = externalSegments(cidrs, podCidrs);
   const byKey = new Map<string, Endpoint>();
   for (const e of [...pods[1]!, ...pods[0]!, ...externals]) if (!byKey.has(e.key)) byKey.set(e.key, e);

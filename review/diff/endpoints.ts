@@ -54,16 +54,19 @@ export function podsOf(version: CompiledVersion): Endpoint[] {
   return out;
 }
 
-const CIDR_FIELD = /\bnw_(?:src|dst)=(\d+\.\d+\.\d+\.\d+(?:\/\d+)?)/g;
+const CIDR_FIELD = /\bnw_(?:src|dst)=(\d+\.\d+\.\d+\.\d+\/\d+)/g;
 
 /** CIDRs (not single addresses) that NetworkPolicy flows match on: the ipBlocks as compiled. */
-export function policyCidrs(version: CompiledVersion): Set<string> {
+export function policyCidrs(version: CompiledVersion, skip?: (node: string, flows: string) => boolean): Set<string> {
   const out = new Set<string>();
-  for (const files of version.nodes.values()) {
+  for (const [node, files] of version.nodes) {
     const flows = files.get('openflow/flows.txt') ?? '';
-    for (const line of flows.split('\n')) {
-      if (!line.includes('/') || flowCookie(line)?.category !== 2) continue;
-      for (const m of line.matchAll(CIDR_FIELD)) if (m[1]!.includes('/')) out.add(m[1]!);
+    if (skip?.(node, flows)) continue;
+    // One search over the whole text: few lines hold a CIDR, and only those need their cookie read.
+    for (const m of flows.matchAll(CIDR_FIELD)) {
+      const start = flows.lastIndexOf('\n', m.index) + 1;
+      if (out.has(m[1]!) || flowCookie(flows.slice(start, flows.indexOf(' ', start)))?.category !== 2) continue;
+      out.add(m[1]!);
     }
   }
   return out;

@@ -3,6 +3,8 @@
  * side's own bundles, allowed when it reaches its destination, with the rules whose flows decided.
  */
 import { loadBundles, tracePacket, ExplainError, type Bundles, type Trace, type PacketSpec } from '../explain/trace.js';
+import { nodeIndexes } from '../explain/bundles.js';
+import { newParseCache } from '../openflow/parse.js';
 import type { Decision, Evaluator, Probe } from './connectivity.js';
 import type { Endpoint } from './endpoints.js';
 import type { BundleFiles, CompiledVersion } from './version.js';
@@ -64,10 +66,11 @@ const sameFiles = (a: BundleFiles | undefined, b: BundleFiles | undefined): bool
  * new side walks the old side's view of it, which is the same text.
  */
 export function interpreterEvaluators(oldV: CompiledVersion, newV: CompiledVersion): { old: Evaluator; new: Evaluator } {
-  const oldB = loadBundles(oldV.nodes);
-  const fresh = loadBundles(newV.nodes);
+  const cache = newParseCache();
+  const oldB = loadBundles(oldV.nodes, { cache });
+  const fresh = loadBundles(newV.nodes, { cache });
   const nodes = new Map([...fresh.nodes].map(([n, view]) => [n, sameFiles(oldV.nodes.get(n), newV.nodes.get(n)) ? oldB.nodes.get(n)! : view]));
   const byIP = new Map([...nodes.values()].map((v) => [v.meta.node.internalIP, v]));
-  const newB: Bundles = { ...fresh, nodes, byIP };
+  const newB: Bundles = { ...fresh, nodes, byIP, ...nodeIndexes(nodes) };
   return { old: evaluatorOf(oldB), new: evaluatorOf(newB) };
 }

@@ -6,7 +6,7 @@
 import type { CompileResult } from '../../compiler/compile.js';
 import type { SourceText } from '../../compiler/ingest/documents.js';
 import { createPositionResolver } from '../../compiler/ingest/positions.js';
-import { parseFlows, parseGroups, parseMeters } from '../openflow/parse.js';
+import { newParseCache, parseFlows, parseGroups, parseMeters, type ParseCache } from '../openflow/parse.js';
 import { Pipeline } from '../openflow/interp.js';
 
 export interface BundleMeta {
@@ -56,13 +56,48 @@ export interface Bundles {
   readonly hostPods: ReadonlyMap<string, string>;
   /** YAML position of a policy, when the compile's sources are at hand. */
   readonly position: (policy: RuleEntry['policy']) => string | undefined;
+  /** The Node and inventory entry of a Pod (`ns/name`) with a port on br-int. */
+  readonly findPod: (key: string) => PodAt | undefined;
+  /** The Node whose InternalIP or gateway address this is. */
+  readonly nodeOwning: (ip: string) => NodeView | undefined;
+}
+
+export interface PodAt {
+  readonly node: NodeView;
+  readonly pod: BundleMeta['inventory']['pods'][number];
+}
+
+/**
+ * Lookups by Pod and by Node address, built on first use from every Node's bundle.json: a trace asks them several
+ * times per packet, and scanning 1,000 Nodes' inventories each time cost more than the walk itself.
+ */
+export function nodeIndexes(nodes: ReadonlyMap<string, NodeView>): Pick<Bundles, 'findPod' | 'nodeOwning'> {
+  let pods: Map<string, PodAt> | undefined;
+  let owners: Map<string, NodeView> | undefined;
+  return {
+    findPod: (key) => {
+      if (!pods) {
+        pods = new Map();
+        // The first Node (in name order) holding the Pod, as the scan this replaces found it.
+        for (const node of nodes.values()) for (const pod of node.meta.inventory.pods) if (!pods.has(`${pod.namespace}/${pod.name}`)) pods.set(`${pod.namespace}/${pod.name}`, { node, pod });
+      }
+      return pods.get(key);
+    },
+    nodeOwning: (ip) => {
+      if (!owners) {
+        owners = new Map();
+        for (const n of nodes.values()) for (const a of [n.meta.node.internalIP, n.meta.node.gatewayIP]) if (!owners.has(a)) owners.set(a, n);
+      }
+      return owners.get(ip);
+    },
+  };
 }
 
 /** Per Node, relative path → file content (what `dpc compile -o DIR` writes below DIR/<node>/). */
 export type BundleFiles = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
 /** A Node's bundle, each file parsed the first time it is needed: a trace reads only the Nodes it visits. */
-function nodeView(name: string, files: ReadonlyMap<string, string>): NodeView {
+function nodeView(name: string, files: ReadonlyMap<string, string>, cache: ParseCache): NodeView {
   const json = files.get('bundle.json');
   if (json === undefined) throw new Error(`the bundle of ${name} has no bundle.json`);
   let meta: BundleMeta | undefined;
@@ -86,7 +121,7 @@ function nodeView(name: string, files: ReadonlyMap<string, string>): NodeView {
       return rules;
     },
     pipeline: () =>
-      (pipeline ??= new Pipeline(parseFlows(files.get('openflow/flows.txt') ?? ''), parseGroups(files.get('openflow/groups.txt') ?? ''), parseMeters(files.get('openflow/meters.txt') ?? ''))),
+      (pipeline ??= new Pipeline(parseFlows(files.get('openflow/flows.txt') ?? '', cache), parseGroups(files.get('openflow/groups.txt') ?? ''), parseMeters(files.get('openflow/meters.txt') ?? ''))),
     file: (path) => files.get(path),
     internalIP: /"internalIP":\s*"([^"]+)"/.exec(json)?.[1] ?? '',
   };
@@ -97,14 +132,15 @@ export function isCompileResult(x: unknown): x is CompileResult {
 }
 
 /** The bundles of a compile (with its sources, origins get YAML positions) or of files read from an output. */
-export function loadBundles(input: CompileResult | BundleFiles, opts: { sources?: readonly SourceText[] } = {}): Bundles {
+export function loadBundles(input: CompileResult | BundleFiles, opts: { sources?: readonly SourceText[]; cache?: ParseCache } = {}): Bundles {
+  const cache = opts.cache ?? newParseCache();
   const nodes = new Map<string, NodeView>();
   const egressNames = new Map<string, string>();
   const hostPods = new Map<string, string>();
   let position: Bundles['position'] = () => undefined;
   if (isCompileResult(input)) {
     if (!input.ok) throw new Error('the compile failed: there are no bundles to explain');
-    for (const b of input.bundles) nodes.set(b.node, nodeView(b.node, b.files));
+    for (const b of input.bundles) nodes.set(b.node, nodeView(b.node, b.files, cache));
     for (const e of input.egress?.egresses ?? []) if (e.ip) egressNames.set(e.ip, e.name);
     const model = input.model;
     for (const p of model?.pods ?? []) if (p.hostNetwork) hostPods.set(p.key, p.nodeName);
@@ -123,9 +159,9 @@ export function loadBundles(input: CompileResult | BundleFiles, opts: { sources?
       };
     }
   } else {
-    for (const [node, files] of [...input.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) nodes.set(node, nodeView(node, files));
+    for (const [node, files] of [...input.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) nodes.set(node, nodeView(node, files, cache));
   }
   const byIP = new Map<string, NodeView>();
   for (const n of nodes.values()) byIP.set(n.internalIP, n);
-  return { nodes, byIP, egressNames, hostPods, position };
+  return { nodes, byIP, egressNames, hostPods, position, ...nodeIndexes(nodes) };
 }

@@ -132,21 +132,12 @@ interface Start {
   dstIP: string;
 }
 
-function findPod(bundles: Bundles, key: string): { node: NodeView; pod: NodeView['meta']['inventory']['pods'][number] } | undefined {
-  const [ns, name] = key.split('/');
-  for (const node of bundles.nodes.values()) {
-    const pod = node.meta.inventory.pods.find((p) => p.namespace === ns && p.name === name);
-    if (pod) return { node, pod };
-  }
-  return undefined;
-}
-
 function addressOf(bundles: Bundles, e: Endpoint): string {
   if ('ip' in e) {
     if (ipv4(e.ip) === undefined) throw new ExplainError(`${e.ip} is not an IPv4 address (the compiled pipeline is IPv4)`);
     return e.ip;
   }
-  const hit = findPod(bundles, e.pod);
+  const hit = bundles.findPod(e.pod);
   const hostNode = bundles.hostPods.get(e.pod);
   if (!hit && hostNode) return bundles.nodes.get(hostNode)?.meta.node.internalIP ?? '';
   if (!hit) throw new ExplainError(`no Pod ${e.pod} with a port on any Node's br-int in these bundles (a host-network Pod has its Node's address: give it as an IP)`);
@@ -167,17 +158,17 @@ function startOf(bundles: Bundles, spec: PacketSpec): Start {
   let inPort: number;
   let srcMac: string;
   let srcIP: string;
-  const from = 'pod' in spec.from && !findPod(bundles, spec.from.pod) && bundles.hostPods.has(spec.from.pod) ? { ip: addressOf(bundles, spec.from) } : spec.from;
+  const from = 'pod' in spec.from && !bundles.findPod(spec.from.pod) && bundles.hostPods.has(spec.from.pod) ? { ip: addressOf(bundles, spec.from) } : spec.from;
   if ('pod' in from) {
     addressOf(bundles, from);
-    const hit = findPod(bundles, from.pod)!;
+    const hit = bundles.findPod(from.pod)!;
     node = hit.node;
     inPort = hit.pod.ofport;
     srcMac = hit.pod.mac;
     srcIP = hit.pod.ip;
   } else {
     srcIP = from.ip;
-    const own = [...bundles.nodes.values()].find((n) => n.meta.node.internalIP === srcIP || n.meta.node.gatewayIP === srcIP);
+    const own = bundles.nodeOwning(srcIP);
     const named = spec.node ? bundles.nodes.get(spec.node) : undefined;
     if (spec.node && !named) throw new ExplainError(`no Node ${spec.node} in these bundles`);
     const n = named ?? own;

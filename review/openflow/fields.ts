@@ -142,13 +142,14 @@ export const CT_STATE_BITS: Readonly<Record<string, bigint>> = {
 
 export const ones = (bits: number): bigint => (1n << BigInt(bits)) - 1n;
 
+type View = { readonly base: number; readonly words: number };
+const VIEWS: ReadonlyMap<string, View> = new Map<string, View>([
+  ...Array.from({ length: 16 }, (_, i): [string, View] => [`reg${i}`, { base: i, words: 1 }]),
+  ...Array.from({ length: 8 }, (_, i): [string, View] => [`xreg${i}`, { base: i * 2, words: 2 }]),
+  ...Array.from({ length: 4 }, (_, i): [string, View] => [`xxreg${i}`, { base: i * 4, words: 4 }]),
+]);
+
 /** Registers are views of the wider xreg/xxreg: reading or writing one keeps the others consistent. */
-export function registerView(name: string): { base: number; words: number } | undefined {
-  let m = /^reg(\d+)$/.exec(name);
-  if (m) return { base: Number(m[1]), words: 1 };
-  m = /^xreg(\d+)$/.exec(name);
-  if (m) return { base: Number(m[1]) * 2, words: 2 };
-  m = /^xxreg(\d+)$/.exec(name);
-  if (m) return { base: Number(m[1]) * 4, words: 4 };
-  return undefined;
+export function registerView(name: string): { readonly base: number; readonly words: number } | undefined {
+  return VIEWS.get(name);
 }

@@ -6,7 +6,7 @@
  * packet committed it).
  */
 import { CT_STATE_BITS, FIELDS, ones, registerView } from './fields.js';
-import type { Action, FieldRef, OfFlow, OfGroup, OfMeter } from './parse.js';
+import type { Action, FieldMatch, FieldRef, OfFlow, OfGroup, OfMeter } from './parse.js';
 
 // ---------------------------------------------------------------------------------------------
 // Packet
@@ -14,6 +14,8 @@ import type { Action, FieldRef, OfFlow, OfGroup, OfMeter } from './parse.js';
 export class Packet {
   /** Only non-zero fields are stored; reg0..reg15 hold every register, xreg/xxreg are views of them. */
   private readonly f: Map<string, bigint>;
+  /** While a flow's actions run: each field's value before their first write to it (see `record`). */
+  private journal: Map<string, bigint> | undefined;
 
   constructor(fields?: Iterable<[string, bigint]>) {
     this.f = new Map();
@@ -44,6 +46,7 @@ export class Packet {
     }
     const width = FIELDS.get(field)?.bits ?? 64;
     const v = value & ones(width);
+    if (this.journal && !this.journal.has(field)) this.journal.set(field, this.f.get(field) ?? 0n);
     if (v === 0n) this.f.delete(field);
     else this.f.set(field, v);
   }
@@ -61,6 +64,16 @@ export class Packet {
     this.setMasked(ref.field, (value & ones(ref.bits)) << BigInt(ref.start), mask);
   }
 
+  /**
+   * Starts noting the old value of every field written from now on into `journal` (undefined: stop); returns the
+   * journal it replaces. What a flow changed is then read from the fields it wrote, not from copies of the packet.
+   */
+  record(journal: Map<string, bigint> | undefined): Map<string, bigint> | undefined {
+    const prev = this.journal;
+    this.journal = journal;
+    return prev;
+  }
+
   /** Every non-zero field, sorted by name. */
   fields(): [string, bigint][] {
     return [...this.f.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -70,24 +83,113 @@ export class Packet {
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-interface PriorityLevel {
-  readonly priority: number;
-  readonly regular: readonly OfFlow[];
-  readonly clauses: readonly OfFlow[];
-}
-
 export function matches(flow: OfFlow, p: Packet): boolean {
   for (const m of flow.match) if ((p.get(m.field) & m.mask) !== m.value) return false;
   return true;
 }
 
-class FlowTable {
-  readonly levels: PriorityLevel[];
+/** A flow and its place in the table's text: among equal priorities the first one listed wins, as before indexing. */
+interface Entry {
+  readonly flow: OfFlow;
+  readonly index: number;
+}
+
+/** Highest priority first, then table order: the order a lookup meets the flows of one hash bucket in. */
+const byRank = (a: Entry, b: Entry): number => b.flow.priority - a.flow.priority || a.index - b.index;
+
+/**
+ * Flows that match the same fields under the same masks, as OVS's classifier groups them: one hash probe per
+ * field on the packet's masked values finds every flow of the group that matches, without looking at the others.
+ */
+class Subtable {
+  readonly fields: readonly string[];
+  readonly masks: readonly bigint[];
+  maxPriority = -1;
+  /** A trie keyed by the masked value of each field in turn; its leaves hold entries sorted by rank. */
+  private readonly root = new Map<bigint, unknown>();
+  private readonly all: Entry[] = [];
+
+  constructor(shape: readonly FieldMatch[]) {
+    this.fields = shape.map((m) => m.field);
+    this.masks = shape.map((m) => m.mask);
+  }
+
+  add(e: Entry, sorted: readonly FieldMatch[]): void {
+    this.maxPriority = Math.max(this.maxPriority, e.flow.priority);
+    if (sorted.length === 0) {
+      this.all.push(e);
+      return;
+    }
+    let node = this.root;
+    sorted.forEach((m, i) => {
+      const last = i === sorted.length - 1;
+      let next = node.get(m.value);
+      if (next === undefined) node.set(m.value, (next = last ? [] : new Map<bigint, unknown>()));
+      if (last) (next as Entry[]).push(e);
+      else node = next as Map<bigint, unknown>;
+    });
+  }
+
+  finish(): void {
+    const sortLeaves = (node: Map<bigint, unknown>, depth: number): void => {
+      for (const next of node.values()) {
+        if (depth === this.fields.length - 1) (next as Entry[]).sort(byRank);
+        else sortLeaves(next as Map<bigint, unknown>, depth + 1);
+      }
+    };
+    if (this.fields.length === 0) this.all.sort(byRank);
+    else sortLeaves(this.root, 0);
+  }
+
+  /** Every flow of the group that matches `p`, highest rank first. */
+  find(p: Packet): readonly Entry[] | undefined {
+    if (this.fields.length === 0) return this.all;
+    let node: unknown = this.root;
+    for (let i = 0; i < this.fields.length; i++) {
+      node = (node as Map<bigint, unknown>).get(p.get(this.fields[i]!) & this.masks[i]!);
+      if (node === undefined) return undefined;
+    }
+    return node as Entry[];
+  }
+}
+
+const fieldOrder = (a: FieldMatch, b: FieldMatch): number => (a.field < b.field ? -1 : a.field > b.field ? 1 : a.mask < b.mask ? -1 : a.mask > b.mask ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+
+export interface Hit {
+  readonly flow: OfFlow;
+  readonly conjId?: number;
+}
+
+/** Complete conjunctions among the clause flows of one priority, each tried in ID order against its conj_id flows. */
+function conjunctionHit(clauseFlows: readonly OfFlow[], conjFlows: ReadonlyMap<number, OfFlow[]>, p: Packet): Hit | undefined {
+  const seen = new Map<number, { clauses: number; hit: Set<number> }>();
+  for (const f of clauseFlows) {
+    for (const c of f.clauses!) {
+      let s = seen.get(c.id);
+      if (!s) seen.set(c.id, (s = { clauses: c.clauses, hit: new Set() }));
+      s.hit.add(c.clause);
+    }
+  }
+  const complete = [...seen.entries()].filter(([, s]) => s.hit.size === s.clauses).map(([id]) => id).sort((a, b) => a - b);
+  for (const id of complete) {
+    const q = p.clone();
+    q.set('conj_id', BigInt(id));
+    const candidates = (conjFlows.get(id) ?? []).filter((f) => matches(f, q)).sort((a, b) => b.priority - a.priority);
+    if (candidates[0]) return { flow: candidates[0], conjId: id };
+  }
+  return undefined;
+}
+
+export class FlowTable {
+  private readonly subtables: Subtable[];
+  /** The table's flows in order, conj_id flows apart: what the plain lookup scans (see linearLookup). */
+  private readonly entries: readonly Entry[];
   /** conj_id flows by conjunction ID. */
   readonly conjFlows = new Map<number, OfFlow[]>();
 
   constructor(flows: readonly OfFlow[]) {
-    const byPrio = new Map<number, { regular: OfFlow[]; clauses: OfFlow[] }>();
+    const entries: Entry[] = [];
+    const shapes = new Map<string, Subtable>();
     for (const f of flows) {
       const conj = f.match.find((m) => m.field === 'conj_id');
       if (conj) {
@@ -97,34 +199,55 @@ class FlowTable {
         else this.conjFlows.set(id, [f]);
         continue;
       }
-      let level = byPrio.get(f.priority);
-      if (!level) byPrio.set(f.priority, (level = { regular: [], clauses: [] }));
-      (f.clauses ? level.clauses : level.regular).push(f);
+      const e = { flow: f, index: entries.length };
+      entries.push(e);
+      const sorted = [...f.match].sort(fieldOrder);
+      const key = sorted.map((m) => `${m.field}/${m.mask.toString(16)}`).join(',');
+      let st = shapes.get(key);
+      if (!st) shapes.set(key, (st = new Subtable(sorted)));
+      st.add(e, sorted);
     }
-    this.levels = [...byPrio.entries()].sort(([a], [b]) => b - a).map(([priority, l]) => ({ priority, ...l }));
+    for (const st of shapes.values()) st.finish();
+    this.subtables = [...shapes.values()].sort((a, b) => b.maxPriority - a.maxPriority);
+    this.entries = entries;
   }
 
-  /** OVS's lookup: the highest priority that has a matching flow or a complete conjunction wins. */
-  lookup(p: Packet): { flow: OfFlow; conjId?: number } | undefined {
-    for (const level of this.levels) {
-      for (const f of level.regular) if (matches(f, p)) return { flow: f };
-      if (level.clauses.length === 0) continue;
-      const seen = new Map<number, { clauses: number; hit: Set<number> }>();
-      for (const f of level.clauses) {
-        if (!matches(f, p)) continue;
-        for (const c of f.clauses!) {
-          let s = seen.get(c.id);
-          if (!s) seen.set(c.id, (s = { clauses: c.clauses, hit: new Set() }));
-          s.hit.add(c.clause);
-        }
+  /**
+   * OVS's lookup: the highest priority that has a matching flow or a complete conjunction wins. Groups are
+   * visited by their highest priority, and a group (or the rest of a bucket) below the best plain flow found
+   * so far cannot change the answer; clause flows are gathered on the way and settled level by level after.
+   */
+  lookup(p: Packet): Hit | undefined {
+    let best: Entry | undefined;
+    const clauseHits: Entry[] = [];
+    for (const st of this.subtables) {
+      if (best && st.maxPriority < best.flow.priority) break;
+      const found = st.find(p);
+      if (!found) continue;
+      for (const e of found) {
+        if (best && e.flow.priority < best.flow.priority) break;
+        if (e.flow.clauses) clauseHits.push(e);
+        else if (!best || e.flow.priority > best.flow.priority || e.index < best.index) best = e;
       }
-      const complete = [...seen.entries()].filter(([, s]) => s.hit.size === s.clauses).map(([id]) => id).sort((a, b) => a - b);
-      for (const id of complete) {
-        const q = p.clone();
-        q.set('conj_id', BigInt(id));
-        const candidates = (this.conjFlows.get(id) ?? []).filter((f) => matches(f, q)).sort((a, b) => b.priority - a.priority);
-        if (candidates[0]) return { flow: candidates[0], conjId: id };
-      }
+    }
+    const floor = best ? best.flow.priority : -1;
+    const levels = new Map<number, OfFlow[]>();
+    for (const e of clauseHits) if (e.flow.priority > floor) (levels.get(e.flow.priority) ?? levels.set(e.flow.priority, []).get(e.flow.priority)!).push(e.flow);
+    for (const prio of [...levels.keys()].sort((a, b) => b - a)) {
+      const hit = conjunctionHit(levels.get(prio)!, this.conjFlows, p);
+      if (hit) return hit;
+    }
+    return best ? { flow: best.flow } : undefined;
+  }
+
+  /** The same lookup by scanning every flow in priority order: the reference the indexed lookup is tested against. */
+  linearLookup(p: Packet): Hit | undefined {
+    const prios = [...new Set(this.entries.map((e) => e.flow.priority))].sort((a, b) => b - a);
+    for (const prio of prios) {
+      const level = this.entries.filter((e) => e.flow.priority === prio).map((e) => e.flow);
+      for (const f of level) if (!f.clauses && matches(f, p)) return { flow: f };
+      const hit = conjunctionHit(level.filter((f) => f.clauses && matches(f, p)), this.conjFlows, p);
+      if (hit) return hit;
     }
     return undefined;
   }
@@ -251,17 +374,22 @@ export class Interpreter {
     const stepIndex = run.steps.length;
     run.steps.push({ kind: 'flow', table, flow: hit.flow, depth, set: [], ...(hit.conjId !== undefined ? { conjId: hit.conjId } : {}) });
     // What this flow's own actions change: nested resubmits and group buckets are their flows' changes, not its.
-    let before = new Map(p.fields());
+    let journal = new Map<string, bigint>();
+    const outer = p.record(journal);
     const own = new Map<string, bigint>();
     const mark = (nested: boolean) => {
-      for (const [k, v] of p.fields()) if (before.get(k) !== v) own.set(k, v);
-      for (const [k] of before) if (p.get(k) === 0n) own.set(k, 0n);
+      for (const [k, old] of journal) {
+        const v = p.get(k);
+        if (v !== old) own.set(k, v);
+      }
       const s = run.steps[stepIndex]!;
-      if (s.kind === 'flow') run.steps[stepIndex] = { ...s, set: [...own.entries()].sort(([a], [b]) => (a < b ? -1 : 1)) };
-      if (nested) return () => (before = new Map(p.fields()));
+      if (s.kind === 'flow' && own.size) run.steps[stepIndex] = { ...s, set: [...own.entries()].sort(([a], [b]) => (a < b ? -1 : 1)) };
+      if (nested) return () => void p.record((journal = new Map()));
       return () => undefined;
     };
     const gotoTable = this.actions(run, p, hit.flow.actions, hit.flow, table, depth, queue, mark);
+    // goto_table is a tail: what the next table's flows write is theirs.
+    p.record(outer);
     if (gotoTable !== undefined) this.lookup(run, p, gotoTable, depth, queue);
   }
 

@@ -355,9 +355,9 @@ export function parseFlow(text: string, line = 0, cache?: ParseCache): OfFlow {
   return clauses ? { table, priority, cookie, match, actions, text, line, clauses } : { table, priority, cookie, match, actions, text, line };
 }
 
-export function parseFlows(text: string): OfFlow[] {
+/** `cache`: one shared by the Nodes of a compile parses the match fields and actions they have in common once. */
+export function parseFlows(text: string, cache: ParseCache = newParseCache()): OfFlow[] {
   const out: OfFlow[] = [];
-  const cache = newParseCache();
   text.split('\n').forEach((l, i) => {
     const t = l.trim();
     if (t !== '' && !t.startsWith('#')) out.push(parseFlow(t, i + 1, cache));
