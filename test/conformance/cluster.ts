@@ -110,6 +110,8 @@ export class ClusterNode {
   readonly podPorts = new Map<string, InventoryPod>();
   readonly cursors = new Map<string, PcapCursor>();
   readonly controllers = new Map<number, ControllerConnection>();
+  /** The Node's agent, when the case runs one (agents.ts): it answers Reject packet-ins. */
+  agent: { settle(): Promise<void> } | undefined;
   private applied: { transact?: string; groups?: string; meters?: string } = {};
   private arpCache = new Map<string, string | undefined>();
 
@@ -299,11 +301,12 @@ export class ClusterNode {
 
   /**
    * Returns once every frame fed so far has been through the datapath and every packet-in it caused has
-   * reached our controller connections.
+   * reached our controller connections, and the agent's answers to them (if it runs one) have left the switch.
    */
   async settle(): Promise<void> {
     await this.ctl.call('version');
     await Promise.all([...this.controllers.values()].map((c) => c.barrier()));
+    await this.agent?.settle();
   }
 
   /** Frames transmitted on any watched port since the last call. */

@@ -24,6 +24,7 @@ import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, 
 import { runTrafficCheck } from './traffic.js';
 import { runTraceCheck } from './trace.js';
 import { FlowRecords } from './flowrecord.js';
+import { Agents, hasRejectRule } from './agents.js';
 import { HostNetCluster } from './hostnet/cluster.js';
 import { HostNetProber, runsOnHostNet } from './hostnet/prober.js';
 
@@ -213,6 +214,8 @@ class CaseRun {
   private compiled: CompileResult | undefined;
   /** The agents and collector of a case with flowrecord checks. */
   flowRecords: FlowRecords | undefined;
+  /** The agents of a case with a Reject rule and no flowrecord checks. */
+  agents: Agents | undefined;
 
   constructor(
     private readonly c: Case,
@@ -250,6 +253,10 @@ class CaseRun {
       if (this.cluster instanceof Cluster && this.c.steps.some((s) => s.checks.some((ch) => ch.kind === 'flowrecord'))) {
         this.flowRecords ??= new FlowRecords();
         await this.flowRecords.sync(this.cluster, result.bundles);
+      } else if (this.cluster instanceof Cluster && (this.agents || hasRejectRule(result.bundles))) {
+        // Reject is answered by the agent, as on a Node: the cells see its answer, not the packet-in.
+        this.agents ??= new Agents();
+        await this.agents.sync(this.cluster, result.bundles);
       }
       this.log(`  step ${step.number}: compiled ${result.bundles.length} Node bundles in ${compileMs.toFixed(0)} ms, loaded in ${(performance.now() - t1).toFixed(0)} ms`);
       inForce = { step, sources: step.sources };
@@ -423,6 +430,7 @@ export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResul
   } finally {
     try {
       await run.flowRecords?.stop();
+      await run.agents?.stop();
     } catch (e) {
       run.log(`  ERROR stopping the agents: ${String(e)}`);
     }
