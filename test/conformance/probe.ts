@@ -380,17 +380,17 @@ export class Prober {
       o.actual = 'misdelivered';
       const changed = o.emissions.filter((e) => !e.unchanged).map((e) => `${where(e)} as ${e.flow}`);
       o.summary = `left on ${[...delivered, ...stray].map(where).join(', ')}${path}${changed.length ? `; rewritten: ${changed.join(', ')}` : ''}`;
-    } else if (o.answers !== undefined) {
+    } else if (o.answers !== undefined && (rejects.length || o.answers.length)) {
       // Agents run: a Reject is what the sender gets back, an answer at its own port, as a Pod's stack sees it.
       const home = o.answers.filter((e) => e.node === p.node.name && e.port === p.inPort);
       const elsewhere = o.answers.filter((e) => !home.includes(e)).map((e) => `${e.flow} at ${where(e)}`);
-      const pin = rejects[0] ? `; ${rejectPacketIn(rejects[0])}` : '';
+      const pin = rejects[0] ? rejectPacketIn(rejects[0]) : 'no reject packet-in';
       if (home.length) {
         o.actual = 'reject';
-        o.summary = `answered at the sender's port ${where(home[0]!)}: ${home[0]!.flow}${pin}${path}`;
+        o.summary = `answered at the sender's port ${where(home[0]!)}: ${home[0]!.flow}; ${pin}${path}`;
       } else {
         o.actual = 'drop';
-        o.summary = `left nowhere${path}${rejects.length ? `; sent to the controller with the reject operation, but no answer reached the sender's port ${p.node.name}:${p.inPort}` : ''}${pin}`;
+        o.summary = `left nowhere${path}; ${pin}, but no answer reached the sender's port ${p.node.name}:${p.inPort}`;
       }
       if (elsewhere.length) o.summary += `; answers elsewhere: ${elsewhere.join(', ')}`;
     } else if (rejects.length) {

@@ -335,7 +335,7 @@ class CaseRun {
         const r = await this.flowRecords.run(check, prober, this.cluster, check.cell.sourcePort ?? this.ports.take());
         this.checks.push({ step: step.number, check, ok: r.ok });
         this.log(`  step ${step.number}: ${check.label}: ${r.ok ? `ok (${r.outcome.actual})` : 'WRONG'}`);
-        for (const l of r.ok && !this.opts.verbose ? r.lines.filter((x) => x.startsWith('no answer')) : r.lines) this.log(`    ${l}`);
+        if (!r.ok || this.opts.verbose) for (const l of r.lines) this.log(`    ${l}`);
         if (!r.verdictOk && r.outcome.legs.length) this.log(await prober.trace(r.outcome));
         continue;
       }
