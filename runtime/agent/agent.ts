@@ -23,8 +23,8 @@ import { parseFrame, rejectFrame } from './packets.js';
 const run = promisify(execFile);
 
 /** Antrea's packet-in category for NetworkPolicy, and its operation bits (pkg/agent/openflow/packetin.go). */
-const CATEGORY_NP = 1;
-const OP = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
+export const CATEGORY_NP = 1;
+export const OP = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
 const CONTROLLER_ID = 1;
 const WATCH_MS = 1000;
 const RECONNECT_MS = 1000;

@@ -10,7 +10,9 @@ import { parseFrame, type ParsedFrame } from '../harness/packets.js';
 import type { PodInfo, ProbeSpec } from './cases.js';
 import { cidrContains, type Cluster, type ClusterNode, type RuleEntry } from './cluster.js';
 import { describeFlow, flowIdentity, probeFrame, protocolNumber, sameFlow, type FlowIdentity } from './frames.js';
-import { isRejectPacketIn, packetInOperations } from './openflow.js';
+import { PacketInOperationField } from '../../compiler/plan/fields.js';
+import { CATEGORY_NP, OP } from '../../runtime/agent/agent.js';
+import type { PacketIn } from '../../runtime/openflow/client.js';
 
 export type Actual = 'allow' | 'drop' | 'reject' | 'misdelivered' | 'error';
 
@@ -426,6 +428,20 @@ export class Prober {
     }
     return out.join('\n');
   }
+}
+
+/** The operation bits a packet-in carries: from the userdata (category NetworkPolicy), and from reg0. */
+export function packetInOperations(pin: PacketIn): { fromUserdata?: number; fromReg0: number } {
+  const f = PacketInOperationField;
+  const fromReg0 = ((pin.regs[f.reg] ?? 0) >>> f.lo) & ((1 << (f.hi - f.lo + 1)) - 1);
+  const ud = pin.userdata;
+  if (ud && ud.length >= 2 && ud[0] === CATEGORY_NP) return { fromUserdata: ud[1] ?? 0, fromReg0 };
+  return { fromReg0 };
+}
+
+export function isRejectPacketIn(pin: PacketIn): boolean {
+  const ops = packetInOperations(pin);
+  return ((ops.fromUserdata ?? 0) & OP.reject) !== 0 || (ops.fromReg0 & OP.reject) !== 0;
 }
 
 function rejectPacketIn(r: PacketInRecord): string {
