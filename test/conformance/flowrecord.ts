@@ -104,6 +104,7 @@ interface Connection {
 /** One Node's side: the loopback listener only its agent sends to. */
 interface NodeSide {
   server: Server;
+  port: number;
   sockets: Socket[];
   connections: Connection[];
 }
@@ -121,6 +122,7 @@ export class FlowRecords {
   private readonly nodes = new Map<string, NodeSide>();
   private readonly root = mkdtempSync(join(tmpdir(), 'dpc-flowrecord-'));
   private waitMs = 8000;
+  private dueMs = 3000;
   readonly agents = new Agents((node) => this.listen(node));
 
   get log(): string[] {
@@ -133,14 +135,16 @@ export class FlowRecords {
       const exporter = b.files.get('visibility/exporter.json');
       if (!exporter) continue;
       const s = JSON.parse(exporter) as { pollIntervalMs: number; activeFlowExportTimeoutMs: number };
-      this.waitMs = s.pollIntervalMs + s.activeFlowExportTimeoutMs + 5000;
+      this.dueMs = s.pollIntervalMs + s.activeFlowExportTimeoutMs;
+      this.waitMs = this.dueMs + 5000;
     }
     await this.agents.sync(cluster, bundles);
   }
 
-  private async listen(node: string): Promise<{ host: string; port: number }> {
-    const side: NodeSide = { server: createServer(), sockets: [], connections: [] };
-    side.server.on('connection', (sock) => {
+  private async listen(node: string, port = 0): Promise<{ host: string; port: number }> {
+    const server = createServer();
+    const side: NodeSide = { server, port, sockets: [], connections: [] };
+    server.on('connection', (sock) => {
       const c: Connection = { session: new IpfixSession(), chunks: [] };
       side.connections.push(c);
       side.sockets.push(sock);
@@ -150,9 +154,23 @@ export class FlowRecords {
       });
       sock.on('error', () => undefined);
     });
-    await new Promise<void>((resolve) => side.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    side.port = (server.address() as AddressInfo).port;
     this.nodes.set(node, side);
-    return { host: '127.0.0.1', port: (side.server.address() as AddressInfo).port };
+    return { host: '127.0.0.1', port: side.port };
+  }
+
+  /** Every Node's collector goes away (listener and connections closed): what its agent sends now is not received. */
+  private async collectorsDown(): Promise<void> {
+    for (const side of this.nodes.values()) {
+      for (const s of side.sockets) s.destroy();
+      await new Promise<void>((resolve) => side.server.close(() => resolve()));
+    }
+  }
+
+  /** The collectors come back on the same ports, with nothing received yet. */
+  private async collectorsUp(): Promise<void> {
+    for (const [node, side] of [...this.nodes]) await this.listen(node, side.port);
   }
 
   /** What each Node has sent so far, one buffer per collector connection: both decoders read the same bytes. */
@@ -165,11 +183,22 @@ export class FlowRecords {
     return streams.flatMap((b) => new IpfixSession().push(b).filter((r) => matches(r, tuple)));
   }
 
-  async run(check: FlowRecordCheck, prober: Prober, cluster: Cluster, srcPort: number): Promise<FlowRecordResult> {
+  /**
+   * Opens the check's connection and reads its records. With `restart`, every collector is away from just before
+   * the connection until its records have fallen due (a poll interval and an active timeout later), and comes
+   * back empty: the records must then still arrive, sent by the agents after they reconnect.
+   */
+  async run(check: FlowRecordCheck, prober: Prober, cluster: Cluster, srcPort: number, restart = false): Promise<FlowRecordResult> {
     await cluster.flushConntrack();
+    if (restart) await this.collectorsDown();
     const [outcome] = await prober.run([{ spec: check.cell, srcPort }]);
     const o = outcome!;
     const lines: string[] = [];
+    if (restart) {
+      await new Promise((r) => setTimeout(r, this.dueMs));
+      await this.collectorsUp();
+      lines.push(`the collectors were away for ${this.dueMs} ms after the connection, and came back empty`);
+    }
     let ok = true;
     const verdictOk = check.cell.expected === 'deny' ? o.actual === 'drop' || o.actual === 'reject' : o.actual === check.cell.expected;
     if (!verdictOk) {

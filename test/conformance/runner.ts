@@ -39,6 +39,8 @@ export interface RunOptions {
   jobs?: number;
   /** How many wrong cells per check get an ofproto/trace excerpt in the report. */
   tracesPerCheck?: number;
+  /** flowrecord checks: the collectors go away while the records fall due, and come back (flowrecord.ts). */
+  restartCollectors?: boolean;
 }
 
 export interface CellResult {
@@ -332,7 +334,7 @@ class CaseRun {
       }
       if (check.kind === 'flowrecord') {
         if (!(this.cluster instanceof Cluster) || !(prober instanceof Prober) || !this.flowRecords) throw new StepError(`step ${step.number}: flowrecord checks need Pods on Open vSwitch`);
-        const r = await this.flowRecords.run(check, prober, this.cluster, check.cell.sourcePort ?? this.ports.take());
+        const r = await this.flowRecords.run(check, prober, this.cluster, check.cell.sourcePort ?? this.ports.take(), this.opts.restartCollectors);
         this.checks.push({ step: step.number, check, ok: r.ok });
         this.log(`  step ${step.number}: ${check.label}: ${r.ok ? `ok (${r.outcome.actual})` : 'WRONG'}`);
         if (!r.ok || this.opts.verbose) for (const l of r.lines) this.log(`    ${l}`);
