@@ -13,8 +13,8 @@ import { ethernet, ipv4, parseFrame } from './harness/packets.js';
 import { findFixture, loadCase, loadCases, patternMatches, CONFORMANCE_DIR, sharedDir, type Case, type MatrixCheck } from './conformance/cases.js';
 import { Cluster, commonPrefix, controllerIds, PcapCursor } from './conformance/cluster.js';
 import { crc32c, flowIdentity, probeFrame, sctpChecksumOk, sctpInit } from './conformance/frames.js';
-import { decodeMetadataRegs, decodePacketIn2, isRejectPacketIn } from './conformance/openflow.js';
-import { Attributor, parseConntrack, parseFlowStats, policyCookieRule, Prober, traceExcerpt } from './conformance/probe.js';
+import { decodeMetadata, decodePacketIn2 } from '../runtime/openflow/client.js';
+import { Attributor, isRejectPacketIn, parseConntrack, parseFlowStats, policyCookieRule, Prober, traceExcerpt } from './conformance/probe.js';
 import { checkInvalid, conntrackKeys, planBatches, renderMatrix, runCases, SourcePorts, verdictMatches } from './conformance/runner.js';
 import { JsonStreamSplitter } from './conformance/unixctl.js';
 
@@ -401,8 +401,8 @@ describe('dataplane helpers', () => {
       prop(6, Buffer.concat([oxm(0, 0x4400000), oxm(3, 11)])),
       prop(7, Buffer.from([1, 2])),
     ]);
-    const pin = decodePacketIn2(body, 4242);
-    expect(pin).toMatchObject({ packet: Buffer.from('abcd'), tableId: 28, cookie: 0x1020000000000n, userdata: Buffer.from([1, 2]), controllerId: 4242 });
+    const pin = decodePacketIn2(body);
+    expect(pin).toMatchObject({ packet: Buffer.from('abcd'), tableId: 28, cookie: 0x1020000000000n, userdata: Buffer.from([1, 2]) });
     expect(pin.regs[0]).toBe(0x4400000);
     expect(pin.regs[3]).toBe(11);
     expect(isRejectPacketIn(pin)).toBe(true);
@@ -412,7 +412,7 @@ describe('dataplane helpers', () => {
     xreg.writeUInt32BE(((0x8001 << 16) | (0 << 9) | 8) >>> 0, 0);
     xreg.writeUInt32BE(0x4000000, 4);
     xreg.writeUInt32BE(0x5, 8);
-    expect(decodeMetadataRegs(xreg).slice(0, 2)).toEqual([0x4000000, 5]);
+    expect(decodeMetadata(xreg).regs.slice(0, 2)).toEqual([0x4000000, 5]);
   });
 
   test('JSON-RPC replies are split out of a byte stream', () => {

@@ -28,7 +28,7 @@ const GAPS: readonly Gap[] = [
   },
   {
     enabled: (f) => f.flowExporter,
-    text: 'FlowExporter: records are exported by `dpc agent` over TCP or UDP only (no TLS, gRPC or FlowExporterDestination), with Service fields empty; a Reject whose sender is on another Node is not answered',
+    text: 'FlowExporter: records are exported by `dpc agent` over TCP or UDP only (no TLS, gRPC or FlowExporterDestination), with Service fields empty',
   },
 ];
 

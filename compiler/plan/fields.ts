@@ -43,6 +43,10 @@ export const APDenyRegMark = mark(APDenyField, 1);
 export const APDispositionField = field('APDisposition', 0, 11, 12);
 export const Disposition = { allow: 0b00, drop: 0b01, reject: 0b10, pass: 0b11 } as const;
 
+/** Set by the agent on a Reject answer it injects (reject.go); the pipeline itself never loads it. */
+export const GeneratedRejectPacketOutField = field('GeneratedRejectPacketOut', 0, 13, 13);
+export const GeneratedRejectPacketOutRegMark = mark(GeneratedRejectPacketOutField, 1);
+
 export const RemoteSNATField = field('RemoteSNAT', 0, 19, 19);
 export const RemoteSNATRegMark = mark(RemoteSNATField, 1);
 

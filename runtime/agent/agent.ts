@@ -15,15 +15,16 @@ import { connectOvs } from '../ovs.js';
 import { findTool } from '../tools.js';
 import { FlowExporter } from '../flowexporter/exporter.js';
 import { Naming, RuleAction } from '../flowexporter/naming.js';
-import { OpenFlowClient, type PacketIn } from '../openflow/client.js';
+import { GeneratedRejectPacketOutRegMark } from '../../compiler/plan/fields.js';
+import { OpenFlowClient, PacketOutAction, type PacketIn } from '../openflow/client.js';
 import { applyOnce } from './apply.js';
 import { parseFrame, rejectFrame } from './packets.js';
 
 const run = promisify(execFile);
 
 /** Antrea's packet-in category for NetworkPolicy, and its operation bits (pkg/agent/openflow/packetin.go). */
-const CATEGORY_NP = 1;
-const OP = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
+export const CATEGORY_NP = 1;
+export const OP = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
 const CONTROLLER_ID = 1;
 const WATCH_MS = 1000;
 const RECONNECT_MS = 1000;
@@ -46,6 +47,7 @@ interface Live {
   tableNames: Map<number, string>;
   macs: Map<string, { ofport: number; mac: Buffer }>;
   gateway: { ofport: number; mac: Buffer };
+  l3Forwarding?: number;
 }
 
 const macBytes = (m: string) => Buffer.from(m.split(':').map((x) => parseInt(x, 16)));
@@ -96,6 +98,7 @@ export class Agent {
       tableNames: new Map(Object.entries(meta.tables).map(([n, id]) => [id, n])),
       macs: new Map(meta.inventory.pods.map((p) => [p.ip, { ofport: p.ofport, mac: macBytes(p.mac) }])),
       gateway: { ofport: meta.inventory.gateway.ofport, mac: macBytes(meta.inventory.gateway.mac) },
+      ...(meta.tables['L3Forwarding'] !== undefined ? { l3Forwarding: meta.tables['L3Forwarding'] } : {}),
     };
     const exporterFile = join(bundle.dir, 'visibility/exporter.json');
     const naming = existsSync(exporterFile) ? Naming.load(bundle.dir, this.opts.collector) : undefined;
@@ -144,26 +147,38 @@ export class Agent {
     }
   }
 
-  /** reject.go: the Pod-to-Pod answers whose port is known here (see docs for the cases not answered yet). */
+  /**
+   * reject.go: the answer goes from the rejected packet's destination back to its source. Which ports it uses
+   * depends on which of the two are local: both (rejectPodLocal: from the destination's port straight to the
+   * sender's, with the two interfaces' MACs), only the sender (rejectPodRemoteToLocal: as if from the gateway,
+   * straight to the sender's port), only the destination (rejectPodLocalToRemote: as if from the destination's
+   * port, through the pipeline from L3Forwarding, whose flows rewrite the MACs and choose the tunnel and tun_dst).
+   * Every answer carries GeneratedRejectPacketOut.
+   */
   private reject(p: PacketIn, f: ReturnType<typeof parseFrame> & object): void {
     const live = this.live!;
-    const origSrc = live.macs.get(f.srcIp);
-    const origDst = live.macs.get(f.dstIp);
+    const sender = live.macs.get(f.srcIp);
+    const rejecter = live.macs.get(f.dstIp);
+    const mark = GeneratedRejectPacketOutRegMark;
+    const actions = [PacketOutAction.loadReg(mark.field.reg, mark.field.lo, mark.field.hi, mark.value)];
     let inPort: number;
-    let outPort: number;
-    let srcMac: Buffer;
-    let dstMac: Buffer;
-    if (origSrc && origDst) {
-      // rejectPodLocal: from the rejecting Pod's port straight to the sender's.
-      [inPort, outPort, srcMac, dstMac] = [origDst.ofport, origSrc.ofport, origDst.mac, origSrc.mac];
-    } else if (origSrc) {
-      // rejectPodRemoteToLocal: the answer seems to come from the gateway, to the local sender.
-      [inPort, outPort, srcMac, dstMac] = [live.gateway.ofport, origSrc.ofport, Buffer.from(f.dstMac), Buffer.from(f.srcMac)];
+    let srcMac: Buffer = Buffer.from(f.dstMac);
+    let dstMac: Buffer = Buffer.from(f.srcMac);
+    if (sender && rejecter) {
+      inPort = rejecter.ofport;
+      [srcMac, dstMac] = [rejecter.mac, sender.mac];
+      actions.push(PacketOutAction.output(sender.ofport));
+    } else if (sender) {
+      inPort = live.gateway.ofport;
+      actions.push(PacketOutAction.output(sender.ofport));
+    } else if (rejecter && live.l3Forwarding !== undefined) {
+      inPort = rejecter.ofport;
+      actions.push(PacketOutAction.resubmit(live.l3Forwarding));
     } else {
-      this.log(`reject ${f.srcIp} -> ${f.dstIp}: the sender is not local to this Node; not answered (not supported yet)`);
+      this.log(`reject ${f.srcIp} -> ${f.dstIp}: neither end is a Pod of this Node; not answered`);
       return;
     }
-    this.of?.packetOut(rejectFrame(f, srcMac, dstMac), inPort, outPort);
+    this.of?.packetOutActions(rejectFrame(f, srcMac, dstMac), inPort, actions);
     this.stats.rejects++;
   }
 
@@ -183,6 +198,18 @@ export class Agent {
       ...(p.ctLabel ? { labels: p.ctLabel } : {}),
     });
     this.stats.denies++;
+  }
+
+  /**
+   * Resolves once every packet-in the switch queued for this agent before the call has been handled and the
+   * answers it sent have been executed by the switch (the first barrier's reply follows those packet-ins, the
+   * second follows the packet-outs written while handling them).
+   */
+  async settle(): Promise<void> {
+    const of = this.of;
+    if (!of || of.closed) return;
+    await of.barrier();
+    await of.barrier();
   }
 
   async stop(): Promise<void> {

@@ -46,7 +46,7 @@ function nx(subtype: number, xid: number, body: Buffer): Buffer {
 }
 
 /** The OXM/NXM match fields of a packet-in's metadata that the agent reads. */
-function decodeMetadata(buf: Buffer): { regs: number[]; inPort?: number; ctLabel?: Buffer } {
+export function decodeMetadata(buf: Buffer): { regs: number[]; inPort?: number; ctLabel?: Buffer } {
   const regs = new Array<number>(16).fill(0);
   let inPort: number | undefined;
   let ctLabel: Buffer | undefined;
@@ -90,6 +90,41 @@ export function decodePacketIn2(body: Buffer): PacketIn {
   }
   return { packet, regs: meta.regs, ...(meta.inPort !== undefined ? { inPort: meta.inPort } : {}), ...(meta.ctLabel ? { ctLabel: meta.ctLabel } : {}), ...(tableId !== undefined ? { tableId } : {}), ...(cookie !== undefined ? { cookie } : {}), ...(userdata ? { userdata } : {}) };
 }
+
+/** Packet-out actions (OpenFlow 1.3 and Nicira extensions), to hand to {@link OpenFlowClient.packetOutActions}. */
+export const PacketOutAction = {
+  output(port: number): Buffer {
+    const a = Buffer.alloc(16);
+    a.writeUInt16BE(0, 0);
+    a.writeUInt16BE(16, 2);
+    a.writeUInt32BE(port >>> 0, 4);
+    a.writeUInt16BE(0xffff, 8);
+    return a;
+  },
+  /** NXAST_RESUBMIT_TABLE with in_port OFPP_IN_PORT: runs the packet through `table` onwards. */
+  resubmit(table: number): Buffer {
+    const a = Buffer.alloc(16);
+    a.writeUInt16BE(0xffff, 0);
+    a.writeUInt16BE(16, 2);
+    a.writeUInt32BE(NX_VENDOR, 4);
+    a.writeUInt16BE(14, 8);
+    a.writeUInt16BE(0xfff8, 10);
+    a.writeUInt8(table, 12);
+    return a;
+  },
+  /** NXAST_REG_LOAD of `value` into bits lo..hi of NXM_NX_REG`reg`. */
+  loadReg(reg: number, lo: number, hi: number, value: number): Buffer {
+    const a = Buffer.alloc(24);
+    a.writeUInt16BE(0xffff, 0);
+    a.writeUInt16BE(24, 2);
+    a.writeUInt32BE(NX_VENDOR, 4);
+    a.writeUInt16BE(7, 8);
+    a.writeUInt16BE((lo << 6) | (hi - lo), 10);
+    a.writeUInt32BE(((0x0001 << 16) | (reg << 9) | 4) >>> 0, 12);
+    a.writeBigUInt64BE(BigInt(value >>> 0), 16);
+    return a;
+  },
+} as const;
 
 export class OpenFlowClient {
   private readonly socket: Socket;
@@ -178,16 +213,17 @@ export class OpenFlowClient {
 
   /** Sends a frame out of `outPort` (OFPP_TABLE: through the pipeline) as if it came in on `inPort`. */
   packetOut(frame: Buffer, inPort: number, outPort: number): void {
-    const action = Buffer.alloc(16);
-    action.writeUInt16BE(0, 0);
-    action.writeUInt16BE(16, 2);
-    action.writeUInt32BE(outPort >>> 0, 4);
-    action.writeUInt16BE(0xffff, 8);
+    this.packetOutActions(frame, inPort, [PacketOutAction.output(outPort)]);
+  }
+
+  /** Sends a frame through the given actions as if it came in on `inPort`. */
+  packetOutActions(frame: Buffer, inPort: number, actions: readonly Buffer[]): void {
+    const list = Buffer.concat(actions);
     const head = Buffer.alloc(16);
     head.writeUInt32BE(OFP_NO_BUFFER, 0);
     head.writeUInt32BE(inPort >>> 0, 4);
-    head.writeUInt16BE(action.length, 8);
-    this.send(msg(OFPT.packetOut, this.xid++, Buffer.concat([head, action, frame])));
+    head.writeUInt16BE(list.length, 8);
+    this.send(msg(OFPT.packetOut, this.xid++, Buffer.concat([head, list, frame])));
   }
 
   close(): void {

@@ -9,7 +9,7 @@ import { addUnderlay, linkUnderlay, startOvs, UPLINK_PORT, type Ovs, type Underl
 import { arp, ETH_TYPE, ethernet, ipToBytes, parseFrame, parsePcap } from '../harness/packets.js';
 import type { NodeBundle } from '../../targets/bundle/bundle.js';
 import type { BundleInventory } from '../harness/bundle.js';
-import { ControllerConnection, type PacketIn } from './openflow.js';
+import { OpenFlowClient, type PacketIn } from '../../runtime/openflow/client.js';
 import { Unixctl } from './unixctl.js';
 
 export type BundleMeta = BundleInventory;
@@ -101,6 +101,51 @@ export function devicePortAsDummy(op: unknown): unknown {
   return { ...o, row: { ...o.row, type: 'dummy' } };
 }
 
+const BARRIER_TIMEOUT_MS = 10_000;
+
+/**
+ * The runner's controller connection: the runtime's OpenFlow client (the agent's), keeping every packet-in until
+ * drained. That is how a Reject verdict is read from the real dataplane: the real packet reaches the controller.
+ */
+export class ControllerConnection {
+  private pending: PacketIn[] = [];
+  private client!: OpenFlowClient;
+
+  private constructor(readonly controllerId: number) {}
+
+  static async connect(mgmtSocket: string, controllerId: number): Promise<ControllerConnection> {
+    const c = new ControllerConnection(controllerId);
+    c.client = await OpenFlowClient.connect(mgmtSocket, controllerId, (p) => c.pending.push(p));
+    return c;
+  }
+
+  /** Resolves once every packet-in the switch queued for this connection before the call has been received. */
+  async barrier(): Promise<void> {
+    if (this.client.closed) throw new Error(`OpenFlow ${this.client.path}: connection closed`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`OpenFlow ${this.client.path}: no barrier reply within ${BARRIER_TIMEOUT_MS} ms`)), BARRIER_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      await Promise.race([this.client.barrier(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The packet-ins received since the last drain. */
+  drain(): PacketIn[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
 export class ClusterNode {
   bundle!: BundleMeta;
   rules: Map<number, RuleEntry> | undefined;
@@ -110,6 +155,8 @@ export class ClusterNode {
   readonly podPorts = new Map<string, InventoryPod>();
   readonly cursors = new Map<string, PcapCursor>();
   readonly controllers = new Map<number, ControllerConnection>();
+  /** The Node's agent, when the case runs one (agents.ts): it answers Reject packet-ins. */
+  agent: { settle(): Promise<void> } | undefined;
   private applied: { transact?: string; groups?: string; meters?: string } = {};
   private arpCache = new Map<string, string | undefined>();
 
@@ -299,11 +346,12 @@ export class ClusterNode {
 
   /**
    * Returns once every frame fed so far has been through the datapath and every packet-in it caused has
-   * reached our controller connections.
+   * reached our controller connections, and the agent's answers to them (if it runs one) have left the switch.
    */
   async settle(): Promise<void> {
     await this.ctl.call('version');
     await Promise.all([...this.controllers.values()].map((c) => c.barrier()));
+    await this.agent?.settle();
   }
 
   /** Frames transmitted on any watched port since the last call. */

@@ -10,7 +10,9 @@ import { parseFrame, type ParsedFrame } from '../harness/packets.js';
 import type { PodInfo, ProbeSpec } from './cases.js';
 import { cidrContains, type Cluster, type ClusterNode, type RuleEntry } from './cluster.js';
 import { describeFlow, flowIdentity, probeFrame, protocolNumber, sameFlow, type FlowIdentity } from './frames.js';
-import { isRejectPacketIn, packetInOperations } from './openflow.js';
+import { PacketInOperationField } from '../../compiler/plan/fields.js';
+import { CATEGORY_NP, OP } from '../../runtime/agent/agent.js';
+import type { PacketIn } from '../../runtime/openflow/client.js';
 
 export type Actual = 'allow' | 'drop' | 'reject' | 'misdelivered' | 'error';
 
@@ -63,6 +65,11 @@ export interface ProbeOutcome {
   emissions: Emission[];
   packetIns: PacketInRecord[];
   notes: string[];
+  /**
+   * Reject answers (a TCP reset or an ICMP unreachable for this probe's packet) seen leaving a switch port other
+   * than a tunnel; set when the cluster runs agents.
+   */
+  answers?: Emission[];
 }
 
 /** Where the packet must go to count as allowed. */
@@ -237,6 +244,9 @@ export class Prober {
     }
     const live = prepared.filter((p): p is Prepared => 'tag' in p);
     const byTag = new Map(live.map((p) => [p.tag, p]));
+    const answers = new AnswerIndex(live);
+    const answering = [...this.cluster.nodes.values()].some((n) => n.agent !== undefined);
+    if (answering) for (const p of live) p.outcome.answers = [];
     const nodes = [...this.cluster.nodes.values()];
     for (const n of nodes) {
       await n.collect(); // anything transmitted before this batch is not ours
@@ -257,7 +267,7 @@ export class Prober {
     for (let hop = 0; ; hop++) {
       const forward = new Map<ClusterNode, Buffer[]>();
       for (const node of nodes) {
-        for (const f of await node.collect()) this.observe(node, f.port, f.bytes, byTag, forward);
+        for (const f of await node.collect()) this.observe(node, f.port, f.bytes, byTag, forward, answers);
         for (const pin of node.packetIns()) {
           const parsed = safeParse(pin.packet);
           const id = parsed && flowIdentity(parsed);
@@ -289,13 +299,21 @@ export class Prober {
     return prepared.map((p) => ('tag' in p ? p.outcome : p));
   }
 
-  /** Attributes one transmitted frame to its probe: an emission, or a tunnel hop to follow. */
-  private observe(node: ClusterNode, port: string, bytes: Buffer, byTag: Map<number, Prepared>, forward: Map<ClusterNode, Buffer[]>): void {
+  /** Attributes one transmitted frame to its probe: an emission, a Reject answer, or a tunnel hop to follow. */
+  private observe(node: ClusterNode, port: string, bytes: Buffer, byTag: Map<number, Prepared>, forward: Map<ClusterNode, Buffer[]>, answers: AnswerIndex): void {
     const outer = safeParse(bytes);
     if (!outer) return;
     if (port === UPLINK_PORT) {
       const tunnel = outer.tunnel;
       if (!tunnel) return;
+      const answered = answers.of(tunnel.inner);
+      if (answered) {
+        // An answer to a sender on another Node crosses the underlay like any packet.
+        const target = this.cluster.nodeByIp(tunnel.outerDst);
+        answered.outcome.notes.push(`answer ${describeAnswer(tunnel.inner)} sent by ${node.name} through the tunnel to ${tunnel.outerDst}${target ? ` (${target.name})` : ' (no Node owns it)'}`);
+        if (target) forward.set(target, [...(forward.get(target) ?? []), bytes]);
+        return;
+      }
       const id = flowIdentity(tunnel.inner);
       const p = id && byTag.get(id.ipId);
       if (!p || !id || id.proto !== p.identity.proto) return;
@@ -311,15 +329,21 @@ export class Prober {
       }
       return;
     }
-    const id = flowIdentity(outer);
-    const p = id && byTag.get(id.ipId);
-    if (!p || !id || id.proto !== p.identity.proto) return;
     let what = port;
     if (port === node.gatewayPort) what = 'gateway';
     else {
       const pod = [...node.podPorts.entries()].find(([, v]) => v.interface === port);
       if (pod) what = `Pod ${pod[0]}`;
     }
+    const answered = answers.of(outer);
+    if (answered) {
+      const id = flowIdentity(outer)!;
+      (answered.outcome.answers ??= []).push({ ...emission(node.name, port, what, outer, id), flow: describeAnswer(outer) });
+      return;
+    }
+    const id = flowIdentity(outer);
+    const p = id && byTag.get(id.ipId);
+    if (!p || !id || id.proto !== p.identity.proto) return;
     p.outcome.emissions.push(emission(node.name, port, what, outer, p.identity));
   }
 
@@ -358,11 +382,22 @@ export class Prober {
       o.actual = 'misdelivered';
       const changed = o.emissions.filter((e) => !e.unchanged).map((e) => `${where(e)} as ${e.flow}`);
       o.summary = `left on ${[...delivered, ...stray].map(where).join(', ')}${path}${changed.length ? `; rewritten: ${changed.join(', ')}` : ''}`;
+    } else if (o.answers !== undefined && (rejects.length || o.answers.length)) {
+      // Agents run: a Reject is what the sender gets back, an answer at its own port, as a Pod's stack sees it.
+      const home = o.answers.filter((e) => e.node === p.node.name && e.port === p.inPort);
+      const elsewhere = o.answers.filter((e) => !home.includes(e)).map((e) => `${e.flow} at ${where(e)}`);
+      const pin = rejects[0] ? rejectPacketIn(rejects[0]) : 'no reject packet-in';
+      if (home.length) {
+        o.actual = 'reject';
+        o.summary = `answered at the sender's port ${where(home[0]!)}: ${home[0]!.flow}; ${pin}${path}`;
+      } else {
+        o.actual = 'drop';
+        o.summary = `left nowhere${path}; ${pin}, but no answer reached the sender's port ${p.node.name}:${p.inPort}`;
+      }
+      if (elsewhere.length) o.summary += `; answers elsewhere: ${elsewhere.join(', ')}`;
     } else if (rejects.length) {
       o.actual = 'reject';
-      const r = rejects[0]!;
-      const ops = r.operations.fromUserdata !== undefined ? `userdata operation 0b${r.operations.fromUserdata.toString(2)}, ` : '';
-      o.summary = `sent to the controller with the reject operation on ${r.node} (table ${r.tableId ?? '?'}, cookie ${r.cookie ?? '?'}, ${ops}reg0 operation 0b${r.operations.fromReg0.toString(2)}, reg3 ${r.reg3})${path}`;
+      o.summary = `${rejectPacketIn(rejects[0]!)}${path}`;
     } else {
       o.actual = 'drop';
       const pins = o.packetIns.length ? `; packet-ins without reject: ${o.packetIns.map((r) => `${r.node} table ${r.tableId ?? '?'}`).join(', ')}` : '';
@@ -393,6 +428,62 @@ export class Prober {
     }
     return out.join('\n');
   }
+}
+
+/** The operation bits a packet-in carries: from the userdata (category NetworkPolicy), and from reg0. */
+export function packetInOperations(pin: PacketIn): { fromUserdata?: number; fromReg0: number } {
+  const f = PacketInOperationField;
+  const fromReg0 = ((pin.regs[f.reg] ?? 0) >>> f.lo) & ((1 << (f.hi - f.lo + 1)) - 1);
+  const ud = pin.userdata;
+  if (ud && ud.length >= 2 && ud[0] === CATEGORY_NP) return { fromUserdata: ud[1] ?? 0, fromReg0 };
+  return { fromReg0 };
+}
+
+export function isRejectPacketIn(pin: PacketIn): boolean {
+  const ops = packetInOperations(pin);
+  return ((ops.fromUserdata ?? 0) & OP.reject) !== 0 || (ops.fromReg0 & OP.reject) !== 0;
+}
+
+function rejectPacketIn(r: PacketInRecord): string {
+  const ops = r.operations.fromUserdata !== undefined ? `userdata operation 0b${r.operations.fromUserdata.toString(2)}, ` : '';
+  return `sent to the controller with the reject operation on ${r.node} (table ${r.tableId ?? '?'}, cookie ${r.cookie ?? '?'}, ${ops}reg0 operation 0b${r.operations.fromReg0.toString(2)}, reg3 ${r.reg3})`;
+}
+
+/**
+ * Finds the probe a Reject answer belongs to: a TCP reset on the reversed 4-tuple (a batch never holds two probes
+ * that share a conntrack entry, so the tuple is unique in it), or an ICMP destination unreachable quoting the
+ * probe's own IP header (its identification is the probe's tag).
+ */
+class AnswerIndex {
+  private readonly tcp = new Map<string, Prepared>();
+  private readonly byTag: Map<number, Prepared>;
+
+  constructor(live: readonly Prepared[]) {
+    this.byTag = new Map(live.map((p) => [p.tag, p]));
+    for (const p of live) {
+      const i = p.identity;
+      if (i.proto === 6) this.tcp.set(`${i.dst}|${i.dstPort}|${i.src}|${i.srcPort}`, p);
+    }
+  }
+
+  of(f: ParsedFrame): Prepared | undefined {
+    const ip = f.ipv4;
+    if (!ip) return undefined;
+    if (f.tcp) return f.tcp.flags.includes('R') ? this.tcp.get(`${ip.src}|${f.tcp.srcPort}|${ip.dst}|${f.tcp.dstPort}`) : undefined;
+    if (!f.icmp || f.icmp.type !== 3) return undefined;
+    const q = f.icmp.payload;
+    if (q.length < 20) return undefined;
+    const p = this.byTag.get(q.readUInt16BE(4));
+    if (!p || p.identity.src !== ip.dst || q[9] !== p.identity.proto) return undefined;
+    const quoted = (at: number): string => [...q.subarray(at, at + 4)].join('.');
+    return quoted(12) === p.identity.src && quoted(16) === p.identity.dst ? p : undefined;
+  }
+}
+
+function describeAnswer(f: ParsedFrame): string {
+  const ip = f.ipv4!;
+  if (f.tcp) return `TCP ${f.tcp.flags} ${ip.src}:${f.tcp.srcPort} > ${ip.dst}:${f.tcp.dstPort}`;
+  return `ICMP unreachable code ${f.icmp?.code ?? '?'} ${ip.src} > ${ip.dst}`;
 }
 
 function safeParse(bytes: Buffer): ParsedFrame | undefined {

@@ -24,6 +24,7 @@ import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, 
 import { runTrafficCheck } from './traffic.js';
 import { runTraceCheck } from './trace.js';
 import { FlowRecords } from './flowrecord.js';
+import { Agents, hasRejectRule } from './agents.js';
 import { HostNetCluster } from './hostnet/cluster.js';
 import { HostNetProber, runsOnHostNet } from './hostnet/prober.js';
 
@@ -38,6 +39,8 @@ export interface RunOptions {
   jobs?: number;
   /** How many wrong cells per check get an ofproto/trace excerpt in the report. */
   tracesPerCheck?: number;
+  /** flowrecord checks: the collectors go away while the records fall due, and come back (flowrecord.ts). */
+  restartCollectors?: boolean;
 }
 
 export interface CellResult {
@@ -213,6 +216,8 @@ class CaseRun {
   private compiled: CompileResult | undefined;
   /** The agents and collector of a case with flowrecord checks. */
   flowRecords: FlowRecords | undefined;
+  /** The agents of a case with a Reject rule and no flowrecord checks. */
+  agents: Agents | undefined;
 
   constructor(
     private readonly c: Case,
@@ -250,6 +255,10 @@ class CaseRun {
       if (this.cluster instanceof Cluster && this.c.steps.some((s) => s.checks.some((ch) => ch.kind === 'flowrecord'))) {
         this.flowRecords ??= new FlowRecords();
         await this.flowRecords.sync(this.cluster, result.bundles);
+      } else if (this.cluster instanceof Cluster && (this.agents || hasRejectRule(result.bundles))) {
+        // Reject is answered by the agent, as on a Node: the cells see its answer, not the packet-in.
+        this.agents ??= new Agents();
+        await this.agents.sync(this.cluster, result.bundles);
       }
       this.log(`  step ${step.number}: compiled ${result.bundles.length} Node bundles in ${compileMs.toFixed(0)} ms, loaded in ${(performance.now() - t1).toFixed(0)} ms`);
       inForce = { step, sources: step.sources };
@@ -325,10 +334,10 @@ class CaseRun {
       }
       if (check.kind === 'flowrecord') {
         if (!(this.cluster instanceof Cluster) || !(prober instanceof Prober) || !this.flowRecords) throw new StepError(`step ${step.number}: flowrecord checks need Pods on Open vSwitch`);
-        const r = await this.flowRecords.run(check, prober, this.cluster, check.cell.sourcePort ?? this.ports.take());
+        const r = await this.flowRecords.run(check, prober, this.cluster, check.cell.sourcePort ?? this.ports.take(), this.opts.restartCollectors);
         this.checks.push({ step: step.number, check, ok: r.ok });
         this.log(`  step ${step.number}: ${check.label}: ${r.ok ? `ok (${r.outcome.actual})` : 'WRONG'}`);
-        for (const l of r.ok && !this.opts.verbose ? r.lines.filter((x) => x.startsWith('no answer')) : r.lines) this.log(`    ${l}`);
+        if (!r.ok || this.opts.verbose) for (const l of r.lines) this.log(`    ${l}`);
         if (!r.verdictOk && r.outcome.legs.length) this.log(await prober.trace(r.outcome));
         continue;
       }
@@ -423,6 +432,7 @@ export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResul
   } finally {
     try {
       await run.flowRecords?.stop();
+      await run.agents?.stop();
     } catch (e) {
       run.log(`  ERROR stopping the agents: ${String(e)}`);
     }
