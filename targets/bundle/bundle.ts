@@ -5,10 +5,11 @@
 import { createHash } from 'node:crypto';
 import { formatIP, formatCidr } from '../../compiler/net/ip.js';
 import type { NodePlan } from '../../compiler/plan/nodePlan.js';
-import { renderFlows, type SpellingCache } from '../openflow/render.js';
+import { renderFlowPieces, type SpellingCache } from '../openflow/render.js';
 import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
-import { renderRulesJson } from '../visibility/rules.js';
+import { renderRulesJsonPieces } from '../visibility/rules.js';
+import { digestPieces, joinPieces } from './text.js';
 import { renderExporterJson } from '../visibility/exporter.js';
 import { renderPortMods } from '../openflow/portMods.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
@@ -29,7 +30,7 @@ export interface NodeBundle {
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-function bundleJson(plan: NodePlan, artifacts: ReadonlyMap<string, string>): string {
+function bundleJson(plan: NodePlan, digests: ReadonlyMap<string, string>): string {
   const { node, ports, tables } = plan;
   const doc = {
     apiVersion: 'dpc/v1alpha1',
@@ -59,24 +60,25 @@ function bundleJson(plan: NodePlan, artifacts: ReadonlyMap<string, string>): str
         ? { trafficControlPorts: plan.trafficControlPorts.map((p) => ({ name: p.port.name, ofport: p.ofport, source: p.source })) }
         : {}),
     },
-    artifacts: Object.fromEntries([...artifacts.keys()].sort().map((k) => [k, `sha256:${sha256(artifacts.get(k)!)}`])),
+    artifacts: Object.fromEntries([...digests.keys()].sort().map((k) => [k, `sha256:${digests.get(k)!}`])),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
 /** `spelling` and `ruleEntries` are caches owned by one compile: text every Node's bundle shares is made once. */
 export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spelling?: SpellingCache, ruleEntries?: WeakMap<object, string>): NodeBundle {
-  const artifacts = new Map<string, string>([
-    ['openflow/flows.txt', renderFlows(plan.flows, plan.tables, spelling)],
-    ['openflow/groups.txt', renderGroups(plan.groups, plan.tables)],
-    ['openflow/meters.txt', renderMeters(plan.meters)],
-    ['ovsdb/transact.json', renderTransact(plan)],
-    ['visibility/rules.json', renderRulesJson(plan, config, ruleEntries)],
+  // Artifacts as pieces (./text.ts): the two that grow with the cluster are rendered that way.
+  const artifacts = new Map<string, readonly string[]>([
+    ['openflow/flows.txt', renderFlowPieces(plan.flows, plan.tables, spelling)],
+    ['openflow/groups.txt', [renderGroups(plan.groups, plan.tables)]],
+    ['openflow/meters.txt', [renderMeters(plan.meters)]],
+    ['ovsdb/transact.json', [renderTransact(plan)]],
+    ['visibility/rules.json', renderRulesJsonPieces(plan, config, ruleEntries)],
   ]);
-  if (plan.visibility) artifacts.set('visibility/exporter.json', renderExporterJson(plan.visibility));
+  if (plan.visibility) artifacts.set('visibility/exporter.json', [renderExporterJson(plan.visibility)]);
   // Only bundles with ports to configure carry the file, so bundles without TrafficControl stay as they were.
   const portMods = renderPortMods(plan.ovsdbPorts);
-  if (portMods !== '') artifacts.set('openflow/portmods.txt', portMods);
+  if (portMods !== '') artifacts.set('openflow/portmods.txt', [portMods]);
   // Host artifacts exist only where there is something to write, so Nodes without host rules keep their bundles.
   const host: [string, string][] = [
     ['iptables/ipv4.rules', renderIptablesRestore(plan.host, 4)],
@@ -87,9 +89,10 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
     ['tc/links.txt', renderIfbLinks(plan.tc)],
     ['tc/tc.txt', renderTcBatch(plan.tc)],
   ];
-  for (const [path, text] of host) if (text !== '') artifacts.set(path, text);
-  const meta = bundleJson(plan, artifacts);
-  const files = new Map([...artifacts, ['bundle.json', meta]]);
+  for (const [path, text] of host) if (text !== '') artifacts.set(path, [text]);
+  const digests = new Map([...artifacts].map(([path, pieces]) => [path, digestPieces(pieces)]));
+  const meta = bundleJson(plan, digests);
+  const files = new Map([...[...artifacts].map(([path, pieces]) => [path, joinPieces(pieces)] as const), ['bundle.json', meta]]);
   return {
     node: plan.node.name,
     files,

@@ -2,6 +2,7 @@
 import type { Flow, Match } from '../../compiler/plan/flow.js';
 import { tableId, type TableMap, type TableName } from '../../compiler/allocate/pipeline.js';
 import { spellAction, spellMatch } from './spelling.js';
+import { joinPieces, textBuilder } from '../bundle/text.js';
 
 /**
  * Text already spelled within one compile: matches by record (clause matches are shared by every Node that
@@ -60,6 +61,11 @@ export function compareFlowLines(a: Keyed, b: Keyed): number {
  * compiler bug, never an input problem.
  */
 export function renderFlows(flows: readonly Flow[], tables: TableMap, cache: SpellingCache = createSpellingCache()): string {
+  return joinPieces(renderFlowPieces(flows, tables, cache));
+}
+
+/** flows.txt as pieces (targets/bundle/text.ts), for the bundle. */
+export function renderFlowPieces(flows: readonly Flow[], tables: TableMap, cache: SpellingCache = createSpellingCache()): string[] {
   // Flows grouped by (table, priority): the group key orders the file, and within a group the matches must be
   // distinct (the uniqueness check) and the lines are sorted as plain strings.
   const groups = new Map<number, { matches: Set<string>; lines: string[] }>();
@@ -74,12 +80,14 @@ export function renderFlows(flows: readonly Flow[], tables: TableMap, cache: Spe
     g.matches.add(match);
     g.lines.push(render(f, tables, match, cache));
   }
-  const out: string[] = [];
+  const text = textBuilder();
   for (const slot of [...groups.keys()].sort((a, b) => a - b)) {
-    const lines = groups.get(slot)!.lines.sort();
-    for (const l of lines) out.push(l);
+    for (const l of groups.get(slot)!.lines.sort()) {
+      text.add(l);
+      text.add('\n');
+    }
   }
-  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+  return text.done();
 }
 
 /** Sorts lines of an `ovs-ofctl dump-flows` the way renderFlows orders them. */

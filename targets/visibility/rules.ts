@@ -5,6 +5,7 @@
 import type { NodePlan } from '../../compiler/plan/nodePlan.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
 import type { PolicyRef } from '../../compiler/resolve/types.js';
+import { joinPieces, textBuilder } from '../bundle/text.js';
 
 const policyRef = (p: PolicyRef) => ({ type: p.type, ...(p.namespace ? { namespace: p.namespace } : {}), name: p.name });
 
@@ -15,19 +16,24 @@ const policyRef = (p: PolicyRef) => ({ type: p.type, ...(p.namespace ? { namespa
 const shared = (others: readonly { key: string }[]) => (others.length === 0 ? {} : { sharedWith: others.map((o) => o.key) });
 
 /**
- * An entry's text is the same on every Node: rendered once per compile when a cache (owned by the compile) is
- * given, keyed by the allocated rule every Node's plan shares.
+ * An entry's text, indented as rules.json lays it out, is the same on every Node: rendered once per compile when
+ * a cache (owned by the compile) is given, keyed by the allocated rule every Node's plan shares.
  */
 function entryText(item: object, cache: WeakMap<object, string> | undefined, make: () => object): string {
   let text = cache?.get(item);
   if (text === undefined) {
-    text = JSON.stringify(make());
+    text = `    ${JSON.stringify(make())}`;
     cache?.set(item, text);
   }
   return text;
 }
 
 export function renderRulesJson(plan: NodePlan, config: DataplaneConfig, cache?: WeakMap<object, string>): string {
+  return joinPieces(renderRulesJsonPieces(plan, config, cache));
+}
+
+/** rules.json as pieces (targets/bundle/text.ts): an entry ten thousand policies share is never copied per Node. */
+export function renderRulesJsonPieces(plan: NodePlan, config: DataplaneConfig, cache?: WeakMap<object, string>): string[] {
   const entries = [
     ...plan.policy.rules.map((r) => ({
       id: r.id,
@@ -58,18 +64,20 @@ export function renderRulesJson(plan: NodePlan, config: DataplaneConfig, cache?:
       })),
     })),
   ].sort((a, b) => a.id - b.id);
-  const doc = {
+  const head = {
     apiVersion: 'dpc/v1alpha1',
     kind: 'FlowVisibility',
     node: plan.node.name,
     exporter: { enabled: config.flowExporter.enabled },
-    rules: entries,
   };
-  return `{\n${Object.entries(doc)
-    .map(([k, v]) =>
-      k === 'rules'
-        ? `  "rules": [${entries.length === 0 ? '' : `\n${entries.map((e) => `    ${e.text}`).join(',\n')}\n  `}]`
-        : `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
-    )
-    .join(',\n')}\n}\n`;
+  const text = textBuilder();
+  text.add('{\n');
+  for (const [k, v] of Object.entries(head)) text.add(`  ${JSON.stringify(k)}: ${JSON.stringify(v)},\n`);
+  text.add('  "rules": [');
+  entries.forEach((e, i) => {
+    text.add(i === 0 ? '\n' : ',\n');
+    text.add(e.text);
+  });
+  text.add(entries.length === 0 ? ']\n}\n' : '\n  ]\n}\n');
+  return text.done();
 }
