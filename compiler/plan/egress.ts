@@ -183,7 +183,9 @@ function netRecords(model: ClusterModel, local: EgressNodePlan['local'], decisio
  */
 export function planEgress(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, resolved: ResolvedEgress): EgressNodePlan {
   const flows = planEgressInit(model, node, ports, tables);
-  const empty: EgressNodePlan = { flows, meters: [], host: { chains: [], rules: [], jumps: [], ipsets: [] }, net: [], local: [] };
+  // The Pod masquerade is Antrea's route client's, there with or without the Egress feature: a Pod that no Egress
+  // SNATs leaves with its Node's address.
+  const empty: EgressNodePlan = { flows, meters: [], host: natRules(model, node, []), net: [], local: [] };
   if (flows.length === 0) return empty;
   const switching = firstTableOfStage(tables, 'switching');
   const shaping = hasTable(tables, 'EgressQoS');

@@ -28,13 +28,14 @@ function line(r: NetRecord): string {
 
 export function renderNetBatch(records: readonly NetRecord[]): string {
   const keyed = [...new Set(records.map((r) => `${ORDER[r.kind]}\0${line(r)}`))].sort();
-  // A VLAN device is brought up after it exists, before addresses go on it.
+  // A device is brought up right after it exists, before addresses go on it: an address on a down device is not
+  // local to the kernel (no ARP answer, no local route), and Antrea's agent sets antrea-egress0 up too.
   const out: string[] = [];
   for (const k of keyed) {
     const text = k.slice(k.indexOf('\0') + 1);
     out.push(text);
-    const vlan = /^link add link \S+ name (\S+) type vlan/.exec(text);
-    if (vlan) out.push(`link set ${vlan[1]} up`);
+    const made = /^link add (?:link \S+ name (\S+) type vlan|(\S+) type dummy)/.exec(text);
+    if (made) out.push(`link set ${made[1] ?? made[2]} up`);
   }
   return out.length > 0 ? `${out.join('\n')}\n` : '';
 }

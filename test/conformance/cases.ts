@@ -10,6 +10,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { SourceText } from '../../compiler/ingest/documents.js';
 import type { Protocol } from './frames.js';
 import { parseTrafficCheck, type TrafficCheck } from './traffic.js';
+import { parseSnatCheck, type SnatCheck } from './snat.js';
 
 export type Verdict = 'allow' | 'drop' | 'reject' | 'deny';
 export const VERDICTS: readonly Verdict[] = ['allow', 'drop', 'reject', 'deny'];
@@ -63,7 +64,7 @@ export interface AttributionCheck {
   action?: string;
 }
 
-export type Check = MatrixCheck | FlowCheck | AttributionCheck | TrafficCheck;
+export type Check = MatrixCheck | FlowCheck | AttributionCheck | TrafficCheck | SnatCheck;
 
 export interface PodInfo {
   namespace: string;
@@ -414,7 +415,8 @@ function expandChecks(ctx: Ctx, raw: unknown, where: string, pods: PodInfo[]): C
     const at = `${where}[${i}]`;
     const o = ctx.obj(c, at);
     const keys = Object.keys(o);
-    if (keys.length !== 1) ctx.fail(at, `a check is exactly one of matrix, flow, attribution, traffic (got ${keys.join(', ') || 'nothing'})`);
+    if (keys.length !== 1) ctx.fail(at, `a check is exactly one of matrix, flow, attribution, traffic, snat (got ${keys.join(', ') || 'nothing'})`);
+    if ('snat' in o) return parseSnatCheck(ctx.obj(o['snat'], `${at}.snat`), `${at}.snat`, new Set(podIndex.keys()), (w, m) => ctx.fail(w, m));
     if ('traffic' in o) return parseTrafficCheck(ctx.obj(o['traffic'], `${at}.traffic`), `${at}.traffic`, new Set(podIndex.keys()), (w, m) => ctx.fail(w, m));
     if ('matrix' in o) return expandMatrix(ctx, ctx.obj(o['matrix'], `${at}.matrix`), `${at}.matrix`, pods, podIndex);
     if ('flow' in o) {

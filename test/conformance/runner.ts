@@ -22,6 +22,7 @@ import {
 import { Cluster, type RuleEntry } from './cluster.js';
 import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, type ProbeOutcome } from './probe.js';
 import { runTrafficCheck } from './traffic.js';
+import { runSnatCheck, SnatHosts, snatSources, stepHasSnat } from './snat.js';
 import { HostNetCluster } from './hostnet/cluster.js';
 import { HostNetProber, runsOnHostNet } from './hostnet/prober.js';
 
@@ -206,6 +207,8 @@ class CaseRun {
   readonly lines: string[] = [];
   readonly checks: CheckResult[] = [];
   private readonly ports: SourcePorts;
+  /** The Nodes' kernels, once a step has `snat` checks. */
+  snat?: SnatHosts;
 
   constructor(
     private readonly c: Case,
@@ -223,7 +226,7 @@ class CaseRun {
     let inForce: { step: Step; sources: SourceText[] } | undefined;
     for (const step of this.c.steps) {
       const t0 = performance.now();
-      const result = compile(step.sources, inForce ? { previous: inForce.sources } : {});
+      const result = compile(snatSources(step), inForce ? { previous: inForce.sources } : {});
       const compileMs = performance.now() - t0;
       if (this.opts.verbose) for (const d of result.diagnostics) this.log(`    ${formatDiagnostic(d).split('\n').join('\n    ')}`);
       if (step.invalid) {
@@ -239,6 +242,7 @@ class CaseRun {
       }
       const t1 = performance.now();
       await this.cluster.apply(result.bundles);
+      if ((this.snat || stepHasSnat(step)) && this.cluster instanceof Cluster) await (this.snat ??= new SnatHosts()).apply(result.bundles, this.cluster, step);
       this.log(`  step ${step.number}: compiled ${result.bundles.length} Node bundles in ${compileMs.toFixed(0)} ms, loaded in ${(performance.now() - t1).toFixed(0)} ms`);
       inForce = { step, sources: step.sources };
       await this.runChecks(step, step);
@@ -289,6 +293,14 @@ class CaseRun {
     for (const [i, check] of step.checks.entries()) {
       if (check.kind === 'attribution') {
         await this.runAttribution(step, check, prober);
+        continue;
+      }
+      if (check.kind === 'snat') {
+        if (!this.snat || !(this.cluster instanceof Cluster)) throw new StepError(`step ${step.number}: a snat check needs Pods on Open vSwitch`);
+        const r = await runSnatCheck(this.cluster, this.snat, step, check);
+        this.checks.push({ step: step.number, check, ok: r.ok });
+        this.log(`  step ${step.number}: ${check.label}: ${r.ok ? 'ok' : 'WRONG'}`);
+        if (!r.ok || this.opts.verbose) for (const l of r.lines) this.log(`    ${l}`);
         continue;
       }
       if (check.kind === 'traffic') {
@@ -388,6 +400,7 @@ export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResul
     run.log(`  ERROR: ${error}`);
   } finally {
     try {
+      await run.snat?.stop();
       await cluster.stop();
     } catch (e) {
       run.log(`  ERROR stopping switches: ${String(e)}`);
