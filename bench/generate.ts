@@ -164,7 +164,7 @@ const APPS: readonly AppProfile[] = [
 ];
 const VERSIONS: readonly (readonly [string, number])[] = [['v1', 6], ['v2', 3], ['v3', 1]];
 /** The alphabet Kubernetes uses for generated name suffixes (no vowels, no confusable digits). */
-const KUBE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+export const KUBE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 // ─── the model ──────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -254,10 +254,10 @@ function carvePodCIDRs(count: number, prefix: number): number[] {
 
 // ─── building the model ─────────────────────────────────────────────────────────────────────────────────────
 
-const pad = (i: number, width: number): string => String(i).padStart(width, '0');
+export const pad = (i: number, width: number): string => String(i).padStart(width, '0');
 
 /** A UUID-shaped identifier drawn from the PRNG. */
-function uid(rng: Rng): string {
+export function uid(rng: Rng): string {
   const h = (n: number) => rng.chars(n, '0123456789abcdef');
   return `${h(8)}-${h(4)}-4${h(3)}-${'89ab'[rng.int(4)]}${h(3)}-${h(12)}`;
 }
@@ -328,23 +328,19 @@ function buildWorkloads(namespace: string, pods: number, rng: Rng, halves = fals
 /** Namespaces when not given: one per 30 Pods, at least 3. */
 export const defaultNamespaces = (pods: number): number => Math.max(3, Math.round(pods / 30));
 
-export function buildCluster(options: GenerateOptions): SyntheticCluster {
-  const { nodes: nodeCount, pods: podCount } = options;
+/**
+ * Nodes of uneven capacity (0.5×–1.5×, as in a cluster of mixed machine sizes) sized for `podCount` Pods, and the
+ * scheduler's placement: `place()` gives the next Pod its Node and address, in a deterministic shuffled order.
+ * Every generated shape lays its Nodes out and places its Pods so.
+ */
+export function layoutNodes(
+  nodeCount: number,
+  podCount: number,
+  rng: { nodes: Rng; placement: Rng },
+): { nodes: SyntheticNode[]; place(): { node: SyntheticNode; ip: number } } {
   if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error(`nodes must be a positive integer, not ${nodeCount}`);
   if (!Number.isInteger(podCount) || podCount < 0) throw new Error(`pods must be a non-negative integer, not ${podCount}`);
   if (nodeCount > INTERNAL_IP_MAX) throw new Error(`at most ${INTERNAL_IP_MAX} Nodes fit in 172.16.0.0/12`);
-  const nsCount = options.namespaces ?? defaultNamespaces(podCount);
-  if (!Number.isInteger(nsCount) || nsCount < 1) throw new Error(`namespaces must be a positive integer, not ${nsCount}`);
-  const root = new Rng(options.seed ?? 1);
-  const rng = {
-    nodes: root.fork('nodes'),
-    namespaces: root.fork('namespaces'),
-    workloads: root.fork('workloads'),
-    placement: root.fork('placement'),
-    pods: root.fork('pods'),
-  };
-
-  // Pods per Node: uneven capacity, as in a cluster of mixed machine sizes.
   const capacity = Array.from({ length: nodeCount }, () => 0.5 + rng.nodes.next());
   const podsPerNode = apportion(podCount, capacity);
   const prefix = podPrefixFor(Math.max(0, ...podsPerNode));
@@ -356,20 +352,53 @@ export function buildCluster(options: GenerateOptions): SyntheticCluster {
     prefix,
     internalIP: (INTERNAL_IP_BASE + i + 1) >>> 0,
   }));
-
-  // Pods per Namespace: a Zipf-like curve (exponent 0.7) over a shuffled order, so sizes vary widely.
-  const namespaces = buildNamespaces(nsCount, rng.namespaces);
-  const rank = rng.namespaces.shuffle(namespaces.map((_, i) => i));
-  const uniform = options.profile === 'antrea-controller';
-  const podsPerNs = apportion(podCount, rank.map((r) => (uniform ? 1 : 1 / (r + 1) ** 0.7)));
-
-  // Node slots, shuffled: the scheduler's placement, deterministic.
   const slots: number[] = [];
   podsPerNode.forEach((n, i) => {
     for (let k = 0; k < n; k++) slots.push(i);
   });
   rng.placement.shuffle(slots);
   const nextHost = new Array<number>(nodeCount).fill(2); // .1 is the gateway
+  let placed = 0;
+  return {
+    nodes,
+    place() {
+      const nodeIndex = slots[placed++];
+      if (nodeIndex === undefined) throw new Error(`more than the ${podCount} Pods the layout was sized for`);
+      const node = nodes[nodeIndex]!;
+      return { node, ip: (node.cidrBase + nextHost[nodeIndex]!++) >>> 0 };
+    },
+  };
+}
+
+/** A fresh Pod name for a workload: `<app>-<template hash>-<5 characters>`, unique in `taken`. */
+export function podName(workload: SyntheticWorkload, taken: Set<string>, rng: Rng): string {
+  let name: string;
+  do name = `${workload.app}-${workload.templateHash}-${rng.chars(5, KUBE_ALPHABET)}`;
+  while (taken.has(name));
+  taken.add(name);
+  return name;
+}
+
+export function buildCluster(options: GenerateOptions): SyntheticCluster {
+  const { nodes: nodeCount, pods: podCount } = options;
+  const nsCount = options.namespaces ?? defaultNamespaces(podCount);
+  if (!Number.isInteger(nsCount) || nsCount < 1) throw new Error(`namespaces must be a positive integer, not ${nsCount}`);
+  const root = new Rng(options.seed ?? 1);
+  // Forked in this order: each stream depends on the forks before it.
+  const rng = {
+    nodes: root.fork('nodes'),
+    namespaces: root.fork('namespaces'),
+    workloads: root.fork('workloads'),
+    placement: root.fork('placement'),
+    pods: root.fork('pods'),
+  };
+  const { nodes, place } = layoutNodes(nodeCount, podCount, rng);
+
+  // Pods per Namespace: a Zipf-like curve (exponent 0.7) over a shuffled order, so sizes vary widely.
+  const namespaces = buildNamespaces(nsCount, rng.namespaces);
+  const rank = rng.namespaces.shuffle(namespaces.map((_, i) => i));
+  const uniform = options.profile === 'antrea-controller';
+  const podsPerNs = apportion(podCount, rank.map((r) => (uniform ? 1 : 1 / (r + 1) ** 0.7)));
 
   const workloads: SyntheticWorkload[] = [];
   const pods: SyntheticPod[] = [];
@@ -378,20 +407,13 @@ export function buildCluster(options: GenerateOptions): SyntheticCluster {
     for (const { workload, replicas } of buildWorkloads(ns.name, podsPerNs[nsIndex]!, rng.workloads, uniform)) {
       workloads.push(workload);
       for (let r = 0; r < replicas; r++) {
-        let name: string;
-        do name = `${workload.app}-${workload.templateHash}-${rng.pods.chars(5, KUBE_ALPHABET)}`;
-        while (names.has(name));
-        names.add(name);
-        const nodeIndex = slots[pods.length]!;
-        const node = nodes[nodeIndex]!;
-        const host = nextHost[nodeIndex]!++;
+        const name = podName(workload, names, rng.pods);
         pods.push({
           name,
           uid: uid(rng.pods),
           workload,
           labels: { app: workload.app, tier: workload.tier, version: workload.version, 'pod-template-hash': workload.templateHash },
-          node,
-          ip: (node.cidrBase + host) >>> 0,
+          ...place(),
         });
       }
     }
@@ -585,7 +607,7 @@ export function toYaml(docs: readonly KubeDoc[]): string {
 // ─── the snapshot ───────────────────────────────────────────────────────────────────────────────────────────
 
 /** Splits a list into files named `<stem>-<n>.yaml` of at most `size` documents each. */
-function chunked(stem: string, docs: readonly KubeDoc[], size: number): SourceText[] {
+export function chunked(stem: string, docs: readonly KubeDoc[], size: number): SourceText[] {
   const out: SourceText[] = [];
   const width = Math.max(2, String(Math.ceil(docs.length / size)).length);
   for (let i = 0; i < docs.length; i += size) {

@@ -2,7 +2,7 @@
  * NetworkPolicy flow counts of a bundle, read back from its text (docs/design.md §8: "flows per policy rule grow with the
  * sum of its peers, ports and appliedTo members (conjunction), never their product"):
  *
- * - npFlows: flows of cookie category 3 (NetworkPolicy: bits 48..55 of the cookie) in openflow/flows.txt.
+ * - npFlows: flows of cookie category NetworkPolicy (bits 40..47 of the cookie) in openflow/flows.txt.
  * - per rule of visibility/rules.json, the match flows that carry `conjunction(ID,k/n)`, counted per clause k
  *   (a match flow shared by several rules counts for each of them):
  *     conjunctive   Σ_k count_k + 1 (the rule's conj_id action flow): what conjunction costs;
@@ -11,11 +11,12 @@
  *
  * Run on a compiled folder: node dist/bench/policyFlows.js OUT_DIR [--top N]   (per-Node table, largest rules)
  */
+import { CookieCategory } from '../compiler/plan/flow.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const NP_CATEGORY = 3;
+const NP_CATEGORY = CookieCategory.networkPolicy;
 
 export interface RuleFlows {
   id: number;
@@ -27,7 +28,7 @@ export interface NodePolicyFlows {
   node: string;
   /** All flows of the bundle. */
   flows: number;
-  /** Cookie category 3. */
+  /** Cookie category NetworkPolicy. */
   npFlows: number;
   /** Rules listed in rules.json (K8s isolations excluded). */
   rules: number;
@@ -39,14 +40,14 @@ export interface NodePolicyFlows {
   largest?: RuleFlows;
 }
 
-/** The cookie's category byte (bits 48..55) from a `cookie=0x…` line start; -1 when the line has none. */
+/** The cookie's category byte (bits 40..47, Antrea's layout: compiler/plan/flow.ts) from a `cookie=0x…` line start; -1 when the line has none. */
 function cookieCategory(line: string): number {
   if (!line.startsWith('cookie=0x')) return -1;
   let end = 9;
   while (end < line.length && line.charCodeAt(end) !== 44 /* , */ && line.charCodeAt(end) !== 32) end++;
   const hex = line.slice(9, end);
-  // Bits 48.. are the hex digits before the last 12.
-  return hex.length <= 12 ? 0 : parseInt(hex.slice(0, hex.length - 12), 16) & 0xff;
+  // Bits 40.. are the hex digits before the last 10.
+  return hex.length <= 10 ? 0 : parseInt(hex.slice(Math.max(0, hex.length - 12), hex.length - 10), 16);
 }
 
 const CONJ = /conjunction\((\d+),(\d+)\/(\d+)\)/g;

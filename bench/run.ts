@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { defaultNamespaces, generateSnapshot, type PolicyProfile } from './generate.js';
+import { ANTREA_SHAPES, antreaShapeCounts, generateAntreaShape, type AntreaShape } from './antreaShapes.js';
 import type { PolicyFlowSummary } from './policyFlows.js';
 import type { FlowStats, Phase, WorkerResult, WorkerTask } from './worker.js';
 
@@ -50,6 +51,8 @@ interface Shape {
   /** Default: defaultNamespaces(pods). */
   namespaces?: number;
   profile?: PolicyProfile;
+  /** One of Antrea's controller-benchmark shapes (bench/antreaShapes.ts), at `scale`. */
+  antrea?: { shape: AntreaShape; scale: number };
 }
 
 /** Shapes known by name (not in the default set). */
@@ -57,7 +60,22 @@ const NAMED_SHAPES: Record<string, Omit<Shape, 'name'>> = {
   // Antrea's controller benchmark (TestInitXLargeScaleWithSmallNamespaces): 4 Pods and 3 NetworkPolicies per
   // Namespace; its Pods sit on 1,000 Node names.
   'antrea-controller': { nodes: 1000, pods: 100_000, namespaces: 25_000, policies: 75_000, profile: 'antrea-controller' },
+  'small-namespaces': { nodes: 1000, pods: 100_000, namespaces: 25_000, policies: 75_000, profile: 'antrea-controller' },
 };
+
+/** Antrea's other controller-benchmark shapes, all on 1,000 Nodes; `NAME@F` scales their counts by F (0 < F ≤ 1). */
+function antreaShape(text: string): Shape | undefined {
+  const m = /^([a-z-]+)(?:@(0?\.\d+|1(?:\.0*)?))?$/.exec(text);
+  const name = m?.[1] as AntreaShape | undefined;
+  if (!m || !name || !ANTREA_SHAPES.includes(name)) return undefined;
+  const scale = m[2] === undefined ? 1 : Number(m[2]);
+  if (!(scale > 0)) throw new UsageError(`--shape ${text}: the scale must be above 0`);
+  const c = antreaShapeCounts(name, scale);
+  return { name: text, nodes: 1000, pods: c.pods, namespaces: c.namespaces, policies: c.policies, antrea: { shape: name, scale } };
+}
+
+/** Every shape of Antrea's controller benchmarks (issue 13), not in the default set. */
+const ANTREA_ALL = ['small-namespaces', ...ANTREA_SHAPES];
 
 interface Args {
   shapes: Shape[];
@@ -71,6 +89,8 @@ interface Args {
   keep: boolean;
   /** Print the tables of a saved --json report instead of measuring. */
   report?: string;
+  /** Also compile the shape in this many shards, one after the other (as that many machines would). */
+  shards?: number;
 }
 
 class UsageError extends Error {}
@@ -78,10 +98,12 @@ class UsageError extends Error {}
 function parseShape(text: string): Shape {
   const named = NAMED_SHAPES[text];
   if (named) return { name: text, ...named };
+  const antrea = antreaShape(text);
+  if (antrea) return antrea;
   const m = /^(\d+)x(\d+)(?:x(\d+))?$/.exec(text);
   if (!m) {
     throw new UsageError(
-      `--shape wants NODESxPODS or NODESxPODSxPOLICIES (e.g. 100x3000, 1000x30000x3000) or one of ${Object.keys(NAMED_SHAPES).join(', ')}, not ${JSON.stringify(text)}`,
+      `--shape wants NODESxPODS or NODESxPODSxPOLICIES (e.g. 100x3000, 1000x30000x3000), one of ${[...Object.keys(NAMED_SHAPES), ...ANTREA_SHAPES].join(', ')} (the last ${ANTREA_SHAPES.length} scaled with @F) or antrea-all, not ${JSON.stringify(text)}`,
     );
   }
   const nodes = Number(m[1]);
@@ -110,7 +132,10 @@ function parseArgs(argv: readonly string[]): Args {
     };
     switch (flag) {
       case '--shape':
-        for (const s of value().split(',')) args.shapes.push(parseShape(s.trim()));
+        for (const s of value().split(',')) {
+          if (s.trim() === 'antrea-all') args.shapes.push(...ANTREA_ALL.map(parseShape));
+          else args.shapes.push(parseShape(s.trim()));
+        }
         break;
       case '--phase': {
         for (const p of value().split(',')) {
@@ -134,6 +159,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--keep':
         args.keep = true;
         break;
+      case '--shards':
+        args.shards = count('--shards', value(), 2);
+        break;
       case '--report':
         args.report = resolve(value());
         break;
@@ -150,6 +178,7 @@ function parseArgs(argv: readonly string[]): Args {
             '  --json              machine-readable output on stdout',
             '  --cpu-prof DIR      write a V8 CPU profile of every worker into DIR',
             '  --keep              keep the generated snapshot (its folder is printed)',
+            '  --shards N          also compile each shape as N shards, one after the other (dpc compile --shard I/N)',
             '  --report FILE       print the tables of a saved --json report (measures nothing)',
             '',
           ].join('\n'),
@@ -252,7 +281,8 @@ interface ShapeReport {
   pods: number;
   namespaces: number;
   policies: number;
-  profile: PolicyProfile;
+  /** The policy profile, or the Antrea shape the snapshot follows. */
+  profile: PolicyProfile | AntreaShape;
   objects?: number;
   inputFiles: number;
   inputBytes: number;
@@ -272,6 +302,17 @@ interface ShapeReport {
   targets?: { name: string; limit: string; value: string; met: boolean }[];
   /** What the targets line says about the shape. */
   targetsNote?: string;
+  /** With --shards: the unsharded compile and each shard, split at the start of planning. */
+  sharded?: { unsharded: ShardTimes; shards: ShardTimes[] };
+}
+
+interface ShardTimes {
+  label: string;
+  ok: boolean;
+  nodes: number;
+  beforePlanMs: number;
+  perNodeMs: number;
+  peakRssBytes: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -323,14 +364,16 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
   const inDir = join(dir, 'in');
   mkdirSync(inDir, { recursive: true });
   const t0 = performance.now();
-  const sources = generateSnapshot({
-    nodes: shape.nodes,
-    pods: shape.pods,
-    policies: shape.policies,
-    ...(shape.namespaces !== undefined ? { namespaces: shape.namespaces } : {}),
-    ...(shape.profile ? { profile: shape.profile } : {}),
-    seed: args.seed,
-  });
+  const sources = shape.antrea
+    ? generateAntreaShape({ ...shape.antrea, nodes: shape.nodes, seed: args.seed })
+    : generateSnapshot({
+        nodes: shape.nodes,
+        pods: shape.pods,
+        policies: shape.policies,
+        ...(shape.namespaces !== undefined ? { namespaces: shape.namespaces } : {}),
+        ...(shape.profile ? { profile: shape.profile } : {}),
+        seed: args.seed,
+      });
   const generateMs = performance.now() - t0;
   let inputBytes = 0;
   for (const s of sources) {
@@ -344,7 +387,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     pods: shape.pods,
     namespaces: shape.namespaces ?? defaultNamespaces(shape.pods),
     policies: shape.policies,
-    profile: shape.profile ?? 'mixed',
+    profile: shape.antrea?.shape ?? shape.profile ?? 'mixed',
     runs: 0,
     inputFiles: files.length,
     inputBytes,
@@ -385,6 +428,25 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
       }
       if (failed) break;
     }
+  }
+  if (args.shards && measured.get('compile')?.every((m) => m.result?.ok)) {
+    const times = (label: string, r: WorkerResult): ShardTimes => ({
+      label,
+      ok: r.ok,
+      nodes: r.flows?.bundles ?? 0,
+      beforePlanMs: r.beforePlanMs ?? NaN,
+      perNodeMs: r.perNodeMs ?? NaN,
+      peakRssBytes: r.peakRssBytes,
+    });
+    const shards: ShardTimes[] = [];
+    for (let index = 1; index <= args.shards; index++) {
+      const task: WorkerTask = { phases: ['compile', 'write'], dir: inDir, files, outDir: join(dir, `shard-${index}`), shard: { index, count: args.shards } };
+      const r = (await runWorker(task, args.cpuProf)).get('compile')?.result;
+      rmSync(task.outDir!, { recursive: true, force: true, maxRetries: 2 });
+      log(`${shape.name}: shard ${index}/${args.shards}: ${r ? `${fmtMs(r.wallMs)}, per-Node ${fmtMs(r.perNodeMs ?? NaN)}, peak RSS ${fmtBytes(r.peakRssBytes)}` : 'CRASHED'}`);
+      shards.push(r ? times(`${index}/${args.shards}`, r) : { label: `${index}/${args.shards}`, ok: false, nodes: 0, beforePlanMs: NaN, perNodeMs: NaN, peakRssBytes: 0 });
+    }
+    report.sharded = { unsharded: times('unsharded', measured.get('compile')![0]!.result!), shards };
   }
   for (const phase of PHASES) {
     const ms = measured.get(phase);
@@ -436,6 +498,17 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
       });
     }
     report.targets.push({ name: 'peak RSS', limit: '< 4 GiB', value: fmtBytes(comp.peakRssBytes), met: comp.peakRssBytes < TARGET.peakRssBytes });
+  }
+  // Antrea's controller-benchmark shapes (docs/design.md §8): each compiles under 4 GiB, within 2× parse+validate.
+  if ((shape.antrea || shape.profile === 'antrea-controller') && comp) {
+    const own = [
+      { name: 'compile peak RSS', limit: '< 4 GiB', value: fmtBytes(comp.peakRssBytes), met: comp.peakRssBytes < TARGET.peakRssBytes },
+      ...(report.compileParseRatio !== undefined
+        ? [{ name: 'compile / parse+validate', limit: `≤ ${TARGET.ratio}×`, value: `${report.compileParseRatio.toFixed(2)}× wall (${report.compileParseCpuRatio!.toFixed(2)}× cpu)`, met: report.compileParseRatio <= TARGET.ratio }]
+        : []),
+    ];
+    report.targetsNote ??= `docs/design.md §8 targets at ${shape.name} (Antrea's controller-benchmark shapes)`;
+    report.targets = [...(report.targets ?? []), ...own];
   }
   return report;
 }
@@ -539,7 +612,7 @@ function textReport(doc: JsonReport): string {
   );
   const withPolicies = reports.filter((r) => r.policyFlows || r.resolved);
   if (withPolicies.length > 0) {
-    out.push('', 'NetworkPolicy flows (cookie category 3) per Node:');
+    out.push('', 'NetworkPolicy flows (cookie category NetworkPolicy) per Node:');
     out.push(
       table(
         ['shape', 'policies', 'resolved rules', 'rules on a Node min / avg / max', 'NP flows', 'NP flows/Node min / avg / max', 'of all flows'],
@@ -585,6 +658,21 @@ function textReport(doc: JsonReport): string {
         ),
       );
     }
+  }
+  for (const r of reports) {
+    if (!r.sharded) continue;
+    const { unsharded, shards } = r.sharded;
+    out.push('', `${r.shape} in ${shards.length} shards, one after the other (each repeats parse, validation and resolution):`);
+    out.push(
+      table(
+        ['compile', 'Nodes', 'before planning', 'per-Node (plan, render, write)', 'peak RSS'],
+        [unsharded, ...shards].map((t) => [t.label, int(t.nodes), fmtMs(t.beforePlanMs), fmtMs(t.perNodeMs), fmtBytes(t.peakRssBytes)]),
+        new Set([1, 2, 3, 4]),
+      ),
+    );
+    const slowest = Math.max(...shards.map((t) => t.perNodeMs));
+    const met = slowest <= unsharded.perNodeMs / 3;
+    out.push(`  ${met ? 'met   ' : 'MISSED'} slowest shard's per-Node time: ${fmtMs(slowest)}, ${(slowest / unsharded.perNodeMs).toFixed(2)} of the unsharded (target ≤ 1/3)`);
   }
   for (const r of reports) {
     if (!r.targets) continue;

@@ -11,12 +11,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { compile, type CompileResult } from '../compiler/compile.js';
+import { compile, type CompileProgress, type CompileResult } from '../compiler/compile.js';
 import { formatDiagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import { resolvePolicies } from '../compiler/resolve/policies.js';
 import { allocatePolicyRules } from '../compiler/allocate/policyRules.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
-import { writeBundles } from '../cli/writeBundles.js';
+import { openBundleWriter } from '../cli/writeBundles.js';
+import type { NodeBundle } from '../targets/bundle/bundle.js';
 import { analyzeBundle, summarize, type NodePolicyFlows, type PolicyFlowSummary } from './policyFlows.js';
 
 export type Phase = 'validate' | 'resolve' | 'compile' | 'write';
@@ -24,8 +25,8 @@ export type Phase = 'validate' | 'resolve' | 'compile' | 'write';
 export interface WorkerTask {
   /**
    * `['validate']`, `['validate', 'resolve']`, `['compile']` or `['compile', 'write']`. Policy resolution runs on
-   * the model the validation built, and writing needs the bundles of a compile, in the same process; the
-   * peak-RSS reset between the two keeps their measurements apart, as separate processes would.
+   * the model the validation built, with the peak-RSS mark reset in between; writing happens during the compile,
+   * each bundle as it is rendered (as the CLI does), timed apart from it.
    */
   phases: Phase[];
   /** After the compile, outside the clock: count NetworkPolicy flows in every bundle (bench/policyFlows.ts). */
@@ -35,6 +36,8 @@ export interface WorkerTask {
   files: string[];
   /** For `write`: where the bundles go (the parent removes it). */
   outDir?: string;
+  /** Compile only this shard of the Nodes (dpc compile --shard I/N). */
+  shard?: { index: number; count: number };
 }
 
 export interface FlowStats {
@@ -74,6 +77,12 @@ export interface WorkerResult {
   filesWritten?: number;
   /** `resolve`: the rules (one per rule ID) and K8s isolations of the whole cluster. */
   resolved?: { rules: number; isolation: number };
+  /**
+   * `compile`: the time before planning starts (parse, validate, resolve, allocate: what every shard repeats), and
+   * the per-Node time after it (planning, rendering, writing).
+   */
+  beforePlanMs?: number;
+  perNodeMs?: number;
   /** `compile` with `policyFlows`: NetworkPolicy flows per Node, and how long counting them took (not measured). */
   policyFlows?: PolicyFlowSummary;
   policyFlowsMs?: number;
@@ -161,17 +170,21 @@ function stop(clock: Clock, phase: Phase, result: Outcome): WorkerResult {
   };
 }
 
-/** NetworkPolicy flows of every bundle, from the text the compile rendered. */
-function policyFlowStats(result: CompileResult): { summary: PolicyFlowSummary; ms: number } {
-  const t0 = performance.now();
-  const perNode: NodePolicyFlows[] = [];
-  for (const b of result.bundles) {
-    const flows = b.files.get('openflow/flows.txt');
-    const rules = b.files.get('visibility/rules.json');
-    if (flows === undefined || rules === undefined) throw new Error(`${b.node}: bundle lacks openflow/flows.txt or visibility/rules.json`);
-    perNode.push(analyzeBundle(b.node, flows, rules));
+/** Wall and CPU time spent in some calls, to be told apart from the phase around them. */
+class Stopwatch {
+  wallMs = 0;
+  cpuMs = 0;
+  time<T>(f: () => T): T {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    try {
+      return f();
+    } finally {
+      const c = process.cpuUsage(c0);
+      this.wallMs += performance.now() - t0;
+      this.cpuMs += (c.user + c.system) / 1000;
+    }
   }
-  return { summary: summarize(perNode), ms: performance.now() - t0 };
 }
 
 function run(task: WorkerTask): WorkerResult[] {
@@ -199,33 +212,61 @@ function run(task: WorkerTask): WorkerResult[] {
   if (first !== 'compile' || rest.some((p) => p !== 'write') || rest.length > 1) {
     throw new Error(`unsupported phases ${task.phases.join(',')}`);
   }
-  let clock = start();
-  const result = compile(sources);
+  // Bundles stream out Node by Node, as the CLI writes them: the compile never holds every bundle's text. Counting
+  // policy flows (outside the measurement) and writing (measured apart) happen as each bundle arrives; their time
+  // is taken off the compile's.
+  const write = rest.length === 1;
+  if (write && !task.outDir) throw new Error('write needs outDir');
+  const writer = write ? openBundleWriter(task.outDir!) : undefined;
+  const writing = new Stopwatch();
+  const counting = new Stopwatch();
+  const perNode: NodePolicyFlows[] = [];
+  let bytes = 0;
+  let files = 1;
+  const onBundle = (b: NodeBundle) => {
+    if (writer) writing.time(() => writer.add(b));
+    counting.time(() => {
+      for (const content of b.files.values()) bytes += Buffer.byteLength(content);
+      files += b.files.size;
+      if (!task.policyFlows) return;
+      const flows = b.files.get('openflow/flows.txt');
+      const rules = b.files.get('visibility/rules.json');
+      if (flows === undefined || rules === undefined) throw new Error(`${b.node}: bundle lacks openflow/flows.txt or visibility/rules.json`);
+      perNode.push(analyzeBundle(b.node, flows, rules));
+    });
+  };
+  let planAt: number | undefined;
+  const onProgress = (p: CompileProgress) => {
+    if (p.phase === 'plan' && planAt === undefined) planAt = performance.now();
+  };
+  const clock = start();
+  const result = compile(sources, { onBundle, onProgress, ...(task.shard ? { shard: task.shard } : {}) });
+  if (writer && result.ok) writing.time(() => writer.finish(result.manifest));
+  const end = performance.now();
   const measured = stop(clock, 'compile', result);
+  if (planAt !== undefined) {
+    measured.beforePlanMs = planAt - clock.t0;
+    measured.perNodeMs = end - planAt - counting.wallMs;
+  }
+  measured.wallMs -= writing.wallMs + counting.wallMs;
+  measured.cpuMs -= writing.cpuMs + counting.cpuMs;
   const flows = flowStats(result);
   if (flows) measured.flows = flows;
   if (task.policyFlows && result.ok) {
-    const { summary, ms } = policyFlowStats(result);
-    measured.policyFlows = summary;
-    measured.policyFlowsMs = ms;
+    measured.policyFlows = summarize(perNode);
+    measured.policyFlowsMs = counting.wallMs;
   }
   out.push(measured);
-  if (rest.length === 0 || !result.ok) return out;
-
-  if (!task.outDir) throw new Error('write needs outDir');
-  clock = start();
-  writeBundles(task.outDir, result.bundles, result.manifest);
-  const written = stop(clock, 'write', result);
-  // What went to disk, counted from the contents writeBundles was given (outside the clock).
-  let bytes = Buffer.byteLength(result.manifest);
-  let files = 1;
-  for (const b of result.bundles) {
-    for (const content of b.files.values()) bytes += Buffer.byteLength(content);
-    files += b.files.size;
-  }
-  written.bytesWritten = bytes;
-  written.filesWritten = files;
-  out.push(written);
+  if (!write || !result.ok) return out;
+  // Writing shares the compile's process and peak memory; its time is what the writer's calls took.
+  out.push({
+    ...measured,
+    phase: 'write',
+    wallMs: writing.wallMs,
+    cpuMs: writing.cpuMs,
+    bytesWritten: bytes + Buffer.byteLength(result.manifest),
+    filesWritten: files,
+  });
   return out;
 }
 

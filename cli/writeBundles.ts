@@ -90,6 +90,60 @@ function makeStaging(target: string, fs: WriteFs): string {
   }
 }
 
+/**
+ * Writes bundles one at a time into a staging directory, which takes the output's place only at `finish`: a compile
+ * can hand each Node's bundle over as soon as it is rendered and let it go. After a failure (thrown as
+ * OutputWriteError) or `abort`, the staging directory is gone and the previous output is untouched.
+ */
+export interface BundleWriter {
+  add(bundle: Pick<NodeBundle, 'node' | 'files'>): void;
+  finish(manifest: string): void;
+  abort(): void;
+}
+
+export function openBundleWriter(outDir: string, options: OutputOptions = {}, fs: WriteFs = nodeFs): BundleWriter {
+  checkOutputDir(outDir, options, fs);
+  const target = resolve(outDir);
+  let staging: string | undefined;
+  const abort = () => {
+    if (staging) fs.rmSync(staging, { recursive: true, force: true });
+    staging = undefined;
+  };
+  const guarded = (step: (dir: string) => void) => {
+    try {
+      if (!staging) {
+        fs.mkdirSync(dirname(target), { recursive: true });
+        staging = makeStaging(target, fs);
+      }
+      step(staging);
+    } catch (e) {
+      abort();
+      if (e instanceof OutputWriteError) throw e;
+      const err = e as NodeJS.ErrnoException;
+      throw new OutputWriteError(`cannot write ${outDir}: ${err.code ?? ''} ${err.message}`.replace(/ {2,}/g, ' '));
+    }
+  };
+  return {
+    add(b) {
+      guarded((dir) => {
+        for (const [rel, content] of b.files) {
+          const path = join(dir, b.node, rel);
+          fs.mkdirSync(dirname(path), { recursive: true });
+          fs.writeFileSync(path, content);
+        }
+      });
+    },
+    finish(manifest) {
+      guarded((dir) => {
+        fs.writeFileSync(join(dir, MANIFEST), manifest);
+        replace(target, dir, fs);
+      });
+      staging = undefined;
+    },
+    abort,
+  };
+}
+
 export function writeBundles(
   outDir: string,
   bundles: readonly NodeBundle[],
@@ -97,27 +151,9 @@ export function writeBundles(
   options: OutputOptions = {},
   fs: WriteFs = nodeFs,
 ): void {
-  checkOutputDir(outDir, options, fs);
-  const target = resolve(outDir);
-  let staging: string | undefined;
-  try {
-    fs.mkdirSync(dirname(target), { recursive: true });
-    staging = makeStaging(target, fs);
-    for (const b of bundles) {
-      for (const [rel, content] of b.files) {
-        const path = join(staging, b.node, rel);
-        fs.mkdirSync(dirname(path), { recursive: true });
-        fs.writeFileSync(path, content);
-      }
-    }
-    fs.writeFileSync(join(staging, MANIFEST), manifest);
-    replace(target, staging, fs);
-  } catch (e) {
-    if (staging) fs.rmSync(staging, { recursive: true, force: true });
-    if (e instanceof OutputWriteError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    throw new OutputWriteError(`cannot write ${outDir}: ${err.code ?? ''} ${err.message}`.replace(/ {2,}/g, ' '));
-  }
+  const writer = openBundleWriter(outDir, options, fs);
+  for (const b of bundles) writer.add(b);
+  writer.finish(manifest);
 }
 
 /** Puts `staging` where `target` is; if that fails, the previous output goes back where it was. */

@@ -20,6 +20,7 @@ import { resolveTrafficControls } from './resolve/trafficControl.js';
 import { allocateTrafficControlPorts, collectTrafficControlPorts } from './allocate/trafficControlPorts.js';
 import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNodeSummary } from './plan/trafficControl.js';
 import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
+import { resolveFlowExporter } from './resolve/flowExporter.js';
 import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
 import { createSpellingCache } from '../targets/openflow/render.js';
 import { deepFreeze } from './util/deepFreeze.js';
@@ -30,6 +31,11 @@ import { canonicalJson } from './util/canonicalJson.js';
 export interface CompileOptions {
   /** Compile only these Nodes (all when empty or absent). */
   nodes?: readonly string[];
+  /**
+   * Compile only shard `index` (1..count) of the Nodes: every count-th Node in name order, starting at the index-th.
+   * The shards' outputs merge (cli/merge.ts) into exactly the unsharded output; the manifest records the shard.
+   */
+  shard?: { index: number; count: number };
   /** Run every check compile runs (ingest, model, resolve, allocate), then stop before planning and rendering. */
   validateOnly?: boolean;
   /** The snapshot this one replaces, for rules Antrea enforces only on update (docs/design.md §3a `--previous`). */
@@ -41,13 +47,27 @@ export interface CompileOptions {
   freezePlans?: boolean;
   /** Keep each Node's plan in the result (tests and review tools); by default plans are dropped once rendered. */
   keepPlans?: boolean;
+  /**
+   * Receives each Node's bundle as soon as it is rendered, in Node name order, so the caller can write it and let
+   * it go: the result's bundles then keep their names, counts and digests but not their files, and memory never
+   * holds every bundle's text at once.
+   */
+  onBundle?: (bundle: NodeBundle) => void;
+  /** Told where the compile is: the phase, and during planning the Nodes done of the total. */
+  onProgress?: (progress: CompileProgress) => void;
+}
+
+export interface CompileProgress {
+  phase: 'parse' | 'resolve' | 'plan';
+  done?: number;
+  total?: number;
 }
 
 export interface CompileResult {
   ok: boolean;
   /** Sorted by file position, with positions resolved. */
   diagnostics: Diagnostic[];
-  /** Sorted by Node name; empty unless ok. */
+  /** Sorted by Node name; empty unless ok. With `onBundle`, without their files (the callback had them). */
   bundles: NodeBundle[];
   /** manifest.json content; empty unless ok. */
   manifest: string;
@@ -77,6 +97,8 @@ function finish(sources: readonly SourceText[], diags: Diagnostic[]): Diagnostic
 }
 
 export function compile(sources: readonly SourceText[], options: CompileOptions = {}): CompileResult {
+  const progress = options.onProgress ?? (() => {});
+  progress({ phase: 'parse' });
   const { snapshot, diagnostics } = ingest(sources, options.previous);
   const objects = Object.values(snapshot).reduce((n, list) => n + list.length, 0);
   const { model, diagnostics: modelDiags } = buildModel(snapshot);
@@ -97,20 +119,23 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   // resolve: Node-independent intents.
+  progress({ phase: 'resolve' });
   const { intents, diagnostics: policyDiags } = resolvePolicies(model);
   diagnostics.push(...policyDiags);
   const tcEnabled = model.config.features.trafficControl;
   const tcResolved = resolveTrafficControls(model);
   const egress: ResolvedEgress = resolveEgress(model);
   diagnostics.push(...egress.diagnostics);
+  const exporter = model.config.features.flowExporter ? resolveFlowExporter(model, egress) : undefined;
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
   // allocate: rule IDs, tables and priorities, table IDs; each Node's ports.
   const { allocated, diagnostics: allocDiags } = allocatePolicyRules(intents);
   diagnostics.push(...allocDiags);
+  const shard = options.shard;
   const nodePorts = model.nodes
-    .filter((node) => !wanted || wanted.has(node.name))
+    .filter((node, i) => (!wanted || wanted.has(node.name)) && (!shard || i % shard.count === shard.index - 1))
     .map((node) => {
       const own = allocateNodePorts(model, node);
       const tcPorts = tcEnabled ? allocateTrafficControlPorts(model, node, tcPortSet, own.ports) : undefined;
@@ -128,13 +153,21 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const shared = freeze(createSharedFlows(model));
   const planCache = createPlanCache();
   const spelling = createSpellingCache();
+  const ruleEntries = new WeakMap<object, string>();
   const bundles: NodeBundle[] = [];
   const tcSummary: NonNullable<CompileResult['trafficControl']> = [];
   const plans: NodePlan[] = [];
+  const NO_FILES: ReadonlyMap<string, string> = new Map();
+  progress({ phase: 'plan', done: 0, total: nodePorts.length });
   for (const { node, ports, tcPorts } of nodePorts) {
     const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
-    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc));
-    bundles.push(buildNodeBundle(plan, model.config, spelling));
+    const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc, exporter));
+    const bundle = buildNodeBundle(plan, model.config, spelling, ruleEntries);
+    if (options.onBundle) {
+      options.onBundle(bundle);
+      bundles.push({ ...bundle, files: NO_FILES });
+    } else bundles.push(bundle);
+    progress({ phase: 'plan', done: bundles.length, total: nodePorts.length });
     if (options.keepPlans) plans.push(plan);
     if (tcEnabled) {
       const trafficControls = summarizeTrafficControl(node.name, tcResolved, tcPortSet);
@@ -148,6 +181,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     kind: 'Manifest',
     dpcVersion: DPC_VERSION,
     snapshotDigest: `sha256:${snapshotDigest(snapshot)}`,
+    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     nodes: Object.fromEntries(bundles.map((b) => [b.node, { digest: `sha256:${b.digest}`, flows: b.flowCount, pods: b.podCount }])),
     ...(report ? { egress: report } : {}),
     diagnostics: finalDiags,

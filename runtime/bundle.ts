@@ -3,7 +3,7 @@
  * folder per Node) from which the Node's folder is chosen. Every artifact is checked against the digest
  * bundle.json records, so a half-copied or edited bundle is refused before anything on the Node changes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -26,18 +26,27 @@ export interface LoadedBundle {
   meta: BundleMeta;
   /** sha256 of bundle.json: the bundle's identity, recorded on the Node once applied. */
   digest: string;
-  /** Artifact path → text, for every artifact bundle.json lists. */
-  files: ReadonlyMap<string, string>;
+  /** Artifact path → its bytes as read and digest-checked, for every artifact bundle.json lists. */
+  files: ReadonlyMap<string, Buffer>;
+  /** An artifact as text, decoded when asked for (a 50,000-flow flows.txt is compared as bytes, never decoded whole). */
+  text(path: string): string | undefined;
 }
 
-const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
 /** The Node this runtime serves: --node, else NODE_NAME (a DaemonSet's downward API), else the host name. */
 export function nodeName(flag: string | undefined): string {
   return flag ?? (process.env.NODE_NAME || hostname());
 }
 
-export function loadBundle(path: string, node: string): LoadedBundle {
+export interface OpenedBundle {
+  dir: string;
+  meta: BundleMeta;
+  metaText: string;
+}
+
+/** bundle.json of the Node's bundle, checked to be this Node's; the artifacts are read by readArtifacts. */
+export function openBundle(path: string, node: string): OpenedBundle {
   let dir = path;
   if (!existsSync(join(dir, 'bundle.json'))) {
     if (!existsSync(join(path, 'manifest.json'))) throw new RuntimeError(`${path}: neither a Node bundle (bundle.json) nor a compile output (manifest.json)`);
@@ -49,16 +58,43 @@ export function loadBundle(path: string, node: string): LoadedBundle {
   if (meta.node?.name !== node) {
     throw new RuntimeError(`refused: ${dir} is the bundle of Node ${JSON.stringify(meta.node?.name)}, this is Node ${JSON.stringify(node)}; nothing was changed`);
   }
-  const files = new Map<string, string>();
-  const damaged: string[] = [];
+  return { dir, meta, metaText };
+}
+
+/** A Node's bundle read and checked at once (for callers that only read it, such as the agent's lookups). */
+export function loadBundle(path: string, node: string): LoadedBundle {
+  const opened = openBundle(path, node);
+  const damaged = Object.entries(opened.meta.artifacts ?? {}).filter(([rel, digest]) => {
+    const file = join(opened.dir, rel);
+    return !existsSync(file) || `sha256:${sha256(readFileSync(file))}` !== digest;
+  });
+  if (damaged.length > 0) throw new RuntimeError(`refused: ${opened.dir}: missing or altered artifacts (digest mismatch): ${damaged.map(([r]) => r).join(', ')}; nothing was changed`);
+  return readArtifacts(opened).bundle;
+}
+
+/**
+ * Every artifact bundle.json lists, read now; `checked` settles once each is checked against its digest (hashed on
+ * the thread pool, while the caller plans with the bytes). Nothing may change on the Node before `checked` resolves.
+ */
+export function readArtifacts({ dir, meta, metaText }: OpenedBundle): { bundle: LoadedBundle; checked: Promise<void> } {
+  const files = new Map<string, Buffer>();
+  const missing: string[] = [];
+  const digests: Promise<string | undefined>[] = [];
   for (const [rel, digest] of Object.entries(meta.artifacts ?? {})) {
     const file = join(dir, rel);
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-    if (text === undefined || `sha256:${sha256(text)}` !== digest) damaged.push(rel);
-    else files.set(rel, text);
+    const bytes = existsSync(file) ? readFileSync(file) : undefined;
+    if (bytes === undefined) missing.push(rel);
+    else {
+      files.set(rel, bytes);
+      digests.push(webcrypto.subtle.digest('SHA-256', bytes).then((d) => (`sha256:${Buffer.from(d).toString('hex')}` === digest ? undefined : rel)));
+    }
   }
-  if (damaged.length > 0) throw new RuntimeError(`refused: ${dir}: missing or altered artifacts (digest mismatch): ${damaged.join(', ')}; nothing was changed`);
-  return { dir, meta, digest: sha256(metaText), files };
+  const checked = Promise.all(digests).then((altered) => {
+    const damaged = [...missing, ...altered.filter((r): r is string => r !== undefined)];
+    if (damaged.length > 0) throw new RuntimeError(`refused: ${dir}: missing or altered artifacts (digest mismatch): ${damaged.join(', ')}; nothing was changed`);
+  });
+  checked.catch(() => undefined); // awaited by the caller; marked handled for the moments before it is
+  return { bundle: { dir, meta, digest: sha256(metaText), files, text: (rel) => files.get(rel)?.toString('utf8') }, checked };
 }
 
 export const lines = (text: string | undefined): string[] => (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);

@@ -3,7 +3,6 @@
  * and MACs. Pod ports are the ones Antrea's CNI marks (Interface external_ids antrea-type=container with
  * pod-namespace, pod-name, attached-mac, ip-address); gateway and tunnel carry antrea-type=gateway / tunnel.
  */
-import { stringify } from 'yaml';
 import type { BundleMeta } from './bundle.js';
 import { mapOf, type LiveBridge, type Row } from './ovs.js';
 
@@ -74,8 +73,6 @@ export function inventoryDocument(node: string, inv: LiveInventory): object {
     }),
   };
 }
-
-export const inventoryYaml = (node: string, inv: LiveInventory): string => stringify(inventoryDocument(node, inv));
 
 const sameMac = (a: string | undefined, b: string | undefined): boolean => a?.toLowerCase() === b?.toLowerCase();
 

@@ -1,11 +1,13 @@
 /**
  * Reaching a Node's Open vSwitch as OVS's own tools do: the database at `--db unix:PATH`, else
  * $OVS_RUNDIR/db.sock, else /var/run/openvswitch/db.sock; ovs-vswitchd's bridge socket in the same run dir.
- * OVSDB is spoken as RFC 7047 JSON through ovsdb-client, so one transaction is one atomic change.
+ * OVSDB is spoken as RFC 7047 JSON-RPC, on the unix socket directly (no process to start) or through
+ * ovsdb-client for other remotes; one transaction is one atomic change.
  */
 import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
-import { run, RuntimeError } from './tools.js';
+import { runAsync, RuntimeError, trace } from './tools.js';
 
 export const DEFAULT_RUNDIR = '/var/run/openvswitch';
 
@@ -61,16 +63,50 @@ export function setOf(v: unknown): unknown[] {
 
 export type Row = Record<string, unknown>;
 
-export function transact(conn: OvsConn, operations: readonly unknown[]): unknown[] {
-  const out = run('ovsdb-client', ['transact', conn.db, JSON.stringify(['Open_vSwitch', ...operations])]);
-  const results = JSON.parse(out) as unknown[];
+/** One JSON-RPC transact on ovsdb-server's unix socket: one request, one reply, then the connection closes. */
+function socketTransact(path: string, params: unknown[]): Promise<unknown[]> {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let text = '';
+    const fail = (why: string): void => {
+      sock.destroy();
+      reject(new RuntimeError(`ovsdb-server at ${path}: ${why}`));
+    };
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(JSON.stringify({ id: 0, method: 'transact', params })));
+    sock.on('data', (chunk: string) => {
+      text += chunk;
+      let reply: { id?: unknown; result?: unknown[]; error?: unknown };
+      try {
+        reply = JSON.parse(text) as typeof reply;
+      } catch {
+        return; // not whole yet
+      }
+      sock.end();
+      trace('ovsdb transact', t0);
+      if (reply.error != null || !Array.isArray(reply.result)) return fail(`transaction refused: ${JSON.stringify(reply.error)}`);
+      resolve(reply.result);
+    });
+    sock.on('error', (e) => fail(e.message));
+    sock.on('end', () => {
+      if (!text) fail('closed the connection without a reply');
+    });
+  });
+}
+
+export async function transact(conn: OvsConn, operations: readonly unknown[]): Promise<unknown[]> {
+  const params = ['Open_vSwitch', ...operations];
+  const results = conn.db.startsWith('unix:')
+    ? await socketTransact(conn.db.slice(5), params)
+    : (JSON.parse(await runAsync('ovsdb-client', ['transact', conn.db, JSON.stringify(params)])) as unknown[]);
   const errors = results.filter((r): r is { error: string; details?: string } => typeof r === 'object' && r !== null && 'error' in r);
   if (errors.length > 0) throw new RuntimeError(`OVSDB transaction failed: ${errors.map((e) => `${e.error}${e.details ? `: ${e.details}` : ''}`).join('; ')}`);
   return results;
 }
 
-export function select(conn: OvsConn, table: string, columns: readonly string[], where: unknown[] = []): Row[] {
-  const [r] = transact(conn, [{ op: 'select', table, where, columns: ['_uuid', ...columns] }]) as [{ rows: Row[] }];
+export async function select(conn: OvsConn, table: string, columns: readonly string[], where: unknown[] = []): Promise<Row[]> {
+  const [r] = (await transact(conn, [{ op: 'select', table, where, columns: ['_uuid', ...columns] }])) as [{ rows: Row[] }];
   return r.rows;
 }
 
@@ -85,13 +121,13 @@ export interface LiveBridge {
 }
 
 /** The bridge, its ports and their interfaces, and the Flow_Table rows: one transaction, one consistent view. */
-export function readBridge(conn: OvsConn): LiveBridge {
-  const [b, p, i, t] = transact(conn, [
+export async function readBridge(conn: OvsConn): Promise<LiveBridge> {
+  const [b, p, i, t] = (await transact(conn, [
     { op: 'select', table: 'Bridge', where: [['name', '==', conn.bridge]], columns: ['_uuid', 'name', 'ports', 'flow_tables', 'external_ids'] },
     { op: 'select', table: 'Port', where: [], columns: ['_uuid', 'name', 'interfaces', 'external_ids'] },
     { op: 'select', table: 'Interface', where: [], columns: ['_uuid', 'name', 'type', 'ofport', 'ofport_request', 'mac', 'mac_in_use', 'options', 'external_ids'] },
     { op: 'select', table: 'Flow_Table', where: [], columns: ['_uuid', 'name'] },
-  ]) as { rows: Row[] }[];
+  ])) as { rows: Row[] }[];
   const row = b!.rows[0];
   if (!row) throw new RuntimeError(`bridge ${conn.bridge} does not exist in ${conn.db}`);
   const portIds = new Set(setOf(row.ports).map((u) => (u as [string, string])[1]));
@@ -100,26 +136,26 @@ export function readBridge(conn: OvsConn): LiveBridge {
   return { row, ports, interfaces: i!.rows.filter((r) => ifaceIds.has(uuidOf(r))), flowTables: new Map(t!.rows.map((r) => [uuidOf(r), r])) };
 }
 
-export function bridgeExternalIds(conn: OvsConn): Map<string, string> {
-  const rows = select(conn, 'Bridge', ['external_ids'], [['name', '==', conn.bridge]]);
+export async function bridgeExternalIds(conn: OvsConn): Promise<Map<string, string>> {
+  const rows = await select(conn, 'Bridge', ['external_ids'], [['name', '==', conn.bridge]]);
   if (!rows[0]) throw new RuntimeError(`bridge ${conn.bridge} does not exist in ${conn.db}`);
   return mapOf(rows[0].external_ids);
 }
 
 /** Sets keys of the bridge's external_ids in one transaction, leaving every other key as it is. */
-export function setBridgeExternalIds(conn: OvsConn, entries: ReadonlyMap<string, string>): void {
+export async function setBridgeExternalIds(conn: OvsConn, entries: ReadonlyMap<string, string>): Promise<void> {
   const keys = [...entries.keys()];
-  transact(conn, [
+  await transact(conn, [
     { op: 'mutate', table: 'Bridge', where: [['name', '==', conn.bridge]], mutations: [['external_ids', 'delete', ['set', keys]]] },
     { op: 'mutate', table: 'Bridge', where: [['name', '==', conn.bridge]], mutations: [['external_ids', 'insert', ['map', [...entries]]]] },
   ]);
 }
 
 /** ovs-ofctl -O OpenFlow15 against the bridge's management socket in the run dir. */
-export function ofctl(conn: OvsConn, command: string, args: readonly string[] = [], options: readonly string[] = []): string {
+export function ofctl(conn: OvsConn, command: string, args: readonly string[] = [], options: readonly string[] = []): Promise<string> {
   const target = `unix:${join(conn.rundir, `${conn.bridge}.mgmt`)}`;
   if (!existsSync(target.slice(5))) {
     throw new RuntimeError(`ovs-vswitchd is not serving ${conn.bridge}: no socket ${target.slice(5)} (is ovs-vswitchd running? set OVS_RUNDIR)`);
   }
-  return run('ovs-ofctl', ['-O', 'OpenFlow15', ...options, command, target, ...args]);
+  return runAsync('ovs-ofctl', ['-O', 'OpenFlow15', ...options, command, target, ...args]);
 }

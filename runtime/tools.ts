@@ -2,7 +2,7 @@
  * The only place dpc runs programs on a Node. Tools are found the way a shell finds them, plus the sbin dirs a
  * DaemonSet's or a cron job's PATH often lacks; a missing tool is one clear error, never a stack.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -20,6 +20,7 @@ const PACKAGE: Record<string, string> = {
   'ip6tables-save': 'iptables',
   'ip6tables-restore': 'iptables',
   ipset: 'ipset',
+  ip: 'iproute2',
 };
 
 /** A failure the operator must act on (a missing tool or daemon, a refused bundle): exit 1, one message. */
@@ -82,6 +83,37 @@ export function runTool(name: string, args: readonly string[], opts: RunOptions 
 }
 
 export const run = (name: string, args: readonly string[], opts: RunOptions = {}): string => runTool(name, args, opts).stdout;
+
+/** runTool without blocking: the apply starts its independent reads at once and works while they run. */
+export function runToolAsync(name: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const path = findTool(name);
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, args, { env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: TIMEOUT_MS });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => reject(new RuntimeError(`${name} ${args.join(' ')}: ${e.message}`)));
+    child.on('close', (status, signal) => {
+      trace(`${name} ${args[0] === '-O' ? args.slice(2, 3).join(' ') : args.slice(0, 1).join(' ')}`, t0);
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (status === 0 || (status != null && opts.okCodes?.includes(status))) return resolve({ stdout, status });
+      const how = status != null ? `exit ${status}` : signal ? `signal ${signal}` : 'failed';
+      reject(new RuntimeError(`${name} ${args.join(' ')}: ${how}: ${Buffer.concat(err).toString('utf8').trim()}`));
+    });
+    // A tool that exits without reading its input fails by its exit code, not by the broken pipe.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input);
+  });
+}
+
+export const runAsync = async (name: string, args: readonly string[], opts: RunOptions = {}): Promise<string> => (await runToolAsync(name, args, opts)).stdout;
+
+/** With DPC_TRACE set, each tool run and apply phase prints its wall time to stderr (how the apply was profiled). */
+export function trace(what: string, since: bigint): void {
+  if (process.env.DPC_TRACE) process.stderr.write(`dpc trace: ${what} ${(Number(process.hrtime.bigint() - since) / 1e6).toFixed(1)} ms\n`);
+}
 
 /**
  * A named moment of an apply. With DPC_FAULT_KILL_AT set to its name, the process kills itself there with

@@ -2,9 +2,9 @@
  * Unified diff of two line lists sorted by the same order (every artifact is canonical and sorted, and the live
  * side is put in that order), so one linear merge finds the edit script; hunks carry three lines of context.
  */
-const CONTEXT = 3;
+import { hunks, type Op } from '../compiler/util/hunks.js';
 
-type Op = { t: ' ' | '-' | '+'; line: string };
+const CONTEXT = 3;
 
 export function unifiedDiff(
   oldName: string,
@@ -26,37 +26,6 @@ export function unifiedDiff(
   }
   if (!ops.some((o) => o.t !== ' ')) return '';
   const out = [`--- ${oldName}`, `+++ ${newName}`];
-  let k = 0;
-  // Positions in a and b of each op, for the hunk headers.
-  const pos: { ai: number; bi: number }[] = [];
-  let ai = 0;
-  let bi = 0;
-  for (const o of ops) {
-    pos.push({ ai, bi });
-    if (o.t !== '+') ai++;
-    if (o.t !== '-') bi++;
-  }
-  while (k < ops.length) {
-    while (k < ops.length && ops[k]!.t === ' ') k++;
-    if (k >= ops.length) break;
-    const start = Math.max(0, k - CONTEXT);
-    let end = k;
-    // Extend while the next change is within 2*CONTEXT unchanged lines.
-    for (;;) {
-      while (end < ops.length && ops[end]!.t !== ' ') end++;
-      let next = end;
-      while (next < ops.length && ops[next]!.t === ' ') next++;
-      if (next < ops.length && next - end <= 2 * CONTEXT) end = next;
-      else break;
-    }
-    const stop = Math.min(ops.length, end + CONTEXT);
-    const hunk = ops.slice(start, stop);
-    const aLen = hunk.filter((o) => o.t !== '+').length;
-    const bLen = hunk.filter((o) => o.t !== '-').length;
-    const p = pos[start]!;
-    out.push(`@@ -${aLen ? p.ai + 1 : p.ai},${aLen} +${bLen ? p.bi + 1 : p.bi},${bLen} @@`);
-    for (const o of hunk) out.push(`${o.t}${o.line}`);
-    k = stop;
-  }
+  for (const h of hunks(ops, CONTEXT)) out.push(h.header, ...h.ops.map((o) => `${o.t}${o.line}`));
   return `${out.join('\n')}\n`;
 }

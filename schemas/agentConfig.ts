@@ -49,6 +49,11 @@ export const AgentConfigSchema = Type.Object(
       ),
     ),
     multicast: Type.Optional(Type.Object({ enable: Type.Optional(Type.Boolean()) }, Open)),
+    // Older top-level spellings, read only where the flowExporter.* key is empty.
+    flowCollectorAddr: Type.Optional(Type.String()),
+    flowPollInterval: Type.Optional(Type.String()),
+    activeFlowExportTimeout: Type.Optional(Type.String()),
+    idleFlowExportTimeout: Type.Optional(Type.String()),
     flowExporter: Type.Optional(
       Type.Object(
         {
@@ -57,6 +62,7 @@ export const AgentConfigSchema = Type.Object(
           flowPollInterval: Type.Optional(Type.String()),
           activeFlowExportTimeout: Type.Optional(Type.String()),
           idleFlowExportTimeout: Type.Optional(Type.String()),
+          protocolFilter: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
         },
         Open,
       ),

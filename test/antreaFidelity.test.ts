@@ -454,7 +454,7 @@ describe('the summary of enabled features not compiled says what the bundles lac
       'proxyAll: NodePort, LoadBalancer and external-IP traffic is not handled',
       'L7NetworkPolicy: rules with l7Protocols are refused',
       'Multicast: no multicast forwarding or IGMP flows',
-      'FlowExporter: no connection is exported',
+      'FlowExporter: records are exported by `dpc agent` over TCP or UDP only',
     ]) {
       expect(m).toContain(phrase);
     }

@@ -70,6 +70,41 @@ describe('architecture: stages only look backwards', () => {
   });
 });
 
+/**
+ * review/ (docs/design.md §9) reads compiled output and may compile a snapshot given as input, so it stands after
+ * every stage; it is pure like them: it never reaches the runtime (a live Node) or the command line, and no stage
+ * depends on it.
+ */
+export function reviewViolations(files: readonly { path: string; text: string }[]): string[] {
+  const bad: string[] = [];
+  for (const { path, text } of files) {
+    for (const target of importsOf(path, text)) {
+      if (within(path, 'review') && (within(target, 'runtime') || within(target, 'cli') || within(target, 'test'))) bad.push(`${path} → ${target} (review/ is pure)`);
+      if (!within(path, 'review') && (stageOf(path) >= 0 || FOUNDATIONS.some((f) => within(path, f))) && within(target, 'review')) bad.push(`${path} → ${target} (a stage imports review/)`);
+    }
+  }
+  return bad;
+}
+
+describe('architecture: review/ reads compiled output and stays pure', () => {
+  test('the checker catches review reaching the runtime and a stage reaching review', () => {
+    expect(reviewViolations([{ path: 'review/explain/x.ts', text: "import { a } from '../../runtime/tools.js';" }])).toHaveLength(1);
+    expect(reviewViolations([{ path: 'compiler/plan/x.ts', text: "import type { T } from '../../review/explain/trace.js';" }])).toHaveLength(1);
+    expect(reviewViolations([{ path: 'review/explain/x.ts', text: "import { compile } from '../../compiler/compile.js';" }])).toEqual([]);
+  });
+
+  test('no module of review/ imports runtime/ or cli/, and no stage imports review/', () => {
+    const files = [...sources('review'), ...sources('compiler'), ...sources('targets'), ...sources('schemas')].map((path) => ({ path, text: readFileSync(join(repoRoot, path), 'utf8') }));
+    expect(files.filter((f) => within(f.path, 'review')).length).toBeGreaterThan(4);
+    expect(reviewViolations(files)).toEqual([]);
+  });
+
+  test('review/ uses no system access: no fs, child_process, net or process state', () => {
+    const offenders = sources('review').filter((p) => /from ['"]node:(fs|child_process|net|os)['"]|\bprocess\.(env|cwd|argv)/.test(readFileSync(join(repoRoot, p), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});
+
 describe('architecture: flow code uses named fields', () => {
   /** Code (comments stripped) of plan modules that build flows; fields.ts declares the bits, flow.ts combines them. */
   const flowCode = () =>

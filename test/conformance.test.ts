@@ -212,6 +212,32 @@ describe('case expansion', () => {
   - checks: [{attribution: {from: x/a, to: x/b, protocol: TCP, port: 80, policy: NetworkPolicy/x}}]`)).toThrow(/not none/);
   });
 
+  test('flowrecord: a connection with a verdict, and per Node the fields from the README table', () => {
+    const c = loadInline(`
+  - checks:
+      - flowrecord:
+          from: x/a
+          to: y/a
+          protocol: UDP
+          port: 53
+          verdict: reject
+          records:
+            - node: node-2
+              fields: {destinationPodName: a, ingressNetworkPolicyRuleAction: 3, ingressNetworkPolicyRuleName: ''}`);
+    expect(c.steps[0]!.checks[0]).toMatchObject({
+      kind: 'flowrecord',
+      cell: { from: 'x/a', to: { pod: 'y/a' }, protocol: 'UDP', port: 53, expected: 'reject' },
+      records: [{ node: 'node-2', fields: { destinationPodName: 'a', ingressNetworkPolicyRuleAction: 3, ingressNetworkPolicyRuleName: '' } }],
+    });
+    const bad = (fields: string, protocol = 'TCP, port: 80') => () =>
+      loadInline(`
+  - checks: [{flowrecord: {from: x/a, to: x/b, protocol: ${protocol}, verdict: allow, records: [{node: n, fields: ${fields}}]}}]`);
+    expect(bad('{podName: a}')).toThrow(/fields\.podName: is not a field/);
+    expect(bad('{flowType: "2"}')).toThrow(/fields\.flowType: must be an integer/);
+    expect(bad('{sourcePodName: 1}')).toThrow(/fields\.sourcePodName: must be a string/);
+    expect(bad('{}', 'ICMP')).toThrow(/flowrecord\.protocol: must be TCP, UDP or SCTP/);
+  });
+
   test('the fixture comes from the nearest fixtures/ folder at or above the case', () => {
     const root = tempTree({
       'fixtures/mini.yaml': FIXTURE,

@@ -61,6 +61,7 @@ describe.skipIf(!HAVE_OVS)('flows.txt is OVS canonical text', () => {
     ['K8s NetworkPolicies (golden/policies-k8s)', caseSources(join(GOLDEN_DIR, 'policies-k8s'))],
     ['Antrea-native policies (golden/policies-antrea)', caseSources(join(GOLDEN_DIR, 'policies-antrea'))],
     ['Egress with pools, a VLAN subnet, a static IP and shaping (golden/egress)', caseSources(join(GOLDEN_DIR, 'egress'))],
+    ['FlowExporter deny tracking (golden/flow-exporter)', caseSources(join(GOLDEN_DIR, 'flow-exporter'))],
   ];
   test.each(variants)('%s: the dump of the loaded bridge equals the file', async (_name, sources) => {
     for (const bundle of compileOk(sources)) {

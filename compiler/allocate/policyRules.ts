@@ -10,20 +10,25 @@ import type { TableName } from './pipeline.js';
 import { assignPriorities, bandOf, BaselineBand, K8sRulePriority, MultiTierBand, priorityOf, type PriorityBand, type PrioritySlot } from './priorities.js';
 import { allocateRuleIds } from './ruleIds.js';
 import { allocateNodeRules, type AllocatedNodeRule } from './nodeRuleIds.js';
+import { groupIdenticalIsolation, groupIdenticalRules } from './sharedRules.js';
 
 export interface AllocatedRule extends RuleIntent {
   readonly id: number;
   readonly table: TableName;
   /** The priority of the rule's conjunctive match flows. */
   readonly priority: number;
+  /** Identical rules of other policies (or splits) this one stands for, in key order (sharedRules.ts). */
+  readonly sharedWith: readonly RuleIntent[];
 }
 
 export interface AllocatedIsolation extends IsolationIntent {
   readonly id: number;
+  /** Isolations of the same Pods in the same direction by other policies, in key order. */
+  readonly sharedWith: readonly IsolationIntent[];
 }
 
 export interface AllocatedPolicies {
-  /** Sorted by key. */
+  /** One per rule ID (identical rules share one), sorted by key. */
   rules: readonly AllocatedRule[];
   isolation: readonly AllocatedIsolation[];
   /** Node-policy rules with their IDs, in chain order (nodeRuleIds.ts). */
@@ -44,7 +49,6 @@ export function allocatePolicyRules(
   intents: PolicyIntents,
   hash?: (key: string) => number,
 ): { allocated: AllocatedPolicies; diagnostics: Diagnostic[] } {
-  const ids = allocateRuleIds([...intents.rules.map((r) => r.key), ...intents.isolation.map((i) => i.key)], hash);
   const native = intents.rules.filter((r) => r.tierPriority !== undefined);
   const bands = new Map<PriorityBand, Map<string, number>>();
   for (const band of [MultiTierBand, BaselineBand]) {
@@ -54,13 +58,16 @@ export function allocatePolicyRules(
     }
     bands.set(band, priorities);
   }
-  const rules: AllocatedRule[] = intents.rules.map((r) => ({
+  const placed = intents.rules.map((r) => ({
     ...r,
-    id: ids.get(r.key)!,
     table: ruleTable(r),
     priority: r.tierPriority === undefined ? K8sRulePriority.match : priorityOf(bands.get(bandOf(r.tierPriority))!, slot(r)),
   }));
-  rules.sort((a, b) => (a.key < b.key ? -1 : 1));
-  const isolation = intents.isolation.map((i) => ({ ...i, id: ids.get(i.key)! })).sort((a, b) => (a.key < b.key ? -1 : 1));
+  const ruleGroups = groupIdenticalRules(placed);
+  const isolationGroups = groupIdenticalIsolation(intents.isolation);
+  // Only the rule standing for a group draws an ID: the others share it.
+  const ids = allocateRuleIds([...ruleGroups.map((g) => g.first.key), ...isolationGroups.map((g) => g.first.key)], hash);
+  const rules: AllocatedRule[] = ruleGroups.map(({ first, others }) => ({ ...first, id: ids.get(first.key)!, sharedWith: others }));
+  const isolation: AllocatedIsolation[] = isolationGroups.map(({ first, others }) => ({ ...first, id: ids.get(first.key)!, sharedWith: others }));
   return { allocated: { rules, isolation, nodeRules: allocateNodeRules(intents.nodeRules ?? []) }, diagnostics: [] };
 }

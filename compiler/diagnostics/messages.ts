@@ -242,6 +242,12 @@ export const Msg = {
     m('DPC3316', `Egress IP ${ip} is IPv6, and dpc compiles the IPv4 pipeline only: no flow, SNAT rule or address is written for it`),
   egressNeedsTransportInterface: (pool: string) =>
     m('DPC3315', `ExternalIPPool ${pool} has subnetInfo: its routes and VLAN device need the Node's transport interface, which the agent config must name (transportInterface)`),
+  // 34xx: flow exporter settings (docs/reference/iptables-egress.md §5.2)
+  badFlowCollectorAddr: (addr: string, why: string) => m('DPC3400', `flowCollectorAddr ${JSON.stringify(addr)} is invalid: ${why}; antrea-agent would not start`),
+  badFlowExporterDuration: (field: string, text: string, poll: boolean) =>
+    m('DPC3401', `${field} ${JSON.stringify(text)} is not a Go duration${poll ? ' of at least 1s' : ''}; antrea-agent would not start`),
+  flowCollectorProtoNotExported: (proto: string) =>
+    m('DPC3402', `the collector transport is ${proto}, which dpc's exporter does not speak (tcp or udp); the bundles carry the settings, but \`dpc agent\` exports nothing`),
   policyFeatureNotCompiled: (what: string) =>
     m('DPC3101', `${what} is not compiled by this version of dpc; the policy is refused rather than enforced partially`),
   unknownTier: (tier: string) => m('DPC3102', `Tier ${JSON.stringify(tier)} does not exist`),

@@ -8,6 +8,7 @@ import { configSource } from './configSource.js';
 import { Msg } from '../diagnostics/messages.js';
 import type { LocatedAgentConfig } from '../ingest/ingest.js';
 import { parseCidr, type Cidr } from '../net/ip.js';
+import { normalizeFlowExporter, type FlowExporterConfig } from './flowExporterConfig.js';
 
 export type TunnelType = 'geneve' | 'vxlan' | 'gre';
 
@@ -21,6 +22,7 @@ export interface Features {
   trafficControl: boolean;
   l7NetworkPolicy: boolean;
   multicast: boolean;
+  /** The FlowExporter gate (Antrea's enableDenyTracking): deny flows also go to the controller. */
   flowExporter: boolean;
   /** Node policies (ClusterNetworkPolicy applied to Nodes), enforced with iptables and ipsets on the host. */
   nodeNetworkPolicy: boolean;
@@ -38,6 +40,7 @@ export interface DataplaneConfig {
   features: Features;
   packetInRate: number;
   egress: EgressConfig;
+  flowExporter: FlowExporterConfig;
   /** `--random-fully` on the Pod masquerade rule. */
   snatFullyRandomPorts: boolean;
   /** The Node's transport interface by name, when the config names it (Egress VLANs and subnet routes use it). */
@@ -135,7 +138,7 @@ export function normalizeAgentConfig(sources: readonly LocatedAgentConfig[]): Co
     trafficControl: gate('TrafficControl'),
     l7NetworkPolicy: gate('L7NetworkPolicy'),
     multicast: gate('Multicast') && (raw.multicast?.enable ?? false),
-    flowExporter: gate('FlowExporter') && (raw.flowExporter?.enable ?? false),
+    flowExporter: gate('FlowExporter'),
     nodeNetworkPolicy: gate('NodeNetworkPolicy'),
     ipv4: true,
     ipv6: false,
@@ -150,6 +153,9 @@ export function normalizeAgentConfig(sources: readonly LocatedAgentConfig[]): Co
   if (maxIPs > MAX_EGRESS_IPS_PER_NODE) {
     diagnostics.push({ severity: 'error', ...Msg.tooManyEgressIPsPerNode(maxIPs, MAX_EGRESS_IPS_PER_NODE), object: objectRef, field: 'egress.maxEgressIPsPerNode', at: at('egress', 'maxEgressIPsPerNode') });
   }
+  const flowExporter = normalizeFlowExporter(raw, features.flowExporter, (d, field, path) =>
+    diagnostics.push({ ...d, object: objectRef, field, at: at(...path) }),
+  );
   const config: DataplaneConfig = {
     bridge: raw.ovsBridge ?? 'br-int',
     gatewayName: raw.hostGateway ?? 'antrea-gw0',
@@ -163,6 +169,7 @@ export function normalizeAgentConfig(sources: readonly LocatedAgentConfig[]): Co
       snatFullyRandomPorts: raw.egress?.snatFullyRandomPorts ?? raw.snatFullyRandomPorts ?? false,
       separateSubnet: egress && gate('EgressSeparateSubnet'),
     },
+    flowExporter,
     snatFullyRandomPorts: raw.snatFullyRandomPorts ?? false,
     featureGates: gates,
   };

@@ -26,7 +26,10 @@ const GAPS: readonly Gap[] = [
     enabled: (f) => f.multicast,
     text: 'Multicast: no multicast forwarding or IGMP flows (the Multicast tables keep their miss flows); IGMP rules are refused',
   },
-  { enabled: (f) => f.flowExporter, text: 'FlowExporter: no connection is exported (no IPFIX exporter runs)' },
+  {
+    enabled: (f) => f.flowExporter,
+    text: 'FlowExporter: records are exported by `dpc agent` over TCP or UDP only (no TLS, gRPC or FlowExporterDestination), with Service fields empty; a Reject whose sender is on another Node is not answered',
+  },
 ];
 
 /** One phrase per enabled feature that is not compiled, in a fixed order. */

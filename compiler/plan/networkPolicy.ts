@@ -33,7 +33,7 @@ import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js'
 import { PacketInMeter } from './meters.js';
 
 /** Packet-in operations carried in PacketInOperationField (packetin.go). */
-export const PacketInOp = { log: 0b1, reject: 0b10 } as const;
+export const PacketInOp = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
 
 /** Groups that fork a packet to the controller and on to a table (Antrea's initGroups). */
 export const POLICY_GROUPS: readonly { id: number; next: TableName }[] = [
@@ -173,7 +173,7 @@ function groupFor(next: TableName): number {
 }
 
 /** The flow a matched conjunction runs: what the rule's action does to the packet. */
-function actionFlows(r: AllocatedRule, origin: Origin, tables: TableMap, families: readonly (4 | 6)[]): Flow[] {
+function actionFlows(r: AllocatedRule, origin: Origin, tables: TableMap, families: readonly (4 | 6)[], denyTracking: boolean): Flow[] {
   const conjField = r.direction === 'Ingress' ? TFIngressConjIDField : TFEgressConjIDField;
   const id = BigInt(r.id);
   const c = npCookie(r.id);
@@ -194,9 +194,13 @@ function actionFlows(r: AllocatedRule, origin: Origin, tables: TableMap, familie
     }
     case 'Drop':
     case 'Reject': {
-      const op = (r.action === 'Reject' ? PacketInOp.reject : 0) | (r.logging ? PacketInOp.log : 0);
+      // With deny tracking (the FlowExporter gate) every denied packet also reaches the controller, which records
+      // the connection; Antrea loads the disposition once per reason that needs it (pipeline.go conjunctionActionDenyFlow).
+      const op = (r.action === 'Reject' ? PacketInOp.reject : 0) | (r.logging ? PacketInOp.log : 0) | (denyTracking ? PacketInOp.storeDeny : 0);
       const actions: Action[] = [loadField(APConjIDField, id), loadMark(APDenyRegMark)];
-      if (r.logging) actions.push(loadField(APDispositionField, BigInt(r.action === 'Reject' ? Disposition.reject : Disposition.drop)));
+      const disposition = loadField(APDispositionField, BigInt(r.action === 'Reject' ? Disposition.reject : Disposition.drop));
+      if (denyTracking) actions.push(disposition);
+      if (r.logging) actions.push(disposition);
       if (op === 0) actions.push(goto(metricTable(r)));
       else actions.push(...packetIn(op), { kind: 'group', id: groupFor(metricTable(r)) });
       return [{ table: r.table, priority, match: { conjId: r.id }, actions, cookie: c, origin }];
@@ -231,8 +235,22 @@ function metricFlows(r: AllocatedRule, origin: Origin, tables: TableMap): Flow[]
   ];
 }
 
+/**
+ * A K8s isolation drop with deny tracking: the packet goes to the controller instead (pipeline.go defaultDropFlow),
+ * which records the denied connection; the rule is known only by the table (no conjunction ID in reg3).
+ */
+function isolationToController(table: TableName, tables: TableMap): Action[] {
+  return [
+    loadField(APDispositionField, BigInt(Disposition.drop)),
+    loadField(PacketInOperationField, BigInt(PacketInOp.storeDeny)),
+    loadMark(OutputToControllerRegMark),
+    loadField(PacketInTableField, BigInt(tableId(tables, table))),
+    goto('Output'),
+  ];
+}
+
 /** Flows every Node gets while NetworkPolicy is compiled, policies or not. */
-function staticFlows(origin: Origin, antreaPolicy: boolean): { flows: Flow[]; groups: GroupPlan[] } {
+function staticFlows(origin: Origin, antreaPolicy: boolean, denyTracking: boolean): { flows: Flow[]; groups: GroupPlan[] } {
   const c = cookie(CookieCategory.networkPolicy);
   const flows: Flow[] = [];
   // Policy changes never cut established connections, and replies are never checked (§3.3).
@@ -248,7 +266,8 @@ function staticFlows(origin: Origin, antreaPolicy: boolean): { flows: Flow[]; gr
   for (const [table, next, priority] of bypass) {
     for (const ctState of ['-new+est', '-new+rel']) flows.push({ table, priority, match: { ctState, proto: 'ip' }, actions: [goto(next)], cookie: c, origin });
   }
-  if (!antreaPolicy) return { flows, groups: [] };
+  // K8s isolation drops reach the controller only through these flows when deny tracking is on.
+  if (!antreaPolicy && !denyTracking) return { flows, groups: [] };
   // The controller path: one packet-in flow per operation set, rate-limited by the packet-in meter.
   for (let op = 1; op <= 7; op++) {
     flows.push({
@@ -260,6 +279,7 @@ function staticFlows(origin: Origin, antreaPolicy: boolean): { flows: Flow[]; gr
       origin,
     });
   }
+  if (!antreaPolicy) return { flows, groups: [] };
   const groups = POLICY_GROUPS.map((g) => ({
     id: g.id,
     buckets: [[{ kind: 'resubmit' as const, table: g.next }], [loadMark(OutputToControllerRegMark), { kind: 'resubmit' as const, table: 'Output' as TableName }]],
@@ -305,8 +325,9 @@ export function planNetworkPolicy(
   cache: PolicyPlanCache,
 ): PolicyPlan {
   const antreaPolicy = model.config.features.antreaPolicy;
+  const denyTracking = model.config.features.flowExporter;
   const nodeOrigin: Origin = { feature: 'NetworkPolicy', kind: 'Node', name: node.name };
-  const { flows, groups } = staticFlows(nodeOrigin, antreaPolicy);
+  const { flows, groups } = staticFlows(nodeOrigin, antreaPolicy, denyTracking);
   const portOf = new Map(ports.pods.map((p) => [p.pod.key, p]));
   const conj = new ConjunctionFlows();
   const localRules: AllocatedRule[] = [];
@@ -336,7 +357,7 @@ export function planNetworkPolicy(
     clauses.forEach((matches, i) => {
       for (const m of matches) conj.add(r.table, r.priority, m, origin, r.id, i + 1, clauses.length);
     });
-    flows.push(...actionFlows(r, origin, tables, families), ...metricFlows(r, origin, tables));
+    flows.push(...actionFlows(r, origin, tables, families, denyTracking), ...metricFlows(r, origin, tables));
   }
   flows.push(...conj.flows());
 
@@ -354,11 +375,9 @@ export function planNetworkPolicy(
   }
   for (const [k, { iso, origin }] of [...dropOwner.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const pod = portOf.get(k.slice(k.indexOf('/') + 1))!;
-    flows.push(
-      iso.direction === 'Ingress'
-        ? { table: 'IngressDefaultRule', priority: Priority.normal, match: { regs: regMatch({ field: TargetOFPortField, value: pod.ofport }) }, actions: [DROP], cookie: npCookie(iso.id), origin }
-        : { table: 'EgressDefaultRule', priority: Priority.normal, match: addressMatch(hostCidr(pod.pod.ip), 'src'), actions: [DROP], cookie: npCookie(iso.id), origin },
-    );
+    const table: TableName = iso.direction === 'Ingress' ? 'IngressDefaultRule' : 'EgressDefaultRule';
+    const match: Match = iso.direction === 'Ingress' ? { regs: regMatch({ field: TargetOFPortField, value: pod.ofport }) } : addressMatch(hostCidr(pod.pod.ip), 'src');
+    flows.push({ table, priority: Priority.normal, match, actions: denyTracking ? isolationToController(table, tables) : [DROP], cookie: npCookie(iso.id), origin });
   }
   return { flows, groups, rules: localRules, isolation: localIsolation };
 }

@@ -19,6 +19,8 @@ import type { TcPortOnNode } from '../allocate/trafficControlPorts.js';
 import { planTrafficControl, type NodeTrafficControl } from './trafficControl.js';
 import type { HostRules } from './iptables.js';
 import { createNodePolicyCache, planNodePolicy, type NodePolicyCache } from './nodePolicy.js';
+import { planVisibility, type VisibilityPlan } from './visibility.js';
+import type { FlowExporterIntent } from '../resolve/flowExporter.js';
 
 export interface OvsdbPortPlan {
   readonly name: string;
@@ -50,6 +52,8 @@ export interface NodePlan {
   readonly host: HostRules;
   /** Links, addresses, routes and rules (net/routes.txt). */
   readonly net: readonly NetRecord[];
+  /** With the FlowExporter gate on: what the Node's exporter needs (visibility/exporter.json). */
+  readonly visibility?: VisibilityPlan;
 }
 
 /** Work shared by the plans of one compile (see each feature's cache); created by the compile, passed explicitly. */
@@ -117,6 +121,7 @@ export function planNode(
   cache: PlanCache,
   egress: ResolvedEgress,
   trafficControl?: NodeTrafficControl,
+  exporter?: FlowExporterIntent,
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies, cache.policy);
   const eg = planEgress(model, node, ports, tables, egress);
@@ -136,5 +141,6 @@ export function planNode(
     ...(trafficControl ? { trafficControlPorts: trafficControl.ports } : {}),
     host: mergeHostRules(planNodePolicy(node, policies?.nodeRules ?? [], model.config.features.nodeNetworkPolicy, model.config, cache.host), eg.host),
     net: eg.net,
+    ...(exporter ? { visibility: planVisibility(node, ports, exporter) } : {}),
   };
 }

@@ -162,9 +162,9 @@ export function resolveAntreaPolicy(
         return r;
       };
       // Namespace-relative peers split the rule by the appliedTo Pods' Namespace (or label values).
-      const partitions = new Map<string, { to: PodInfo[]; peers: PeerSet }>();
+      const partitions = new Map<string, { to: readonly PodInfo[]; peers: PeerSet }>();
       if (relative.length === 0) {
-        partitions.set('', { to: [...appliedTo], peers: anyPeer ? { pods: [], cidrs: MATCH_ALL_CIDRS } : fixedPeers });
+        partitions.set('', { to: appliedTo, peers: anyPeer ? { pods: [], cidrs: MATCH_ALL_CIDRS } : fixedPeers });
       } else {
         for (const p of relative) {
           const byKey = new Map<string, PodInfo[]>();

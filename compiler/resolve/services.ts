@@ -87,8 +87,9 @@ export function dedupeServices(list: readonly ServiceMatch[]): ServiceMatch[] {
 export function splitByServices(
   p: RulePorts,
   pods: readonly PodInfo[],
-): { key: string; pods: PodInfo[]; services: ServiceMatch[] | undefined }[] {
-  if (!hasNamedPorts(p)) return [{ key: '', pods: [...pods], services: p.fixed }];
+): { key: string; pods: readonly PodInfo[]; services: ServiceMatch[] | undefined }[] {
+  // The selection's own array, not a copy: rules with the same Pods are then recognised by identity (allocate/sharedRules.ts).
+  if (!hasNamedPorts(p)) return [{ key: '', pods, services: p.fixed }];
   const groups = new Map<string, { pods: PodInfo[]; services: ServiceMatch[] }>();
   for (const pod of pods) {
     const services = servicesFor(p, pod);

@@ -5,8 +5,9 @@
  */
 import type { ArtifactKind } from './kind.js';
 import { iptablesKind } from './iptables.js';
+import { netKind } from './net.js';
 import { ipsetKind } from './ipset.js';
 import { openflowKind } from './openflow.js';
 import { ovsdbKind } from './ovsdb.js';
 
-export const KINDS: readonly ArtifactKind[] = [ipsetKind, ovsdbKind, openflowKind, iptablesKind];
+export const KINDS: readonly ArtifactKind[] = [ipsetKind, ovsdbKind, openflowKind, iptablesKind, netKind];

@@ -25,7 +25,7 @@ function parse(text: string): Map<string, string[]> {
 }
 
 function planIpset(ctx: KindContext): KindPlan {
-  const desired = parse(ctx.bundle.files.get(FILE) ?? '');
+  const desired = parse(ctx.bundle.text(FILE) ?? '');
   const names = lines(run('ipset', ['list', '-n'])).filter((n) => n.startsWith(OWNED));
   const live = parse(names.map((n) => run('ipset', ['save', '-sorted', n])).join(''));
   const restore: string[] = [];
@@ -51,13 +51,16 @@ function planIpset(ctx: KindContext): KindPlan {
     kind: 'ipset',
     files: [{ path: FILE, live: show(live), desired: show(desired), compare: () => 0 }],
     changes,
-    apply: () => {
+    apply: async () => {
       // Leftover temporary sets of an interrupted apply are owned and stale: removed in finish.
       if (restore.length > 0) runTool('ipset', ['restore'], { input: `${restore.join('\n')}\n` });
       checkpoint('ipset-restored');
     },
-    finish: () => {
-      for (const s of stale) run('ipset', ['destroy', s]);
+    finish: async () => {
+      for (const s of stale) {
+        run('ipset', ['destroy', s]);
+        checkpoint('ipset-destroyed');
+      }
     },
     record: new Map(),
   };
@@ -66,6 +69,6 @@ function planIpset(ctx: KindContext): KindPlan {
 export const ipsetKind: ArtifactKind = {
   name: 'ipset',
   tools: ['ipset'],
-  inBundle: (b) => b.files.has(FILE),
-  plan: planIpset,
+  inBundle: (meta) => FILE in meta.artifacts,
+  plan: async (ctx) => planIpset(ctx),
 };

@@ -5,7 +5,7 @@
  * stale jumps are deleted and stale owned chains flushed and removed, all committed at once or not at all.
  * Then the jumps the bundle lists are ensured (checked with -C, added only when missing), as Antrea does.
  */
-import { lines, type LoadedBundle } from '../bundle.js';
+import { lines, type BundleMeta } from '../bundle.js';
 import { checkpoint, run, runTool } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
 
@@ -85,12 +85,12 @@ const render = (t: Tables): string[] =>
   });
 
 function planIptables(ctx: KindContext): KindPlan {
-  const jumps = lines(ctx.bundle.files.get(JUMPS)).map(parseJump);
+  const jumps = lines(ctx.bundle.text(JUMPS)).map(parseJump);
   const files: { path: string; live: string[]; desired: string[]; compare: (a: string, b: string) => number }[] = [];
   const changes: string[] = [];
   const steps: (() => void)[] = [];
   for (const f of FAMILIES) {
-    const desired = parseSave(ctx.bundle.files.get(f.file) ?? '');
+    const desired = parseSave(ctx.bundle.text(f.file) ?? '');
     for (const j of jumps.filter((x) => x.family === f.family)) table(desired, j.table).jumps.push(j.saved);
     const live = parseSave(run(f.save, []));
     // Same order on both sides, so the diff shows only what differs.
@@ -131,13 +131,14 @@ function planIptables(ctx: KindContext): KindPlan {
         const present = runTool(f.cmd, ['-w', '-t', j.table, '-C', j.builtin, ...j.spec], { okCodes: [1] }).status === 0;
         if (!present) runTool(f.cmd, ['-w', '-t', j.table, ...j.insert, ...j.spec]);
       }
+      checkpoint(`iptables-${f.family}-jumps-ensured`);
     });
   }
   return {
     kind: 'iptables',
     files,
     changes,
-    apply: () => {
+    apply: async () => {
       for (const s of steps) s();
     },
     record: new Map(),
@@ -147,6 +148,6 @@ function planIptables(ctx: KindContext): KindPlan {
 export const iptablesKind: ArtifactKind = {
   name: 'iptables',
   tools: ['iptables-save', 'iptables-restore', 'iptables', 'ip6tables-save', 'ip6tables-restore', 'ip6tables'],
-  inBundle: (b: LoadedBundle) => FAMILIES.some((f) => b.files.has(f.file)) || b.files.has(JUMPS),
-  plan: planIptables,
+  inBundle: (meta: BundleMeta) => FAMILIES.some((f) => f.file in meta.artifacts) || JUMPS in meta.artifacts,
+  plan: async (ctx) => planIptables(ctx),
 };

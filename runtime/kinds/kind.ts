@@ -3,11 +3,12 @@
  * diffs it against the bundle, applies the difference atomically and verifies. Kinds that land later implement
  * the same interface and join KINDS in runtime/kinds/index.ts.
  */
-import type { LoadedBundle } from '../bundle.js';
+import type { BundleMeta, LoadedBundle } from '../bundle.js';
 import type { LiveBridge, OvsConn } from '../ovs.js';
 
-export interface KindContext {
-  readonly bundle: LoadedBundle;
+/** What is known before the bundle's artifacts are read and checked. */
+export interface StartContext {
+  readonly meta: BundleMeta;
   readonly conn: OvsConn;
   /** Where the runtime keeps what it applied (a fast path for reading large live state; never trusted alone). */
   readonly stateDir: string;
@@ -17,6 +18,12 @@ export interface KindContext {
   readonly recorded: ReadonlyMap<string, string>;
   /** Read every owned object from the live Node, never from the record (dpc diff --live, dpc status). */
   readonly full: boolean;
+}
+
+export interface KindContext extends StartContext {
+  readonly bundle: LoadedBundle;
+  /** What this kind's start() returned. */
+  readonly started?: unknown;
 }
 
 /** One file's owned live lines against the bundle's, both in the bundle's canonical order. */
@@ -34,9 +41,9 @@ export interface KindPlan {
   /** Human lines, one per change: `+ flow ...`, `- group 4`, `~ Interface antrea-gw0 mac`. */
   readonly changes: readonly string[];
   /** Makes the change; throws (leaving this kind's previous state) on failure. */
-  apply(): void;
+  apply(): Promise<void>;
   /** Runs after every kind has applied, in reverse kind order: removing what others referenced (stale sets). */
-  finish?(): void;
+  finish?(): Promise<void>;
   /** What the Node must remember (bridge external_ids), written once every kind succeeded. */
   readonly record: ReadonlyMap<string, string>;
 }
@@ -44,10 +51,12 @@ export interface KindPlan {
 export interface ArtifactKind {
   readonly name: string;
   /** Whether the bundle carries this kind at all (a kind the bundle lacks is left alone on the Node). */
-  inBundle(bundle: LoadedBundle): boolean;
+  inBundle(meta: BundleMeta, recorded: ReadonlyMap<string, string>): boolean;
   /** The tools this kind runs, checked before anything changes. */
   readonly tools: readonly string[];
-  plan(ctx: KindContext): KindPlan;
+  /** Live reads that need only bundle.json and the record, started so they overlap reading the artifacts. */
+  start?(ctx: StartContext): unknown;
+  plan(ctx: KindContext): Promise<KindPlan>;
 }
 
 /** Lines in both lists but not the other; both sides must be sorted by `cmp`. */

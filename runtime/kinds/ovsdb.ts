@@ -4,12 +4,18 @@
  * is missing is inserted, a row that exists with other values in the columns the bundle sets is updated, and a
  * row that matches is left alone, all in one OVSDB transaction. Rows are found by name (ports, interfaces) or by
  * table number (Flow_Table); columns the bundle does not set are not dpc's and are never compared or written.
+ * Map columns (external_ids, options) are shared with other software: dpc compares and writes only the keys the
+ * bundle sets, and removes only keys an earlier bundle set (on record in br-int's external_ids), key by key.
  */
 import { canonicalDatum, setOf, transact, type Row } from '../ovs.js';
 import { checkpoint, RuntimeError } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
 
 const TRANSACT = 'ovsdb/transact.json';
+/** Bridge external_ids key listing the map keys (table, row, column, key) dpc set: what it owns in shared maps. */
+const KEYS_RECORD = 'dpc-ovsdb-keys';
+
+const isMap = (v: unknown): v is ['map', [unknown, unknown][]] => Array.isArray(v) && v[0] === 'map';
 
 interface InsertOp {
   op: 'insert';
@@ -76,7 +82,7 @@ const byNumber = (a: string, b: string): number => a.localeCompare(b, 'en', { nu
 const line = (table: string, name: string, column: string, value: unknown): string => `${table} ${name} ${column}=${JSON.stringify(value)}`;
 
 function planOvsdb(ctx: KindContext): KindPlan {
-  const desired = parseTransact(ctx.bundle.files.get(TRANSACT)!);
+  const desired = parseTransact(ctx.bundle.text(TRANSACT)!);
   const { bridge } = ctx;
   const liveTables = new Map<number, string>(
     (canonicalDatum(bridge.row.flow_tables) as ['map', [number, [string, string]][]])[1].map(([id, u]) => [id, u[1]]),
@@ -92,20 +98,37 @@ function planOvsdb(ctx: KindContext): KindPlan {
   const desiredLines: string[] = [];
   const changes: string[] = [];
 
+  const recordedKeys = new Set(JSON.parse(ctx.recorded.get(KEYS_RECORD) || '[]') as string[]);
+  const desiredKeys = new Set<string>();
+
   const ensure = (op: InsertOp, live: Row | undefined, where: unknown[]): void => {
     const name = String(op.row.name ?? op['uuid-name']);
     const differing: Row = {};
+    const mutations: unknown[] = [];
     for (const [column, value] of ownColumns(op.row)) {
+      const map = isMap(value) ? value[1] : undefined;
+      const keyOf = (k: unknown): string => JSON.stringify([op.table, name, column, k]);
+      for (const [k] of map ?? []) desiredKeys.add(keyOf(k));
       desiredLines.push(line(op.table, name, column, value));
       if (!live) continue;
       const have = canonicalDatum(live[column]);
+      if (map) {
+        // A map column is shared: only the keys the bundle sets, or an earlier apply set, are dpc's.
+        const owned = (isMap(have) ? have[1] : []).filter(([k]) => map.some(([d]) => d === k) || recordedKeys.has(keyOf(k)));
+        liveLines.push(line(op.table, name, column, ['map', owned]));
+        if (JSON.stringify(owned) !== JSON.stringify(map)) {
+          const keys = [...new Set([...owned.map(([k]) => k), ...map.map(([k]) => k)])];
+          mutations.push([column, 'delete', ['set', keys]], [column, 'insert', ['map', map]]);
+        }
+        continue;
+      }
       liveLines.push(line(op.table, name, column, have));
       if (JSON.stringify(have) !== JSON.stringify(value)) differing[column] = op.row[column];
     }
-    if (live && Object.keys(differing).length > 0) {
-      ops.push({ op: 'update', table: op.table, where, row: differing });
-      changes.push(`~ ${op.table} ${name} ${Object.keys(differing).join(', ')}`);
-    }
+    if (live && Object.keys(differing).length > 0) ops.push({ op: 'update', table: op.table, where, row: differing });
+    if (live && mutations.length > 0) ops.push({ op: 'mutate', table: op.table, where, mutations });
+    const changed = [...Object.keys(differing), ...mutations.filter((_, i) => i % 2 === 0).map((m) => (m as [string])[0])];
+    if (live && changed.length > 0) changes.push(`~ ${op.table} ${name} ${changed.join(', ')}`);
   };
 
   for (const { port, interfaces } of desired.ports) {
@@ -150,21 +173,30 @@ function planOvsdb(ctx: KindContext): KindPlan {
   if (newTables.length > 0) mutations.push(['flow_tables', 'insert', ['map', newTables]]);
   if (mutations.length > 0) ops.push({ op: 'mutate', table: 'Bridge', where: [['name', '==', ctx.conn.bridge]], mutations });
 
+  // The keys this apply may set are on record in the same transaction, so a kill before the final record still
+  // leaves them owned (and removable by a later bundle that drops them).
+  const keysRecord = (keys: Iterable<string>): string => JSON.stringify([...keys].sort());
+  if (ops.length > 0) {
+    ops.push(
+      { op: 'mutate', table: 'Bridge', where: [['name', '==', ctx.conn.bridge]], mutations: [['external_ids', 'delete', ['set', [KEYS_RECORD]]]] },
+      { op: 'mutate', table: 'Bridge', where: [['name', '==', ctx.conn.bridge]], mutations: [['external_ids', 'insert', ['map', [[KEYS_RECORD, keysRecord([...recordedKeys, ...desiredKeys])]]]]] },
+    );
+  }
   return {
     kind: 'ovsdb',
     files: [{ path: TRANSACT, live: liveLines.sort(byNumber), desired: desiredLines.sort(byNumber), compare: byNumber }],
     changes,
-    apply: () => {
-      if (ops.length > 0) transact(ctx.conn, ops);
+    apply: async () => {
+      if (ops.length > 0) await transact(ctx.conn, ops);
       checkpoint('ovsdb-committed');
     },
-    record: new Map(),
+    record: new Map([[KEYS_RECORD, keysRecord(desiredKeys)]]),
   };
 }
 
 export const ovsdbKind: ArtifactKind = {
   name: 'ovsdb',
-  tools: ['ovsdb-client'],
-  inBundle: (b) => b.files.has(TRANSACT),
-  plan: planOvsdb,
+  tools: [],
+  inBundle: (meta) => TRANSACT in meta.artifacts,
+  plan: async (ctx) => planOvsdb(ctx),
 };

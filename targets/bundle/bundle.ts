@@ -9,6 +9,7 @@ import { renderFlows, type SpellingCache } from '../openflow/render.js';
 import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
 import { renderRulesJson } from '../visibility/rules.js';
+import { renderExporterJson } from '../visibility/exporter.js';
 import { renderPortMods } from '../openflow/portMods.js';
 import type { DataplaneConfig } from '../../compiler/model/config.js';
 import { renderIptablesJumps, renderIptablesRestore } from '../iptables/restore.js';
@@ -62,14 +63,16 @@ function bundleJson(plan: NodePlan, artifacts: ReadonlyMap<string, string>): str
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spelling?: SpellingCache): NodeBundle {
+/** `spelling` and `ruleEntries` are caches owned by one compile: text every Node's bundle shares is made once. */
+export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spelling?: SpellingCache, ruleEntries?: WeakMap<object, string>): NodeBundle {
   const artifacts = new Map<string, string>([
     ['openflow/flows.txt', renderFlows(plan.flows, plan.tables, spelling)],
     ['openflow/groups.txt', renderGroups(plan.groups, plan.tables)],
     ['openflow/meters.txt', renderMeters(plan.meters)],
     ['ovsdb/transact.json', renderTransact(plan)],
-    ['visibility/rules.json', renderRulesJson(plan, config)],
+    ['visibility/rules.json', renderRulesJson(plan, config, ruleEntries)],
   ]);
+  if (plan.visibility) artifacts.set('visibility/exporter.json', renderExporterJson(plan.visibility));
   // Only bundles with ports to configure carry the file, so bundles without TrafficControl stay as they were.
   const portMods = renderPortMods(plan.ovsdbPorts);
   if (portMods !== '') artifacts.set('openflow/portmods.txt', portMods);

@@ -11,6 +11,8 @@ import type { SourceText } from '../../compiler/ingest/documents.js';
 import type { Protocol } from './frames.js';
 import { parseTrafficCheck, type TrafficCheck } from './traffic.js';
 import { parseSnatCheck, type SnatCheck } from './snat.js';
+import { parseTraceCheck, type TraceCheck } from './trace.js';
+import { parseFlowRecordCheck, type FlowRecordCheck } from './flowrecord.js';
 
 export type Verdict = 'allow' | 'drop' | 'reject' | 'deny';
 export const VERDICTS: readonly Verdict[] = ['allow', 'drop', 'reject', 'deny'];
@@ -64,7 +66,7 @@ export interface AttributionCheck {
   action?: string;
 }
 
-export type Check = MatrixCheck | FlowCheck | AttributionCheck | TrafficCheck | SnatCheck;
+export type Check = MatrixCheck | FlowCheck | AttributionCheck | TrafficCheck | TraceCheck | FlowRecordCheck | SnatCheck;
 
 export interface PodInfo {
   namespace: string;
@@ -415,17 +417,32 @@ function expandChecks(ctx: Ctx, raw: unknown, where: string, pods: PodInfo[]): C
     const at = `${where}[${i}]`;
     const o = ctx.obj(c, at);
     const keys = Object.keys(o);
-    if (keys.length !== 1) ctx.fail(at, `a check is exactly one of matrix, flow, attribution, traffic, snat (got ${keys.join(', ') || 'nothing'})`);
+    if (keys.length !== 1) ctx.fail(at, `a check is exactly one of matrix, flow, attribution, traffic, trace, flowrecord, snat (got ${keys.join(', ') || 'nothing'})`);
     if ('snat' in o) return parseSnatCheck(ctx.obj(o['snat'], `${at}.snat`), `${at}.snat`, new Set(podIndex.keys()), (w, m) => ctx.fail(w, m));
     if ('traffic' in o) return parseTrafficCheck(ctx.obj(o['traffic'], `${at}.traffic`), `${at}.traffic`, new Set(podIndex.keys()), (w, m) => ctx.fail(w, m));
     if ('matrix' in o) return expandMatrix(ctx, ctx.obj(o['matrix'], `${at}.matrix`), `${at}.matrix`, pods, podIndex);
+    // One connection with a verdict; `flowrecord` adds the records the exporters must send for it.
+    const cellOf = (key: string): { f: Obj; cell: Cell } => {
+      const f = ctx.obj(o[key], `${at}.${key}`);
+      const probe = parseProbe(ctx, f, `${at}.${key}`);
+      requirePod(ctx, podIndex, probe.from, `${at}.${key}.from`);
+      if ('pod' in probe.to) requirePod(ctx, podIndex, probe.to.pod, `${at}.${key}.to`);
+      return { f, cell: { ...probe, expected: ctx.verdict(f['verdict'], `${at}.${key}.verdict`) } };
+    };
     if ('flow' in o) {
-      const f = ctx.obj(o['flow'], `${at}.flow`);
-      const probe = parseProbe(ctx, f, `${at}.flow`);
-      requirePod(ctx, podIndex, probe.from, `${at}.flow.from`);
-      if ('pod' in probe.to) requirePod(ctx, podIndex, probe.to.pod, `${at}.flow.to`);
-      const cell: Cell = { ...probe, expected: ctx.verdict(f['verdict'], `${at}.flow.verdict`) };
+      const { cell } = cellOf('flow');
       return { kind: 'flow', label: `flow ${probeLabel(cell)}`, cell };
+    }
+    if ('trace' in o) {
+      const t = ctx.obj(o['trace'], `${at}.trace`);
+      const probe = parseProbe(ctx, t, `${at}.trace`);
+      requirePod(ctx, podIndex, probe.from, `${at}.trace.from`);
+      if ('pod' in probe.to) requirePod(ctx, podIndex, probe.to.pod, `${at}.trace.to`);
+      return parseTraceCheck(t, `${at}.trace`, probe, `trace ${probeLabel(probe)}`, (w, m) => ctx.fail(w, m));
+    }
+    if ('flowrecord' in o) {
+      const { f, cell } = cellOf('flowrecord');
+      return parseFlowRecordCheck(f, cell, `${at}.flowrecord`, (w, m) => ctx.fail(w, m));
     }
     if ('attribution' in o) {
       const a = ctx.obj(o['attribution'], `${at}.attribution`);

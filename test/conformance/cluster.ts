@@ -15,13 +15,8 @@ import { Unixctl } from './unixctl.js';
 export type BundleMeta = BundleInventory;
 export type InventoryPod = BundleInventory['inventory']['pods'][number];
 
-export interface RuleEntry {
-  id: number;
-  policy: { type: string; namespace?: string; name: string };
-  rule?: string;
-  direction?: string;
-  action?: string;
-}
+import type { RuleEntry } from '../../review/explain/bundles.js';
+export type { RuleEntry };
 
 export interface Frame {
   port: string;

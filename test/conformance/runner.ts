@@ -23,6 +23,8 @@ import { Cluster, type RuleEntry } from './cluster.js';
 import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, type ProbeOutcome } from './probe.js';
 import { runTrafficCheck } from './traffic.js';
 import { runSnatCheck, SnatHosts, snatSources, stepHasSnat } from './snat.js';
+import { runTraceCheck } from './trace.js';
+import { FlowRecords } from './flowrecord.js';
 import { HostNetCluster } from './hostnet/cluster.js';
 import { HostNetProber, runsOnHostNet } from './hostnet/prober.js';
 
@@ -196,7 +198,8 @@ function reservedPorts(c: Case): Set<number> {
   for (const s of c.steps) {
     for (const ch of s.checks) {
       if (ch.kind === 'matrix') for (const p of ch.ports) out.add(p);
-      if (ch.kind === 'flow' && ch.cell.port !== undefined) out.add(ch.cell.port);
+      if (ch.kind === 'trace' && ch.probe.port !== undefined) out.add(ch.probe.port);
+      if ((ch.kind === 'flow' || ch.kind === 'flowrecord') && ch.cell.port !== undefined) out.add(ch.cell.port);
       if (ch.kind === 'attribution' && ch.probe.port !== undefined) out.add(ch.probe.port);
     }
   }
@@ -209,6 +212,10 @@ class CaseRun {
   private readonly ports: SourcePorts;
   /** The Nodes' kernels, once a step has `snat` checks. */
   snat?: SnatHosts;
+  /** The last step's compile: trace checks explain its bundles. */
+  private compiled: CompileResult | undefined;
+  /** The agents and collector of a case with flowrecord checks. */
+  flowRecords: FlowRecords | undefined;
 
   constructor(
     private readonly c: Case,
@@ -227,6 +234,7 @@ class CaseRun {
     for (const step of this.c.steps) {
       const t0 = performance.now();
       const result = compile(snatSources(step), inForce ? { previous: inForce.sources } : {});
+      this.compiled = result;
       const compileMs = performance.now() - t0;
       if (this.opts.verbose) for (const d of result.diagnostics) this.log(`    ${formatDiagnostic(d).split('\n').join('\n    ')}`);
       if (step.invalid) {
@@ -243,6 +251,10 @@ class CaseRun {
       const t1 = performance.now();
       await this.cluster.apply(result.bundles);
       if ((this.snat || stepHasSnat(step)) && this.cluster instanceof Cluster) await (this.snat ??= new SnatHosts()).apply(result.bundles, this.cluster, step);
+      if (this.cluster instanceof Cluster && this.c.steps.some((s) => s.checks.some((ch) => ch.kind === 'flowrecord'))) {
+        this.flowRecords ??= new FlowRecords();
+        await this.flowRecords.sync(this.cluster, result.bundles);
+      }
       this.log(`  step ${step.number}: compiled ${result.bundles.length} Node bundles in ${compileMs.toFixed(0)} ms, loaded in ${(performance.now() - t1).toFixed(0)} ms`);
       inForce = { step, sources: step.sources };
       await this.runChecks(step, step);
@@ -264,7 +276,7 @@ class CaseRun {
     const items: Item[] = [];
     const errors = new Map<Item, string>();
     step.checks.forEach((check, i) => {
-      const cells = check.kind === 'matrix' ? check.cells : check.kind === 'flow' ? [check.cell] : [];
+      const cells = check.kind === 'matrix' ? check.cells : check.kind === 'flow' || check.kind === 'trace' ? (check.cell ? [check.cell] : []) : [];
       for (const cell of cells) {
         const probe: Probe = { spec: cell, srcPort: cell.sourcePort ?? this.ports.take() };
         const item: Item = { check: i, cell, probe, keys: [] };
@@ -310,6 +322,26 @@ class CaseRun {
         this.checks.push({ step: step.number, check, ok: r.ok });
         this.log(`  step ${step.number}: ${check.label}: ${r.ok ? 'ok' : 'WRONG'}`);
         for (const l of r.lines) this.log(`    ${l}`);
+        continue;
+      }
+      if (check.kind === 'trace') {
+        const r = runTraceCheck(this.compiled!, step.sources, check);
+        const live = items.find((it) => it.check === i);
+        const outcome = live ? outcomes.get(live) : undefined;
+        const liveOk = !outcome || verdictMatches(live!.cell.expected, outcome.actual);
+        this.checks.push({ step: step.number, check, ok: r.ok && liveOk });
+        this.log(`  step ${step.number}: ${check.label}: ${r.ok && liveOk ? `ok (${r.trace?.verdict.kind}${outcome ? `; the real packet: ${outcome.actual}` : ''})` : 'WRONG'}`);
+        for (const l of r.lines) this.log(`    ${l}`);
+        if (!liveOk) this.log(`    the real packet: expected ${live!.cell.expected}, got ${outcome!.actual}: ${outcome!.summary}`);
+        continue;
+      }
+      if (check.kind === 'flowrecord') {
+        if (!(this.cluster instanceof Cluster) || !(prober instanceof Prober) || !this.flowRecords) throw new StepError(`step ${step.number}: flowrecord checks need Pods on Open vSwitch`);
+        const r = await this.flowRecords.run(check, prober, this.cluster, check.cell.sourcePort ?? this.ports.take());
+        this.checks.push({ step: step.number, check, ok: r.ok });
+        this.log(`  step ${step.number}: ${check.label}: ${r.ok ? `ok (${r.outcome.actual})` : 'WRONG'}`);
+        for (const l of r.ok && !this.opts.verbose ? r.lines.filter((x) => x.startsWith('no answer')) : r.lines) this.log(`    ${l}`);
+        if (!r.verdictOk && r.outcome.legs.length) this.log(await prober.trace(r.outcome));
         continue;
       }
       const cells: CellResult[] = items
@@ -363,13 +395,15 @@ class CaseRun {
       const type = parts[0];
       const name = parts[parts.length - 1];
       const ns = parts.length === 3 ? parts[1] : undefined;
+      const named = (r: Pick<RuleEntry, 'policy' | 'rule'>): boolean =>
+        r.policy.type === type && r.policy.name === name && (r.policy.namespace ?? undefined) === ns && (check.rule === undefined || r.rule === check.rule);
+      // A rule ID identical rules share stands for each of them: rules.json lists the others' keys, which are
+      // TYPE/[NAMESPACE/]NAME/DIRECTION/RULE[/split] (Kubernetes names hold no slash).
+      const policyPrefix = `${type}/${ns !== undefined ? `${ns}/` : ''}${name}/`;
+      const sharedNamed = (key: string): boolean =>
+        key.startsWith(policyPrefix) && (check.rule === undefined || key.slice(policyPrefix.length).split('/')[1] === check.rule);
       const matches = (e: RuleEntry | undefined): boolean =>
-        !!e &&
-        e.policy.type === type &&
-        e.policy.name === name &&
-        (e.policy.namespace ?? undefined) === ns &&
-        (check.rule === undefined || e.rule === check.rule) &&
-        (check.action === undefined || e.action === check.action);
+        !!e && (named(e) || (e.sharedWith ?? []).some(sharedNamed)) && (check.action === undefined || e.action === check.action);
       ok = a.found.some((f) => matches(f.entry));
       actual = a.found.length
         ? a.found.map((f) => `${f.entry ? ruleName(f.entry) : `rule ${f.ruleId} (${f.node} has no visibility/rules.json entry for it)`} [${f.node}: ${f.via}]`).join(', ')
@@ -401,6 +435,15 @@ export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResul
   } finally {
     try {
       await run.snat?.stop();
+    } catch (e) {
+      run.log(`  ERROR stopping the snat hosts: ${String(e)}`);
+    }
+    try {
+      await run.flowRecords?.stop();
+    } catch (e) {
+      run.log(`  ERROR stopping the agents: ${String(e)}`);
+    }
+    try {
       await cluster.stop();
     } catch (e) {
       run.log(`  ERROR stopping switches: ${String(e)}`);

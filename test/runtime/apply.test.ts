@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { addCniPort, compileTo, dpc, goldenInput, stateDirFor, type CniPod } from './node.js';
+import { editBundle } from './scale.js';
 import type { SourceText } from '../../compiler/ingest/documents.js';
 import { sortDumpedFlows } from '../../targets/openflow/render.js';
 
@@ -185,14 +186,31 @@ describe.skipIf(!HAVE_OVS)('dpc runtime on a private OVS', () => {
     expect(dpc(ovs, state, ['diff', '--live', v1, '--node', NODE]).code).toBe(1);
   });
 
+  test('OVSDB maps merge key by key: a foreign key on antrea-tun0 stays; a key the next bundle drops goes', () => {
+    const tunIds = (): string => ovs.vsctl('get', 'interface', 'antrea-tun0', 'external_ids').trim();
+    ovs.vsctl('set', 'interface', 'antrea-tun0', 'external_ids:foreign-agent=keep');
+    expect(dpc(ovs, state, ['diff', '--live', v2, '--node', NODE]).code).toBe(0);
+    const v3 = editBundle(v2, NODE, {
+      'ovsdb/transact.json': (t) => t.replace('["antrea-type","tunnel"]]]', '["antrea-type","tunnel"],["dpc-extra","v3"]]]'),
+    });
+    expect(readFileSync(join(v3, NODE, 'ovsdb/transact.json'), 'utf8')).toContain('dpc-extra');
+    const r = dpc(ovs, state, ['apply', v3, '--node', NODE, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    expect((JSON.parse(r.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds.find((k) => k.kind === 'ovsdb')!.changes).toEqual(['~ Interface antrea-tun0 external_ids']);
+    expect(tunIds()).toBe('{antrea-type=tunnel, dpc-extra=v3, foreign-agent=keep}');
+    expect(dpc(ovs, state, ['apply', v2, '--node', NODE]).code).toBe(0);
+    expect(tunIds()).toBe('{antrea-type=tunnel, foreign-agent=keep}');
+    expect(dpc(ovs, state, ['diff', '--live', v2, '--node', NODE]).code).toBe(0);
+  });
+
   test('a missing tool or daemon is one clear error, exit 1', () => {
     const noOvsdb = dpc(ovs, state, ['status', '--db', `unix:${join(ovs.dir, 'nothing.sock')}`]);
     expect(noOvsdb.code).toBe(1);
     expect(noOvsdb.stderr).toMatch(/^dpc: ovsdb-server is not running: no socket .*nothing\.sock/);
     expect(noOvsdb.stderr.trim().split('\n')).toHaveLength(1);
-    const noTools = dpc(ovs, state, ['status'], { PATH: '/nonexistent' });
+    const noTools = dpc(ovs, state, ['apply', v2, '--node', NODE], { PATH: '/nonexistent' });
     expect(noTools.code).toBe(1);
-    expect(noTools.stderr).toMatch(/^dpc: ovsdb-client not found in PATH .*\(install openvswitch-switch\)\n$/);
+    expect(noTools.stderr).toMatch(/^dpc: ovs-ofctl not found in PATH .*\(install openvswitch-switch\)\n$/);
   });
 
   test('a bundle whose files were altered is refused', () => {

@@ -8,46 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { addPodsAssumedBy, compileTo, dpc, goldenInput, stateDirFor } from './node.js';
 import { editBundle } from './scale.js';
+import { HOST_V1 as V1, HOST_V2 as V2 } from './hostState.js';
 
 const HAVE_OVS = requireOvs();
 const NODE = 'k8s-node-worker-1';
 const NS = `dpc-rt-${process.pid}`;
 
 const inNs = (...args: string[]): string => execFileSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8' });
-
-const V1 = {
-  rules: `*filter
-:ANTREA-OLD - [0:0]
-:ANTREA-POL-INGRESS-RULES - [0:0]
--A ANTREA-OLD -j DROP
--A ANTREA-POL-INGRESS-RULES -p tcp -m set --match-set ANTREA-POL-A-4 src -m tcp --dport 22 -m comment --comment "Antrea: rule a" -j ACCEPT
--A ANTREA-POL-INGRESS-RULES -m set --match-set ANTREA-POL-B-4 src -j DROP
-COMMIT
-`,
-  jumps: `iptables -t filter -A INPUT -m comment --comment "Antrea: jump to Antrea policy rules" -j ANTREA-POL-INGRESS-RULES
-`,
-  sets: `create ANTREA-POL-A-4 hash:net family inet hashsize 1024 maxelem 65536
-add ANTREA-POL-A-4 10.10.1.0/24
-add ANTREA-POL-A-4 192.168.77.102
-create ANTREA-POL-B-4 hash:ip family inet hashsize 1024 maxelem 65536
-add ANTREA-POL-B-4 192.168.77.9
-`,
-};
-const V2 = {
-  rules: `*filter
-:ANTREA-POL-INGRESS-RULES - [0:0]
--A ANTREA-POL-INGRESS-RULES -p tcp -m set --match-set ANTREA-POL-A-4 src -m tcp --dport 22 -m comment --comment "Antrea: rule a" -j ACCEPT
--A ANTREA-POL-INGRESS-RULES -p tcp -m set --match-set ANTREA-POL-C-4 src -m tcp --dport 443 -j ACCEPT
-COMMIT
-`,
-  jumps: V1.jumps,
-  sets: `create ANTREA-POL-A-4 hash:net family inet hashsize 1024 maxelem 65536
-add ANTREA-POL-A-4 10.10.1.0/24
-add ANTREA-POL-A-4 192.168.77.103
-create ANTREA-POL-C-4 hash:ip family inet hashsize 1024 maxelem 65536
-add ANTREA-POL-C-4 192.168.77.100
-`,
-};
 
 const ownedRules = (): string[] => inNs('iptables-save', '-t', 'filter').split('\n').filter((l) => /^(:ANTREA-|-A ANTREA-)/.test(l) || /-j ANTREA-/.test(l));
 const foreignRules = (): string[] => inNs('iptables-save').split('\n').filter((l) => !l.startsWith('#') && !/ANTREA-/.test(l));

@@ -1,13 +1,17 @@
 /**
  * kill -9 of `dpc apply` v1 → v2 at many moments, chosen by step (the runtime kills itself at a named checkpoint)
  * and by timer: afterwards every kind is entirely v1 or entirely v2, never a mix, and a rerun converges to v2.
+ * OVSDB rows, flows, groups and meters on a private OVS; ipsets, iptables and net/routes.txt in a namespace.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
-import { addPodsAssumedBy, compileTo, dpcAsync, goldenInput, spawnDpc, stateDirFor } from './node.js';
+import type { ChildProcess } from 'node:child_process';
+import { addPodsAssumedBy, compileTo, dpcAsync, goldenInput, spawnDpc, stateDirFor, type DpcResult } from './node.js';
 import { editBundle } from './scale.js';
+import { createNetns, HAVE_NETNS, type Netns } from '../harness/netns.js';
+import { foreignNetwork, HOST_V1, HOST_V2, ownedNet, ownedRules, ownedSets, ROUTES_V1, ROUTES_V2, setsOf } from './hostState.js';
 import { sortDumpedFlows } from '../../targets/openflow/render.js';
 
 const HAVE_OVS = requireOvs();
@@ -42,6 +46,53 @@ const expected = (out: string): Owned => ({
   groups: fileLines(out, 'openflow/groups.txt'),
   meters: fileLines(out, 'openflow/meters.txt'),
 });
+
+interface Moments {
+  steps: readonly string[];
+  timers: number;
+  label: string;
+  reset(): Promise<void>;
+  apply(env: NodeJS.ProcessEnv): Promise<DpcResult>;
+  spawn(): ChildProcess;
+  /** Waits until what a killed dpc left running has finished. */
+  settle(): Promise<void>;
+  assertWhole(when: string): void;
+  rerun(when: string): Promise<void>;
+}
+
+/** The kills: at each named step, then by timers spread over a clean apply's duration; each from v1, then rerun. */
+function killMoments(m: Moments): void {
+  test.each(m.steps)('killed at step %s', async (step) => {
+    await m.reset();
+    const r = await m.apply({ DPC_FAULT_KILL_AT: step });
+    expect(r.code, 'the apply was killed').toBe(null);
+    m.assertWhole(step);
+    await m.rerun(step);
+  }, 300_000);
+
+  test(`killed by ${m.timers} timers spread over an apply`, async () => {
+    await m.reset();
+    const t0 = Date.now();
+    expect((await m.apply({})).code).toBe(0);
+    const duration = Date.now() - t0;
+    const outcomes: string[] = [];
+    for (let i = 0; i < m.timers; i++) {
+      await m.reset();
+      const delay = Math.round(((i + 0.5) / m.timers) * duration);
+      const child = m.spawn();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      const code = await exited;
+      clearTimeout(timer);
+      outcomes.push(`${delay}ms:${code === null ? 'killed' : `exit ${code}`}`);
+      await m.settle();
+      m.assertWhole(`timer ${delay} ms`);
+      await m.rerun(`timer ${delay} ms`);
+    }
+    process.stdout.write(`${m.label} (apply takes ${duration} ms): ${outcomes.join(', ')}\n`);
+    expect(outcomes.filter((o) => o.endsWith('killed')).length).toBeGreaterThanOrEqual(m.timers / 2);
+  }, 900_000);
+}
 
 describe.skipIf(!HAVE_OVS)('an interrupted apply leaves each kind whole', () => {
   let ovs: Ovs;
@@ -115,35 +166,113 @@ describe.skipIf(!HAVE_OVS)('an interrupted apply leaves each kind whole', () => 
   }, 120_000);
   afterAll(cleanupAll);
 
-  test.each(STEPS)('killed at step %s', async (step) => {
-    await resetToV1();
-    const r = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], { DPC_FAULT_KILL_AT: step });
-    expect(r.code, 'the apply was killed').toBe(null);
-    assertWhole(step);
-    await rerunConverges(step);
-  }, 300_000);
+  killMoments({
+    steps: STEPS,
+    timers: TIMER_KILLS,
+    label: 'interrupt timers',
+    reset: resetToV1,
+    apply: (env) => dpcAsync(ovs, state, ['apply', v2, '--node', NODE], env),
+    spawn: () => spawnDpc(ovs, state, ['apply', v2, '--node', NODE]),
+    // A killed ovs-ofctl child may still be finishing; the switch answers once it has.
+    settle: async () => void ovs.appctl('version'),
+    assertWhole,
+    rerun: rerunConverges,
+  });
+});
 
-  test(`killed by ${TIMER_KILLS} timers spread over an apply`, async () => {
-    await resetToV1();
-    const t0 = Date.now();
-    expect((await dpcAsync(ovs, state, ['apply', v2, '--node', NODE])).code).toBe(0);
-    const duration = Date.now() - t0;
-    const outcomes: string[] = [];
-    for (let i = 0; i < TIMER_KILLS; i++) {
-      await resetToV1();
-      const delay = Math.round(((i + 0.5) / TIMER_KILLS) * duration);
-      const child = spawnDpc(ovs, state, ['apply', v2, '--node', NODE]);
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      const code = await exited;
-      clearTimeout(timer);
-      outcomes.push(`${delay}ms:${code === null ? 'killed' : `exit ${code}`}`);
-      // A killed ovs-ofctl child may still be finishing; the switch answers once it has.
-      ovs.appctl('version');
-      assertWhole(`timer ${delay} ms`);
-      await rerunConverges(`timer ${delay} ms`);
+/**
+ * The host kinds in a network namespace: ipsets, iptables and net/routes.txt change from v1 to v2 (OVS stays), and
+ * the apply is killed at their steps and by timers. iptables is one restore per table and net one `ip -batch`, each
+ * handed whole to its tool, so each is v1 or v2. ipsets are v1, or v2 — possibly still beside v1's sets that v1's
+ * rules referenced, which the finish step destroys once iptables has moved (create, swap, then destroy).
+ */
+const HOST_STEPS = [
+  'planned',
+  'ipset-restored',
+  'iptables-4-filter-restored',
+  'iptables-4-jumps-ensured',
+  'net-applied',
+  'net-finished',
+  'iptables-finished',
+  'ipset-destroyed',
+  'ipset-finished',
+  'recorded',
+];
+const HOST_TIMER_KILLS = 8;
+
+describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('an interrupted apply leaves each host kind whole', () => {
+  let ovs: Ovs;
+  let ns: Netns;
+  let state: string;
+  let v1: string;
+  let v2: string;
+  const want = {
+    v1: { rules: [] as string[], sets: setsOf(HOST_V1.sets), net: undefined as unknown },
+    v2: { rules: [] as string[], sets: setsOf(HOST_V2.sets), net: undefined as unknown },
+  };
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const entries = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+
+  function assertWhole(when: string): void {
+    const rules = ownedRules(ns);
+    expect(same(rules, want.v1.rules) || same(rules, want.v2.rules), `${when}: iptables is neither v1 nor v2`).toBe(true);
+    const sets = ownedSets(ns);
+    const v2WithStale = new Map([...want.v2.sets, ...[...want.v1.sets].filter(([n]) => !want.v2.sets.has(n))]);
+    const setsOk = [want.v1.sets, want.v2.sets, v2WithStale].some((m) => same(entries(sets), entries(m)));
+    expect(setsOk, `${when}: ipsets are neither v1 nor v2: ${[...sets.keys()].join(' ')}`).toBe(true);
+    const net = ownedNet(ns);
+    expect(same(net, want.v1.net) || same(net, want.v2.net), `${when}: net is neither v1 nor v2`).toBe(true);
+  }
+
+  async function resetToV1(): Promise<void> {
+    const r = await dpcAsync(ovs, state, ['apply', v1, '--node', NODE, '--full'], {}, ns.name);
+    expect(r.stderr).toBe('');
+    expect(ownedRules(ns)).toEqual(want.v1.rules);
+  }
+
+  async function rerunConverges(when: string): Promise<void> {
+    const r = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], {}, ns.name);
+    expect(r.stderr, when).toBe('');
+    expect(ownedRules(ns), when).toEqual(want.v2.rules);
+    expect(entries(ownedSets(ns)), when).toEqual(entries(want.v2.sets));
+    expect(ownedNet(ns), when).toEqual(want.v2.net);
+  }
+
+  beforeAll(async () => {
+    ovs = await startOvs();
+    state = stateDirFor(ovs);
+    const base = compileTo(goldenInput('policies-k8s'), [NODE]);
+    addPodsAssumedBy(ovs, base, NODE);
+    const host = (h: typeof HOST_V1, routes: string) =>
+      editBundle(base, NODE, { 'iptables/ipv4.rules': () => h.rules, 'iptables/jumps.txt': () => h.jumps, 'ipset/ipsets.txt': () => h.sets, 'net/routes.txt': () => routes });
+    v1 = host(HOST_V1, ROUTES_V1);
+    v2 = host(HOST_V2, ROUTES_V2);
+    ns = createNetns('kill');
+    foreignNetwork(ns);
+    // Each version's owned state, as a clean apply leaves it.
+    for (const [v, dir] of [['v2', v2], ['v1', v1]] as const) {
+      const r = await dpcAsync(ovs, state, ['apply', dir, '--node', NODE, '--full'], {}, ns.name);
+      expect(r.stderr).toBe('');
+      want[v].rules = ownedRules(ns);
+      want[v].net = ownedNet(ns);
     }
-    process.stdout.write(`interrupt timers (apply takes ${duration} ms): ${outcomes.join(', ')}\n`);
-    expect(outcomes.filter((o) => o.endsWith('killed')).length).toBeGreaterThanOrEqual(TIMER_KILLS / 2);
-  }, 900_000);
+    expect(same(want.v1.rules, want.v2.rules) || same(want.v1.net, want.v2.net)).toBe(false);
+  }, 120_000);
+  afterAll(async () => {
+    ns?.delete();
+    await cleanupAll();
+  });
+
+  killMoments({
+    steps: HOST_STEPS,
+    timers: HOST_TIMER_KILLS,
+    label: 'host interrupt timers',
+    reset: resetToV1,
+    apply: (env) => dpcAsync(ovs, state, ['apply', v2, '--node', NODE], env, ns.name),
+    spawn: () => spawnDpc(ovs, state, ['apply', v2, '--node', NODE], ns.name),
+    // A tool dpc started (ipset, iptables-restore, ip) finishes its input on its own: wait for it.
+    settle: () => new Promise((r) => setTimeout(r, 300)),
+    assertWhole,
+    rerun: rerunConverges,
+  });
 });

@@ -65,13 +65,18 @@ export function nodeEnv(ovs: Ovs, stateDir: string): NodeJS.ProcessEnv {
 
 /** `netns`: run inside that network namespace (ip netns exec), as an operator would on a Node. */
 export function dpc(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string): DpcResult {
-  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, DPC, ...args]] : [process.execPath, [DPC, ...args]];
-  const r = spawnSync(cmd as string, argv as string[], { env: { ...nodeEnv(ovs, stateDir), ...env }, encoding: 'utf8', timeout: 300_000 });
+  const [cmd, argv] = command(args, netns);
+  const r = spawnSync(cmd, argv, { env: { ...nodeEnv(ovs, stateDir), ...env }, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function spawnDpc(ovs: Ovs, stateDir: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, [DPC, ...args], { env: nodeEnv(ovs, stateDir), stdio: ['ignore', 'pipe', 'pipe'] });
+/** `ip netns exec` execs dpc in place, so the child's PID is dpc's own (a kill reaches dpc, not a wrapper). */
+const command = (args: string[], netns?: string): [string, string[]] =>
+  netns ? ['ip', ['netns', 'exec', netns, process.execPath, DPC, ...args]] : [process.execPath, [DPC, ...args]];
+
+export function spawnDpc(ovs: Ovs, stateDir: string, args: string[], netns?: string): ChildProcess {
+  const [cmd, argv] = command(args, netns);
+  return spawn(cmd, argv, { env: nodeEnv(ovs, stateDir), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function stateDirFor(ovs: Ovs): string {
@@ -90,9 +95,10 @@ export function addPodsAssumedBy(ovs: Ovs, out: string, node: string): void {
 }
 
 /** dpc without blocking the test worker's event loop (long runs otherwise starve vitest's own messages). */
-export function dpcAsync(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<DpcResult> {
+export function dpcAsync(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string): Promise<DpcResult> {
+  const [cmd, argv] = command(args, netns);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [DPC, ...args], { env: { ...nodeEnv(ovs, stateDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, { env: { ...nodeEnv(ovs, stateDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

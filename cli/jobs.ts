@@ -1,0 +1,89 @@
+/**
+ * `dpc compile --jobs N`: N worker threads, each compiling one shard of the Nodes (every N-th in name order), so
+ * per-Node planning and rendering run on every core. Each thread parses and resolves the snapshot itself (the
+ * compiler's stages stay as they are: nothing is shared between threads but text), and the main thread writes
+ * bundles as they arrive and merges the shards' manifests as `dpc merge` does: the output is byte-identical to a
+ * one-thread compile whatever N is.
+ */
+import { Worker } from 'node:worker_threads';
+import type { CompileProgress, CompileResult } from '../compiler/compile.js';
+import type { SourceText } from '../compiler/ingest/documents.js';
+import { mergeDiagnostics, mergeManifests } from './merge.js';
+import type { BundleWriter } from './writeBundles.js';
+
+export interface JobInput {
+  sources: readonly SourceText[];
+  previous?: readonly SourceText[];
+  shard: { index: number; count: number };
+}
+
+/** What a thread can send: plain data (a result without its model). */
+export type JobResult = Omit<CompileResult, 'model' | 'plans'>;
+
+export type JobMessage =
+  | { kind: 'bundle'; node: string; files: [string, string][] }
+  | { kind: 'progress'; progress: CompileProgress }
+  | { kind: 'result'; result: JobResult };
+
+const byNode = (a: { node: string }, b: { node: string }) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
+
+export async function compileInThreads(
+  sources: readonly SourceText[],
+  previous: readonly SourceText[] | undefined,
+  jobs: number,
+  writer: Pick<BundleWriter, 'add'> | undefined,
+  onProgress: (p: CompileProgress) => void,
+): Promise<JobResult> {
+  const progress: CompileProgress[] = [];
+  const report = () => {
+    const known = progress.filter((p): p is CompileProgress => p !== undefined);
+    const plans = known.filter((p) => p.phase === 'plan');
+    // Planning shows once every thread plans: Nodes done and the total over all of them. Before, the slowest
+    // thread's phase.
+    if (plans.length === jobs) onProgress({ phase: 'plan', done: plans.reduce((n, p) => n + (p.done ?? 0), 0), total: plans.reduce((n, p) => n + (p.total ?? 0), 0) });
+    else onProgress({ phase: known.length < jobs || known.some((p) => p.phase === 'parse') ? 'parse' : 'resolve' });
+  };
+  const workers: Worker[] = [];
+  const run = (index: number) =>
+    new Promise<JobResult>((resolve, reject) => {
+      const input: JobInput = { sources, shard: { index, count: jobs }, ...(previous ? { previous } : {}) };
+      const worker = new Worker(new URL('./compileWorker.js', import.meta.url), { workerData: input });
+      workers.push(worker);
+      let result: JobResult | undefined;
+      worker.on('message', (m: JobMessage) => {
+        try {
+          if (m.kind === 'bundle') writer?.add({ node: m.node, files: new Map(m.files) });
+          else if (m.kind === 'progress') {
+            progress[index - 1] = m.progress;
+            report();
+          } else result = m.result;
+        } catch (e) {
+          reject(e);
+        }
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => (result ? resolve(result) : reject(new Error(`compile thread ${index} of ${jobs} exited with code ${code} and no result`))));
+    });
+  let results: JobResult[];
+  try {
+    results = await Promise.all(Array.from({ length: jobs }, (_, i) => run(i + 1)));
+  } catch (e) {
+    // One thread's failure (or the writer's) ends the compile: the others' work would be thrown away.
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw e;
+  }
+  const first = results[0]!;
+  const diagnostics = mergeDiagnostics(results.map((r) => r.diagnostics));
+  if (!results.every((r) => r.ok)) return { ok: false, diagnostics, bundles: [], manifest: '', stats: first.stats };
+  const manifest = mergeManifests(results.map((r, i) => ({ label: `thread ${i + 1}`, manifest: JSON.parse(r.manifest) as Record<string, unknown> }))).text;
+  const trafficControl = first.trafficControl ? results.flatMap((r) => r.trafficControl ?? []).sort(byNode) : undefined;
+  return {
+    ok: true,
+    diagnostics,
+    bundles: results.flatMap((r) => r.bundles).sort(byNode),
+    manifest,
+    stats: first.stats,
+    ...(trafficControl ? { trafficControl } : {}),
+    ...(first.egress ? { egress: first.egress } : {}),
+  };
+}
