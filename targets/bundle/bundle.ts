@@ -82,7 +82,8 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
     ['iptables/ipv6.rules', renderIptablesRestore(plan.host, 6)],
     ['iptables/jumps.txt', renderIptablesJumps(plan.host.jumps)],
     ['ipset/ipsets.txt', renderIpsetRestore(plan.host.ipsets)],
-    ['net/routes.txt', renderNetBatch(plan.net)],
+    ['net/routes.txt', renderNetBatch(plan.net, 4)],
+    ['net/routes6.txt', renderNetBatch(plan.net, 6)],
   ];
   for (const [path, text] of host) if (text !== '') artifacts.set(path, text);
   const meta = bundleJson(plan, artifacts);

@@ -344,7 +344,7 @@ const SERVER = `
 import socket, subprocess, sys
 ip, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 if mode == 'iperf3':
-    p = subprocess.Popen(['iperf3', '-s', '-B', ip, '-p', str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = subprocess.Popen(['iperf3', '-s', '--forceflush', '-B', ip, '-p', str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     for line in p.stdout:
         if b'listening' in line.lower():
             print('ready', flush=True)
