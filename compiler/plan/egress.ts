@@ -5,7 +5,7 @@
  * and drop new tunnelled connections that no Egress IP of this Node claims.
  */
 import type { ClusterModel, NodeInfo } from '../model/model.js';
-import { formatCidr, formatIP, hostCidr, type Cidr, type IPAddr } from '../net/ip.js';
+import { compareCidr, formatCidr, formatIP, hostCidr, type Cidr, type IPAddr } from '../net/ip.js';
 import type { NodePorts } from '../allocate/ports.js';
 import { discoverServiceCIDRs } from '../resolve/serviceCidrs.js';
 import type { EgressDecision, ResolvedEgress, SubnetInfo } from '../resolve/egress.js';
@@ -138,7 +138,8 @@ function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['lo
     ],
     { name: 'MASQUERADE', args: ['--random-fully'] },
   );
-  const podCIDRs = model.nodes.map((n) => n.podCIDR);
+  // ipset's sorted order (see `Ipset.members`), not the Nodes' order.
+  const podCIDRs = model.nodes.map((n) => n.podCIDR).sort(compareCidr);
   return {
     chains: [{ family, table: 'nat', chain, origin: hostOrigin() }],
     rules: [...snat, masquerade, localMasquerade],
