@@ -59,7 +59,7 @@ describe.skipIf(!HAVE_NETNS && !process.env.CI)(`Egress SNAT on the Egress Node'
   it('a selected Pod arrives from the Egress IP, an unselected one from the Node (masquerade)', async () => {
     const b = bundle();
     const routes = bundleFile(b, 'net/routes.txt');
-    expect(routes).toBe('link add antrea-egress0 type dummy\naddress add 169.254.100.1/32 dev antrea-egress0\n');
+    expect(routes).toBe('link add antrea-egress0 type dummy\nlink set antrea-egress0 up\naddress add 169.254.100.1/32 dev antrea-egress0\n');
     const mark = /--mark (0x[0-9a-f]+)\/0xff/.exec(bundleFile(b, 'iptables/ipv4.rules'))![1]!;
 
     const node = createNetns('node');

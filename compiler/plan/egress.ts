@@ -5,7 +5,7 @@
  * and drop new tunnelled connections that no Egress IP of this Node claims.
  */
 import type { ClusterModel, NodeInfo } from '../model/model.js';
-import { formatCidr, formatIP, hostCidr, type Cidr, type IPAddr } from '../net/ip.js';
+import { compareCidr, formatCidr, formatIP, hostCidr, type Cidr, type IPAddr } from '../net/ip.js';
 import type { NodePorts } from '../allocate/ports.js';
 import { discoverServiceCIDRs } from '../resolve/serviceCidrs.js';
 import type { EgressDecision, ResolvedEgress, SubnetInfo } from '../resolve/egress.js';
@@ -138,7 +138,8 @@ function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['lo
     ],
     { name: 'MASQUERADE', args: ['--random-fully'] },
   );
-  const podCIDRs = model.nodes.map((n) => n.podCIDR);
+  // ipset's sorted order (see `Ipset.members`), not the Nodes' order.
+  const podCIDRs = model.nodes.map((n) => n.podCIDR).sort(compareCidr);
   return {
     chains: [{ family, table: 'nat', chain, origin: hostOrigin() }],
     rules: [...snat, masquerade, localMasquerade],
@@ -183,7 +184,9 @@ function netRecords(model: ClusterModel, local: EgressNodePlan['local'], decisio
  */
 export function planEgress(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, resolved: ResolvedEgress): EgressNodePlan {
   const flows = planEgressInit(model, node, ports, tables);
-  const empty: EgressNodePlan = { flows, meters: [], host: { chains: [], rules: [], jumps: [], ipsets: [] }, net: [], local: [] };
+  // The Pod masquerade is Antrea's route client's, there with or without the Egress feature: a Pod that no Egress
+  // SNATs leaves with its Node's address.
+  const empty: EgressNodePlan = { flows, meters: [], host: natRules(model, node, []), net: [], local: [] };
   if (flows.length === 0) return empty;
   const switching = firstTableOfStage(tables, 'switching');
   const shaping = hasTable(tables, 'EgressQoS');

@@ -1,6 +1,6 @@
 /**
- * Host links, addresses, routes and policy rules of net/routes.txt (`ip -batch` lines), in the current network
- * namespace. Owned, and nothing else read for the diff or touched:
+ * Host links, addresses, routes and policy rules of net/routes.txt (`ip -batch` lines: links and IPv4) and
+ * net/routes6.txt (`ip -6 -batch` lines: IPv6), in the current network namespace. Owned, and nothing else read for the diff or touched:
  * - the devices antrea-egress0 and antrea-ext.* (Antrea's Egress devices) and the addresses on them (not IPv6
  *   link-local ones, which the kernel adds);
  * - every route in the Egress route tables 101–120, and every ip rule that looks up one of them.
@@ -14,10 +14,11 @@
  * it is never removed, only emptied.
  */
 import { lines as textLines, type BundleMeta } from '../bundle.js';
-import { checkpoint, run, runTool } from '../tools.js';
+import { checkpoint, run, runTool, RuntimeError } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
 
 const FILE = 'net/routes.txt';
+const FILE6 = 'net/routes6.txt';
 export const MIN_TABLE = 101;
 export const MAX_TABLE = 120;
 const DUMMY = 'antrea-egress0';
@@ -48,14 +49,18 @@ interface NetState {
 const empty = (): NetState => ({ links: new Map(), addresses: new Set(), routes: new Map(), rules: [] });
 
 const v6 = (ip: string): boolean => ip.includes(':');
+/** A line of the state that belongs in routes6.txt (`ip -6 -batch`): IPv6 routes and rules, and IPv6 addresses. */
+const isV6 = (l: string): boolean => l.startsWith('-6 ') || (l.startsWith('address ') && l.split(' ')[2]!.includes(':'));
 const withPrefix = (dst: string): string => (dst === 'default' || dst.includes('/') ? dst : `${dst}/${v6(dst) ? 128 : 32}`);
 
 function routeLine(r: { dst: string; via?: string; dev: string; scopeLink: boolean; table: number }): { key: string; line: string } {
   const dst = withPrefix(r.dst);
   const fam = (dst !== 'default' && v6(dst)) || (r.via !== undefined && v6(r.via)) ? '-6 ' : '';
+  // IPv6 routes have no scope: the kernel takes `scope link` and shows none, so it is not part of the state.
+  const scope = r.scopeLink && fam === '' ? ' scope link' : '';
   return {
     key: `${fam}${r.table} ${dst}`,
-    line: `${fam}route replace ${dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.scopeLink ? ' scope link' : ''} table ${r.table}`,
+    line: `${fam}route replace ${dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${scope} table ${r.table}`,
   };
 }
 
@@ -65,16 +70,35 @@ const ruleLine = (fam: 4 | 6, mark: string, mask: string, table: number): string
 const linkLine = (l: Link): string =>
   l.type === 'vlan' ? `link add link ${l.parent} name ${l.name} type vlan id ${l.vlan}` : `link add ${l.name} type ${l.type}`;
 
-/** routes.txt → the state it asks for. Lines outside what the kind owns are refused, not silently applied. */
-export function parseRoutes(text: string): NetState {
+/**
+ * A file's lines in the state's spelling, where IPv6 routes and rules carry `-6 `: routes6.txt's are IPv6 by the
+ * file, and routes.txt, read by `ip -batch`, may not carry the prefix at all.
+ */
+function stateLines(text: string, text6: string): { file: string; line: string }[] {
+  const four = textLines(text).map((l) => {
+    if (l.startsWith('-6 ')) throw new RuntimeError(`${FILE}: ${l}: ip -batch takes no per-line -6; IPv6 lines belong in ${FILE6}`);
+    return { file: FILE, line: l };
+  });
+  const six = textLines(text6).map((l) => {
+    if (!/^(address|route|rule) /.test(l)) throw new RuntimeError(`${FILE6}: ${l}: only addresses, routes and rules (devices are made in ${FILE})`);
+    return { file: FILE6, line: l.startsWith('address ') ? l : `-6 ${l}` };
+  });
+  return [...four, ...six];
+}
+
+/**
+ * routes.txt and routes6.txt → the state they ask for. Lines outside what the kind owns, or that `ip` would not take
+ * from that file, are refused (an operator's error, exit 1), not silently applied.
+ */
+export function parseRoutes(text: string, text6 = ''): NetState {
   const s = empty();
-  for (const l of textLines(text)) {
+  for (const { file, line: l } of stateLines(text, text6)) {
     let m: RegExpExecArray | null;
     if ((m = /^link add link (\S+) name (\S+) type vlan id (\d+)$/.exec(l))) s.links.set(m[2]!, { name: m[2]!, type: 'vlan', parent: m[1]!, vlan: Number(m[3]), up: false });
     else if ((m = /^link add (\S+) type (\S+)$/.exec(l))) s.links.set(m[1]!, { name: m[1]!, type: m[2]!, up: false });
     else if ((m = /^link set (\S+) up$/.exec(l))) {
       const link = s.links.get(m[1]!);
-      if (!link) throw new Error(`${FILE}: ${l}: no such device in the bundle`);
+      if (!link) throw new RuntimeError(`${FILE}: ${l}: no such device in the bundle`);
       link.up = true;
     } else if ((m = /^address add (\S+)\/(\d+) dev (\S+)$/.exec(l))) s.addresses.add(`address add ${m[1]}/${m[2]} dev ${m[3]}`);
     else if ((m = /^(?:-6 )?route replace (\S+)(?: via (\S+))? dev (\S+)( scope link)? table (\d+)$/.exec(l))) {
@@ -84,12 +108,12 @@ export function parseRoutes(text: string): NetState {
       const r = ruleLine(m[1] ? 6 : 4, m[2]!, m[3]!, Number(m[4]));
       if (!s.rules.includes(r)) s.rules.push(r);
     }
-    else throw new Error(`${FILE}: cannot read ${JSON.stringify(l)}`);
+    else throw new RuntimeError(`${file}: cannot read ${JSON.stringify(l)}`);
   }
-  for (const a of s.addresses) if (!ownedDevice(a.split(' dev ')[1]!)) throw new Error(`${FILE}: ${a}: not a device dpc owns (${DUMMY}, ${VLAN_PREFIX}*)`);
-  for (const [key, r] of s.routes) if (!ownedTable(Number(key.replace(/^-6 /, '').split(' ')[0]))) throw new Error(`${FILE}: ${r}: table outside ${MIN_TABLE}–${MAX_TABLE}`);
-  for (const r of s.rules) if (!ownedTable(Number(r.split(' lookup ')[1]))) throw new Error(`${FILE}: ${r}: table outside ${MIN_TABLE}–${MAX_TABLE}`);
-  for (const l of s.links.values()) if (!ownedDevice(l.name)) throw new Error(`${FILE}: device ${l.name} is not one dpc owns (${DUMMY}, ${VLAN_PREFIX}*)`);
+  for (const a of s.addresses) if (!ownedDevice(a.split(' dev ')[1]!)) throw new RuntimeError(`${FILE}: ${a}: not a device dpc owns (${DUMMY}, ${VLAN_PREFIX}*)`);
+  for (const [key, r] of s.routes) if (!ownedTable(Number(key.replace(/^-6 /, '').split(' ')[0]))) throw new RuntimeError(`${FILE}: ${r}: table outside ${MIN_TABLE}–${MAX_TABLE}`);
+  for (const r of s.rules) if (!ownedTable(Number(r.split(' lookup ')[1]))) throw new RuntimeError(`${FILE}: ${r}: table outside ${MIN_TABLE}–${MAX_TABLE}`);
+  for (const l of s.links.values()) if (!ownedDevice(l.name)) throw new RuntimeError(`${FILE}: device ${l.name} is not one dpc owns (${DUMMY}, ${VLAN_PREFIX}*)`);
   return s;
 }
 
@@ -197,30 +221,38 @@ export function netChanges(live: NetState, want: NetState): string[] {
   }
   for (const a of live.addresses) if (!want.addresses.has(a)) del.push(a.replace(/^address add /, 'address del '));
   for (const [name] of live.links) if (!want.links.has(name) && name !== DUMMY) del.push(`link del ${name}`);
-  return [...add, ...del];
+  // IPv6 lines run in their own `ip -6 -batch`, between the IPv4 ones: after the devices they use are made, and
+  // before a device that goes takes its IPv6 routes with it (a later `route del` would fail).
+  return [...add.filter((l) => !isV6(l)), ...add.filter(isV6), ...del.filter(isV6), ...del.filter((l) => !isV6(l))];
 }
 
-/** Runs the lines: IPv4 and link lines in one `ip -batch`, `-6` lines in one `ip -6 -batch` (ip takes no per-line family). */
+/** Runs the lines as the bundle's files are loaded: links and IPv4 with `ip -batch`, IPv6 with `ip -6 -batch`. */
 function runBatch(batch: readonly string[], force: boolean): void {
-  const four = batch.filter((l) => !l.startsWith('-6 '));
-  const six = batch.filter((l) => l.startsWith('-6 ')).map((l) => l.slice(3));
   const f = force ? ['-force'] : [];
-  if (four.length > 0) runTool('ip', [...f, '-batch', '-'], { input: `${four.join('\n')}\n` });
-  if (six.length > 0) runTool('ip', ['-6', ...f, '-batch', '-'], { input: `${six.join('\n')}\n` });
+  // Consecutive lines of one family go in one run; netChanges orders them IPv4, IPv6, IPv4.
+  for (let i = 0; i < batch.length; ) {
+    const six = isV6(batch[i]!);
+    let j = i;
+    while (j < batch.length && isV6(batch[j]!) === six) j++;
+    const lines = batch.slice(i, j).map((l) => l.replace(/^-6 /, ''));
+    runTool('ip', [...(six ? ['-6'] : []), ...f, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+    i = j;
+  }
 }
 
-/** The state as routes.txt lines, for `dpc diff --live`. */
-function show(s: NetState): string[] {
-  return [
+/** The state as the lines of routes.txt and routes6.txt, for `dpc diff --live`. */
+function show(s: NetState): { four: string[]; six: string[] } {
+  const all = [
     ...[...s.links.values()].flatMap((l) => [linkLine(l), ...(l.up ? [`link set ${l.name} up`] : [])]),
     ...[...s.addresses].sort(),
     ...[...s.routes.values()].sort(),
     ...[...s.rules].sort(),
   ];
+  return { four: all.filter((l) => !isV6(l)), six: all.filter(isV6).map((l) => l.replace(/^-6 /, '')) };
 }
 
 function planNet(ctx: KindContext): KindPlan {
-  const want = parseRoutes(ctx.bundle.text(FILE) ?? '');
+  const want = parseRoutes(ctx.bundle.text(FILE) ?? '', ctx.bundle.text(FILE6) ?? '');
   const live = readNet();
   const batch = netChanges(live, want);
   // Seen through the bundle: a device the bundle names and the Node has (not a wrong VLAN device) is the bundle's.
@@ -228,9 +260,13 @@ function planNet(ctx: KindContext): KindPlan {
     const w = want.links.get(n);
     return [n, w && w.type !== 'vlan' ? { ...w, up: l.up } : l];
   }));
+  const [shownLive, shownWant] = [show({ ...live, links: seen }), show(want)];
   return {
     kind: 'net',
-    files: [{ path: FILE, live: show({ ...live, links: seen }), desired: show(want), compare: () => 0 }],
+    files: [
+      { path: FILE, live: shownLive.four, desired: shownWant.four, compare: () => 0 },
+      { path: FILE6, live: shownLive.six, desired: shownWant.six, compare: () => 0 },
+    ],
     changes: batch.map((l) => (/^(-6 )?\S+ del /.test(l) ? `- ${l}` : `+ ${l}`)),
     apply: async () => {
       try {
@@ -250,6 +286,6 @@ export const netKind: ArtifactKind = {
   name: 'net',
   tools: ['ip'],
   // A Node that lost its Egress IPs gets a bundle without routes.txt: what an earlier bundle put there is removed.
-  inBundle: (meta: BundleMeta, recorded) => FILE in meta.artifacts || recorded.get('dpc-net') === 'yes',
+  inBundle: (meta: BundleMeta, recorded) => FILE in meta.artifacts || FILE6 in meta.artifacts || recorded.get('dpc-net') === 'yes',
   plan: async (ctx) => planNet(ctx),
 };

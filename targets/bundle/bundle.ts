@@ -85,7 +85,8 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
     ['iptables/ipv6.rules', renderIptablesRestore(plan.host, 6)],
     ['iptables/jumps.txt', renderIptablesJumps(plan.host.jumps)],
     ['ipset/ipsets.txt', renderIpsetRestore(plan.host.ipsets)],
-    ['net/routes.txt', renderNetBatch(plan.net)],
+    ['net/routes.txt', renderNetBatch(plan.net, 4)],
+    ['net/routes6.txt', renderNetBatch(plan.net, 6)],
     ['tc/links.txt', renderIfbLinks(plan.tc)],
     ['tc/tc.txt', renderTcBatch(plan.tc)],
   ];

@@ -10,6 +10,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { SourceText } from '../../compiler/ingest/documents.js';
 import type { Protocol } from './frames.js';
 import { parseTrafficCheck, type TrafficCheck } from './traffic.js';
+import { parseSnatCheck, type SnatCheck } from './snat.js';
 import { parseTraceCheck, type TraceCheck } from './trace.js';
 import { parseFlowRecordCheck, type FlowRecordCheck } from './flowrecord.js';
 
@@ -65,7 +66,7 @@ export interface AttributionCheck {
   action?: string;
 }
 
-export type Check = MatrixCheck | FlowCheck | AttributionCheck | TrafficCheck | TraceCheck | FlowRecordCheck;
+export type Check = MatrixCheck | FlowCheck | AttributionCheck | TrafficCheck | TraceCheck | FlowRecordCheck | SnatCheck;
 
 export interface PodInfo {
   namespace: string;
@@ -416,7 +417,8 @@ function expandChecks(ctx: Ctx, raw: unknown, where: string, pods: PodInfo[]): C
     const at = `${where}[${i}]`;
     const o = ctx.obj(c, at);
     const keys = Object.keys(o);
-    if (keys.length !== 1) ctx.fail(at, `a check is exactly one of matrix, flow, attribution, traffic, trace, flowrecord (got ${keys.join(', ') || 'nothing'})`);
+    if (keys.length !== 1) ctx.fail(at, `a check is exactly one of matrix, flow, attribution, traffic, trace, flowrecord, snat (got ${keys.join(', ') || 'nothing'})`);
+    if ('snat' in o) return parseSnatCheck(ctx.obj(o['snat'], `${at}.snat`), `${at}.snat`, new Set(podIndex.keys()), (w, m) => ctx.fail(w, m));
     if ('traffic' in o) return parseTrafficCheck(ctx.obj(o['traffic'], `${at}.traffic`), `${at}.traffic`, new Set(podIndex.keys()), (w, m) => ctx.fail(w, m));
     if ('matrix' in o) return expandMatrix(ctx, ctx.obj(o['matrix'], `${at}.matrix`), `${at}.matrix`, pods, podIndex);
     // One connection with a verdict; `flowrecord` adds the records the exporters must send for it.

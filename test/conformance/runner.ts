@@ -22,6 +22,7 @@ import {
 import { Cluster, type RuleEntry } from './cluster.js';
 import { Attributor, Prober, ProbeError, type Actual, type HostLeg, type Probe, type ProbeOutcome } from './probe.js';
 import { runTrafficCheck } from './traffic.js';
+import { runSnatCheck, SnatHosts, snatSources, stepHasSnat } from './snat.js';
 import { runTraceCheck } from './trace.js';
 import { FlowRecords } from './flowrecord.js';
 import { Agents, hasRejectRule } from './agents.js';
@@ -212,6 +213,8 @@ class CaseRun {
   readonly lines: string[] = [];
   readonly checks: CheckResult[] = [];
   private readonly ports: SourcePorts;
+  /** The Nodes' kernels, once a step has `snat` checks. */
+  snat?: SnatHosts;
   /** The last step's compile: trace checks explain its bundles. */
   private compiled: CompileResult | undefined;
   /** The agents and collector of a case with flowrecord checks. */
@@ -235,7 +238,7 @@ class CaseRun {
     let inForce: { step: Step; sources: SourceText[] } | undefined;
     for (const step of this.c.steps) {
       const t0 = performance.now();
-      const result = compile(step.sources, inForce ? { previous: inForce.sources } : {});
+      const result = compile(snatSources(step), inForce ? { previous: inForce.sources } : {});
       this.compiled = result;
       const compileMs = performance.now() - t0;
       if (this.opts.verbose) for (const d of result.diagnostics) this.log(`    ${formatDiagnostic(d).split('\n').join('\n    ')}`);
@@ -252,6 +255,7 @@ class CaseRun {
       }
       const t1 = performance.now();
       await this.cluster.apply(result.bundles);
+      if ((this.snat || stepHasSnat(step)) && this.cluster instanceof Cluster) await (this.snat ??= new SnatHosts()).apply(result.bundles, this.cluster, step);
       if (this.cluster instanceof Cluster && this.c.steps.some((s) => s.checks.some((ch) => ch.kind === 'flowrecord'))) {
         this.flowRecords ??= new FlowRecords();
         await this.flowRecords.sync(this.cluster, result.bundles);
@@ -310,6 +314,14 @@ class CaseRun {
     for (const [i, check] of step.checks.entries()) {
       if (check.kind === 'attribution') {
         await this.runAttribution(step, check, prober);
+        continue;
+      }
+      if (check.kind === 'snat') {
+        if (!this.snat || !(this.cluster instanceof Cluster)) throw new StepError(`step ${step.number}: a snat check needs Pods on Open vSwitch`);
+        const r = await runSnatCheck(this.cluster, this.snat, step, check);
+        this.checks.push({ step: step.number, check, ok: r.ok });
+        this.log(`  step ${step.number}: ${check.label}: ${r.ok ? 'ok' : 'WRONG'}`);
+        if (!r.ok || this.opts.verbose) for (const l of r.lines) this.log(`    ${l}`);
         continue;
       }
       if (check.kind === 'traffic') {
@@ -430,6 +442,11 @@ export async function runCase(c: Case, opts: RunOptions = {}): Promise<CaseResul
     error = e instanceof StepError ? e.message : opts.verbose && e instanceof Error && e.stack ? e.stack : String(e instanceof Error ? e.message : e);
     run.log(`  ERROR: ${error}`);
   } finally {
+    try {
+      await run.snat?.stop();
+    } catch (e) {
+      run.log(`  ERROR stopping the snat hosts: ${String(e)}`);
+    }
     try {
       await run.flowRecords?.stop();
       await run.agents?.stop();

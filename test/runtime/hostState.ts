@@ -45,6 +45,12 @@ route replace 172.20.10.0/24 dev eth0 scope link table 120
 route replace default via 172.20.10.1 dev eth0 table 120
 rule add fwmark 0x5c/0xff lookup 120
 `;
+/** v2's IPv6 lines, in their own file for `ip -6 -batch`, on the devices routes.txt makes. */
+export const ROUTES6_V2 = `address add fd00:77::204/128 dev antrea-egress0
+route replace fd00:20::/64 dev antrea-ext.20 scope link table 105
+route replace default via fd00:20::1 dev antrea-ext.20 table 105
+rule add fwmark 0x17/0xff lookup 105
+`;
 export const ROUTES_V2 = `link add antrea-egress0 type dummy
 link add antrea-ext.20 type bridge
 link set antrea-ext.20 up
@@ -86,8 +92,8 @@ export function ownedNet(ns: Netns): { addresses: string[]; routes: string[]; ru
   return {
     devices: owned.map((l) => `${l.ifname}${l.flags.includes('UP') ? ' up' : ''}`).sort(),
     addresses: owned.flatMap((l) => l.addr_info.filter((a) => a.scope !== 'link' || a.family === 'inet').map((a) => `${a.local}/${a.prefixlen} ${l.ifname}`)).sort(),
-    routes: ns.exec('ip', ['route', 'show', 'table', 'all']).split('\n').filter((l) => / table (10[1-9]|11\d|120)\b/.test(l)).map((l) => l.trim()).sort(),
-    rules: ns.exec('ip', ['rule', 'show']).split('\n').filter((l) => / lookup (10[1-9]|11\d|120)\b/.test(l)).map((l) => l.replace(/^\d+:\s*/, '')).sort(),
+    routes: ['-4', '-6'].flatMap((f) => ns.exec('ip', [f, 'route', 'show', 'table', 'all']).split('\n')).filter((l) => / table (10[1-9]|11\d|120)\b/.test(l)).map((l) => l.trim()).sort(),
+    rules: ['-4', '-6'].flatMap((f) => ns.exec('ip', [f, 'rule', 'show']).split('\n')).filter((l) => / lookup (10[1-9]|11\d|120)\b/.test(l)).map((l) => l.replace(/^\d+:\s*/, '')).sort(),
   };
 }
 

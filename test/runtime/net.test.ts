@@ -14,7 +14,7 @@ import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { createNetns, HAVE_NETNS, type Netns } from '../harness/netns.js';
 import { addPodsAssumedBy, compileTo, dpc, goldenInput, stateDirFor } from './node.js';
 import { editBundle } from './scale.js';
-import { foreignNet, foreignNetwork, ownedNet, ROUTES_V1, ROUTES_V2 } from './hostState.js';
+import { foreignNet, foreignNetwork, ownedNet, ROUTES6_V2, ROUTES_V1, ROUTES_V2 } from './hostState.js';
 
 const HAVE_OVS = requireOvs();
 const NODE = 'k8s-node-worker-1';
@@ -26,6 +26,7 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
   let v1: string;
   let v2: string;
   let bad: string;
+  let perLineSix: string;
   let none: string;
   const run = (...args: string[]) => dpc(ovs, state, args, {}, ns.name);
 
@@ -35,10 +36,12 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
     const base = compileTo(goldenInput('policies-k8s'), [NODE]);
     addPodsAssumedBy(ovs, base, NODE);
     v1 = editBundle(base, NODE, { 'net/routes.txt': () => ROUTES_V1 });
-    v2 = editBundle(base, NODE, { 'net/routes.txt': () => ROUTES_V2 });
+    v2 = editBundle(base, NODE, { 'net/routes.txt': () => ROUTES_V2, 'net/routes6.txt': () => ROUTES6_V2 });
+    // The layout before routes6.txt: IPv6 lines with a per-line `-6` in routes.txt, which `ip -batch` refuses.
+    perLineSix = editBundle(base, NODE, { 'net/routes.txt': () => `${ROUTES_V2}${ROUTES6_V2.split('\n').filter((l) => l.startsWith('r')).map((l) => `-6 ${l}\n`).join('')}` });
     // v2 and then a route whose gateway no route reaches: the kernel refuses that line after the others went in.
     none = base;
-    bad = editBundle(base, NODE, { 'net/routes.txt': () => `${ROUTES_V2}route replace default via 10.77.0.1 dev eth0 table 110\n` });
+    bad = editBundle(base, NODE, { 'net/routes.txt': () => `${ROUTES_V2}route replace default via 10.77.0.1 dev eth0 table 110\n`, 'net/routes6.txt': () => ROUTES6_V2 });
     ns = createNetns('net');
     foreignNetwork(ns);
   }, 120_000);
@@ -69,16 +72,19 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
     const changes = (JSON.parse(b.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds.find((k) => k.kind === 'net')!.changes;
     expect(changes).toContain('- address del 192.168.77.200/32 dev antrea-egress0');
     expect(changes).toContain('+ route replace default via 172.20.10.254 dev eth0 table 120');
+    expect(changes).toContain('+ -6 rule add fwmark 0x17/0xff lookup 105');
     expect(now()).toEqual({
       devices: ['antrea-egress0', 'antrea-ext.20 up'],
-      addresses: ['172.20.20.2/24 antrea-ext.20', '192.168.77.203/32 antrea-egress0', '192.168.77.204/32 antrea-egress0'],
+      addresses: ['172.20.20.2/24 antrea-ext.20', '192.168.77.203/32 antrea-egress0', '192.168.77.204/32 antrea-egress0', 'fd00:77::204/128 antrea-egress0'],
       routes: [
         '172.20.10.0/24 dev eth0 table 120 scope link',
         '172.20.20.0/24 dev antrea-ext.20 table 105 scope link',
         'default via 172.20.10.254 dev eth0 table 120',
         'default via 172.20.20.1 dev antrea-ext.20 table 105',
+        'default via fd00:20::1 dev antrea-ext.20 table 105 metric 1024 pref medium',
+        'fd00:20::/64 dev antrea-ext.20 table 105 metric 1024 pref medium',
       ],
-      rules: ['from all fwmark 0x17/0xff lookup 105', 'from all fwmark 0x5c/0xff lookup 120'],
+      rules: ['from all fwmark 0x17/0xff lookup 105', 'from all fwmark 0x17/0xff lookup 105', 'from all fwmark 0x5c/0xff lookup 120'],
     });
     expect(foreignNet(ns)).toEqual(foreign);
     expect(run('diff', '--live', v2, '--node', NODE).code).toBe(0);
@@ -86,6 +92,8 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('--- live/net/routes.txt');
     expect(drift.stdout).toContain('-rule add fwmark 0x17/0xff lookup 105');
+    expect(drift.stdout).toContain('--- live/net/routes6.txt');
+    expect(drift.stdout).toContain('-route replace default via fd00:20::1 dev antrea-ext.20 table 105');
 
     expect(run('apply', v1, '--node', NODE).code).toBe(0);
     expect(now()).toEqual(atV1);
@@ -109,6 +117,11 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
     const refused = run('apply', join(v2, NODE), '--node', 'another-node');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refused/);
+    expect(ownedNet(ns)).toEqual(before.owned);
+
+    const six = run('apply', perLineSix, '--node', NODE);
+    expect(six.code).toBe(1);
+    expect(six.stderr).toMatch(/ip -batch takes no per-line -6; IPv6 lines belong in net\/routes6.txt/);
     expect(ownedNet(ns)).toEqual(before.owned);
 
     const failed = run('apply', bad, '--node', NODE);
