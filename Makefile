@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_MODULES := node_modules/.installed
 DEB_PACKAGES := openvswitch-switch iptables ipset iproute2 tshark python3 iperf3
 
-.PHONY: all build demo test unit golden golden-update bench bench-parse bench-node-policies conformance conformance-sync-check deps debs clean
+.PHONY: all build demo test unit golden golden-update bench bench-apply bench-parse bench-node-policies conformance conformance-sync-check deps debs clean
 
 all: build
 
@@ -47,6 +47,10 @@ bench-parse: build
 # Node policies: 1,000 Nodes, 200 ClusterNetworkPolicies applied to Nodes (bench/nodePolicies.ts).
 bench-node-policies: build
 	node --expose-gc --max-old-space-size=6000 dist/bench/nodePolicies.js
+
+# Issue 12's apply target: one rule changed on a Node with 50,000 flows, against ovs-ofctl replace-flows (bench/apply.ts).
+bench-apply: build
+	node dist/bench/apply.js
 
 # Reachability cases (format: conformance/README.md) proven on private Open vSwitch instances.
 CASES ?= conformance

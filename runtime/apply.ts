@@ -3,12 +3,14 @@
  * for every new bundle (no process start, no module loading). Also the drift check behind `dpc diff --live`.
  * Failures the operator must act on (a missing tool or daemon, a refused bundle, a failed kind) are RuntimeErrors.
  */
+import { join } from 'node:path';
 import { DPC_VERSION } from '../compiler/version.js';
-import { nodeName, openBundle, readArtifacts, sha256, type LoadedBundle } from './bundle.js';
+import { nodeName, openBundle, readArtifacts, sha256, type LoadedBundle, type OpenedBundle } from './bundle.js';
 import { inventoryMismatches, readInventory } from './inventory.js';
 import { KINDS } from './kinds/index.js';
 import type { KindPlan, StartContext } from './kinds/kind.js';
-import { bridgeExternalIds, connectOvs, mapOf, readBridge, setBridgeExternalIds, type OvsConn } from './ovs.js';
+import { OpenFlowClient } from './openflow/client.js';
+import { bridgeExternalIds, connectOvs, mapOf, readBridge, setBridgeExternalIds, type LiveBridge, type OvsConn } from './ovs.js';
 import { checkpoint, findTool, RuntimeError, trace } from './tools.js';
 import { unifiedDiff } from './udiff.js';
 
@@ -17,6 +19,11 @@ export interface NodeOptions {
   bridge?: string;
   db?: string;
   stateDir?: string;
+  /**
+   * An open OpenFlow connection to the bridge (the agent's). Without one, an apply opens its own on the bridge's
+   * management socket for the run, and uses ovs-ofctl alone if that fails.
+   */
+  openflow?: OpenFlowClient;
 }
 
 export interface ApplyOptions extends NodeOptions {
@@ -61,6 +68,20 @@ interface Prepared {
   plans: KindPlan[];
   mismatches: string[];
   recorded: ReadonlyMap<string, string>;
+  /** Closes the OpenFlow connection prepare() opened (not one it was given). */
+  done(): void;
+}
+
+/** The bridge's management socket, spoken to directly; undefined (ovs-ofctl alone) when it cannot be. */
+async function openflowFor(conn: OvsConn): Promise<OpenFlowClient | undefined> {
+  const t0 = process.hrtime.bigint();
+  try {
+    return await OpenFlowClient.open(join(conn.rundir, `${conn.bridge}.mgmt`));
+  } catch {
+    return undefined;
+  } finally {
+    trace('openflow connect', t0);
+  }
 }
 
 /** Everything an apply or a diff needs, read before anything changes. */
@@ -68,13 +89,28 @@ async function prepare(dir: string, opts: NodeOptions, fullRead: boolean): Promi
   const t0 = process.hrtime.bigint();
   const opened = openBundle(dir, nodeName(opts.node));
   const conn = connect(opts, opened.meta.bridge);
-  const bridge = await readBridge(conn);
+  const given = opts.openflow && !opts.openflow.closed ? opts.openflow : undefined;
+  const owning = given ? undefined : openflowFor(conn);
+  // A connection left open would keep a finished command alive: closed on every way out.
+  const done = (): void => void owning?.then((c) => c?.close());
+  try {
+    const [bridge, own] = await Promise.all([readBridge(conn), owning]);
+    const planned = await planAll(opened, conn, bridge, given ?? own, opts, fullRead);
+    trace('bundle checked and planned', t0);
+    return { ...planned, done };
+  } catch (e) {
+    done();
+    throw e;
+  }
+}
+
+async function planAll(opened: OpenedBundle, conn: OvsConn, bridge: LiveBridge, openflow: OpenFlowClient | undefined, opts: NodeOptions, fullRead: boolean): Promise<Omit<Prepared, 'done'>> {
   const recorded = mapOf(bridge.row.external_ids);
   const kinds = KINDS.filter((k) => k.inBundle(opened.meta, recorded));
   for (const k of kinds) for (const t of k.tools) findTool(t);
   // Applying the bundle already applied is a reconcile: it reads everything, so drift of any shape is repaired.
   const full = fullRead || recorded.get(RECORD.digest) === sha256(opened.metaText);
-  const early: StartContext = { meta: opened.meta, conn, bridge, stateDir: opts.stateDir ?? process.env.DPC_STATE_DIR ?? DEFAULT_STATE_DIR, recorded, full };
+  const early: StartContext = { meta: opened.meta, conn, bridge, stateDir: opts.stateDir ?? process.env.DPC_STATE_DIR ?? DEFAULT_STATE_DIR, recorded, full, ...(openflow ? { openflow } : {}) };
   // Live reads that need no artifact run while the artifacts are read and checked.
   const started = kinds.map((k) => k.start?.(early));
   const { bundle, checked } = readArtifacts(opened);
@@ -83,7 +119,6 @@ async function prepare(dir: string, opts: NodeOptions, fullRead: boolean): Promi
   const [plans] = await Promise.allSettled([planning, Promise.allSettled(started)]);
   // An altered bundle is refused as such, whatever planning with its bytes ran into.
   await checked;
-  trace('bundle checked and planned', t0);
   if (plans.status === 'rejected') throw plans.reason;
   return { conn, bundle, plans: plans.value, mismatches, recorded };
 }
@@ -101,8 +136,21 @@ function refusal(p: Prepared): RuntimeError {
  * Throws a RuntimeError when refused (nothing changed) or when a kind fails (that kind as it was).
  */
 export async function applyBundle(dir: string, opts: ApplyOptions = {}): Promise<ApplyReport> {
+  return (await applyAndRead(dir, opts)).report;
+}
+
+/** applyBundle, also handing back the bundle it read and checked (the agent's lookups use it: no second read). */
+export async function applyAndRead(dir: string, opts: ApplyOptions = {}): Promise<{ report: ApplyReport; bundle: LoadedBundle }> {
   const t0 = process.hrtime.bigint();
   const p = await prepare(dir, opts, opts.full ?? false);
+  try {
+    return { report: await applyPrepared(p, opts, t0), bundle: p.bundle };
+  } finally {
+    p.done();
+  }
+}
+
+async function applyPrepared(p: Prepared, opts: ApplyOptions, t0: bigint): Promise<ApplyReport> {
   if (p.mismatches.length > 0) throw refusal(p);
   const changes = p.plans.reduce((n, k) => n + k.changes.length, 0);
   const upToDate = changes === 0 && p.recorded.get(RECORD.digest) === p.bundle.digest;
@@ -143,6 +191,7 @@ export async function applyBundle(dir: string, opts: ApplyOptions = {}): Promise
 /** Every difference between the Node and the bundle, read wholly from the Node (never from the record). */
 export async function diffBundle(dir: string, opts: NodeOptions = {}): Promise<DiffReport> {
   const p = await prepare(dir, opts, true);
+  p.done();
   const diffs = p.plans.flatMap((k) =>
     k.files.map((f) => ({ kind: k.kind, file: f.path, diff: unifiedDiff(`live/${f.path}`, `bundle/${f.path}`, [...f.live].sort(f.compare), [...f.desired].sort(f.compare), f.compare) })),
   );

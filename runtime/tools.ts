@@ -122,4 +122,8 @@ export function trace(what: string, since: bigint): void {
  */
 export function checkpoint(step: string): void {
   if (process.env.DPC_FAULT_KILL_AT === step) process.kill(process.pid, 'SIGKILL');
+  // DPC_FAULT_PAUSE_AT=step,step: hold still there for DPC_FAULT_PAUSE_MS (a test's traffic then meets that state).
+  if (process.env.DPC_FAULT_PAUSE_AT?.split(',').includes(step)) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.DPC_FAULT_PAUSE_MS ?? 1000));
+  }
 }

@@ -1,6 +1,8 @@
 /**
  * `dpc agent BUNDLE_DIR`: the live duties antrea-agent keeps on a Node running dpc's bundles. It applies the Node's
- * bundle as `dpc apply` does and again whenever bundle.json changes; holds the controller connection (ID 1, the
+ * bundle as `dpc apply` does, again whenever bundle.json changes (in-process, its flow changes on the controller
+ * connection), and reads the whole Node back every DPC_RESYNC_SECONDS (default 300; 0: never) to repair drift of
+ * any shape, as `dpc apply --full` does; holds the controller connection (ID 1, the
  * one the bundle's `controller(id=1)` actions address) and, for NetworkPolicy packet-ins, answers Reject and
  * records denied connections (pkg/agent/controller/networkpolicy/packetin.go); and exports flow records over IPFIX
  * when visibility/exporter.json enables it. SIGTERM or SIGINT stops it cleanly.
@@ -9,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadBundle, nodeName, type LoadedBundle } from '../bundle.js';
+import { loadBundle, nodeName, openBundle, type LoadedBundle } from '../bundle.js';
 import type { NodeCommandOptions as NodeOptions } from '../commands.js';
 import { connectOvs } from '../ovs.js';
 import { findTool } from '../tools.js';
@@ -28,6 +30,7 @@ export const OP = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
 const CONTROLLER_ID = 1;
 const WATCH_MS = 1000;
 const RECONNECT_MS = 1000;
+const RESYNC_SECONDS = 300;
 
 const INGRESS_TABLES = new Set(['AntreaPolicyIngressRule', 'IngressRule', 'IngressDefaultRule', 'IngressMetric']);
 
@@ -60,6 +63,8 @@ export class Agent {
   private reconnectTimer?: NodeJS.Timeout;
   private stopping = false;
   private lastMeta = '';
+  private lastFull = Date.now();
+  private reloading?: Promise<void>;
   readonly rundir: string;
   readonly stats = { applies: 0, packetIns: 0, rejects: 0, denies: 0 };
 
@@ -78,7 +83,11 @@ export class Agent {
     findTool('ovs-appctl');
     await this.reload();
     this.watchTimer = setInterval(() => {
-      this.reload().catch((e: unknown) => this.log(`bundle not applied: ${(e as Error).message}`));
+      // One apply at a time: a slow one is not overtaken by the next tick.
+      if (this.reloading) return;
+      this.reloading = this.reload()
+        .catch((e: unknown) => this.log(`bundle not applied: ${(e as Error).message}`))
+        .finally(() => (this.reloading = undefined));
     }, WATCH_MS);
     await this.connectController();
   }
@@ -86,10 +95,18 @@ export class Agent {
   /** Applies the bundle when its bundle.json changed since the last apply, and renews what the agent knows. */
   async reload(): Promise<void> {
     const node = nodeName(this.opts.node);
-    const bundle = loadBundle(this.dir, node);
-    const metaText = readFileSync(join(bundle.dir, 'bundle.json'), 'utf8');
+    const metaText = openBundle(this.dir, node).metaText;
+    const resync = Number(process.env.DPC_RESYNC_SECONDS ?? RESYNC_SECONDS) * 1000;
+    const full = resync > 0 && Date.now() - this.lastFull >= resync;
+    if (metaText === this.lastMeta && !full) return;
+    let bundle: LoadedBundle;
+    if (this.opts.apply === false) bundle = loadBundle(this.dir, node);
+    else {
+      const openflow = this.of && !this.of.closed ? { openflow: this.of } : {};
+      ({ bundle } = await applyOnce(this.dir, { ...this.opts, ...openflow, full }));
+      if (full) this.lastFull = Date.now();
+    }
     if (metaText === this.lastMeta) return;
-    if (this.opts.apply !== false) await applyOnce(this.dir, this.opts);
     this.lastMeta = metaText;
     this.stats.applies++;
     const meta = bundle.meta as unknown as { tables: Record<string, number>; inventory: { gateway: { ofport: number; mac: string }; pods: { ip: string; ofport: number; mac: string }[] } };
@@ -216,6 +233,7 @@ export class Agent {
     this.stopping = true;
     clearInterval(this.watchTimer);
     clearTimeout(this.reconnectTimer);
+    await this.reloading;
     this.of?.close();
     await this.exporter?.stop();
   }

@@ -4,6 +4,7 @@
  * the same interface and join KINDS in runtime/kinds/index.ts.
  */
 import type { BundleMeta, LoadedBundle } from '../bundle.js';
+import type { OpenFlowClient } from '../openflow/client.js';
 import type { LiveBridge, OvsConn } from '../ovs.js';
 
 /** What is known before the bundle's artifacts are read and checked. */
@@ -18,6 +19,8 @@ export interface StartContext {
   readonly recorded: ReadonlyMap<string, string>;
   /** Read every owned object from the live Node, never from the record (dpc diff --live, dpc status). */
   readonly full: boolean;
+  /** An OpenFlow connection to the bridge, when one is open: counts and flow changes go on it, not through ovs-ofctl. */
+  readonly openflow?: OpenFlowClient;
 }
 
 export interface KindContext extends StartContext {

@@ -77,7 +77,9 @@ const ownColumns = (row: Row): [string, unknown][] =>
     .map(([k, v]) => [k, canonicalDatum(v)] as [string, unknown])
     .sort(([a], [b]) => (a < b ? -1 : 1));
 
-const byNumber = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+// One collator for every comparison: localeCompare with options builds a new one per call (a sort of a few
+// hundred lines cost tens of milliseconds).
+const byNumber = new Intl.Collator('en', { numeric: true }).compare;
 
 const line = (table: string, name: string, column: string, value: unknown): string => `${table} ${name} ${column}=${JSON.stringify(value)}`;
 

@@ -29,7 +29,8 @@ export interface PacketIn {
   readonly ctLabel?: Buffer;
 }
 
-function msg(type: number, xid: number, body: Buffer = Buffer.alloc(0)): Buffer {
+/** One OpenFlow 1.3 message: the header, then the body. */
+export function msg(type: number, xid: number, body: Buffer = Buffer.alloc(0)): Buffer {
   const h = Buffer.alloc(8);
   h.writeUInt8(OFP13, 0);
   h.writeUInt8(type, 1);
@@ -131,6 +132,8 @@ export class OpenFlowClient {
   private buf: Buffer = Buffer.alloc(0);
   private xid = 1;
   private readonly barriers = new Map<number, () => void>();
+  /** Requests awaiting the reply (or error) with their xid (runtime/openflow/bundle.ts). */
+  private readonly replies = new Map<number, { resolve: (m: Buffer) => void; reject: (e: Error) => void }>();
   private down?: Error;
   readonly errors: string[] = [];
 
@@ -167,6 +170,19 @@ export class OpenFlowClient {
     return c;
   }
 
+  /** A plain connection for flow changes and statistics: no controller role, no asynchronous messages asked for. */
+  static async open(path: string): Promise<OpenFlowClient> {
+    const c = new OpenFlowClient(path, () => undefined, () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      c.socket.once('connect', () => resolve());
+      c.socket.once('error', reject);
+    });
+    c.send(msg(OFPT.hello, c.xid++));
+    await c.barrier();
+    if (c.closed || c.errors.length) throw new Error(`OpenFlow 1.3 on ${path} refused: ${c.errors.join('; ') || 'connection closed'}`);
+    return c;
+  }
+
   get closed(): boolean {
     return this.down !== undefined;
   }
@@ -181,6 +197,8 @@ export class OpenFlowClient {
     this.down = e;
     for (const b of this.barriers.values()) b();
     this.barriers.clear();
+    for (const r of this.replies.values()) r.reject(e);
+    this.replies.clear();
     this.onClose(e);
   }
 
@@ -193,7 +211,12 @@ export class OpenFlowClient {
       this.buf = this.buf.subarray(len);
       const type = m.readUInt8(1);
       const xid = m.readUInt32BE(4);
-      if (type === OFPT.echoRequest) this.send(msg(OFPT.echoReply, xid, m.subarray(8)));
+      const waiting = type !== OFPT.echoRequest ? this.replies.get(xid) : undefined;
+      if (waiting) {
+        this.replies.delete(xid);
+        if (type === OFPT.error) waiting.reject(new Error(`OpenFlow error type ${m.readUInt16BE(8)} code ${m.readUInt16BE(10)}`));
+        else waiting.resolve(m);
+      } else if (type === OFPT.echoRequest) this.send(msg(OFPT.echoReply, xid, m.subarray(8)));
       else if (type === OFPT.barrierReply) {
         this.barriers.get(xid)?.();
         this.barriers.delete(xid);
@@ -209,6 +232,23 @@ export class OpenFlowClient {
       this.barriers.set(xid, resolve);
       this.send(msg(OFPT.barrierRequest, xid));
     });
+  }
+
+  /**
+   * Sends the message `build` makes with a fresh xid; `reply` resolves with the switch's message of that xid, or
+   * rejects with its error. A request the switch answers only on failure is dropped with forget().
+   */
+  request(build: (xid: number) => Buffer): { xid: number; reply: Promise<Buffer> } {
+    const xid = this.xid++;
+    const reply = new Promise<Buffer>((resolve, reject) => {
+      this.replies.set(xid, { resolve, reject });
+      this.send(build(xid));
+    });
+    return { xid, reply };
+  }
+
+  forget(xid: number): void {
+    this.replies.delete(xid);
   }
 
   /** Sends a frame out of `outPort` (OFPP_TABLE: through the pipeline) as if it came in on `inPort`. */

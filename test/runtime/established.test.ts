@@ -1,7 +1,8 @@
 /**
  * While v1 → v2 is applied, an established connection both versions allow (cart → redis:6379 in policies-k8s;
  * v2 narrows redis' ingress rule to that port) loses no packet: every segment injected at the client's port
- * during the apply leaves at the server's port.
+ * during the apply leaves at the server's port. The apply holds still for a moment before its flow change commits
+ * (the OpenFlow bundle open, the new flows sent) and after, so the stream meets each state whatever the speed.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -51,7 +52,10 @@ describe.skipIf(!HAVE_OVS)('established connections during an apply', () => {
     const before = ovs.sent(redis.interface).length;
     expect(before, 'the SYN reached redis under v1').toBe(1);
 
-    const child = spawnDpc(ovs, state, ['apply', v2, '--node', NODE]);
+    const child = spawnDpc(ovs, state, ['apply', v2, '--node', NODE], undefined, {
+      DPC_FAULT_PAUSE_AT: 'planned,openflow-bundle-written,openflow-bundle-committed',
+      DPC_FAULT_PAUSE_MS: '1500',
+    });
     let exited = false;
     const done = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exited = true), resolve(code))));
     let injected = 0;
@@ -61,11 +65,12 @@ describe.skipIf(!HAVE_OVS)('established connections during an apply', () => {
       await tick();
     }
     expect(await done).toBe(0);
+    const during = injected;
     for (let i = 0; i < 5; i++, injected++) ovs.inject(cart.interface, seg('A', cart, redis, 41000, 6379));
     const changes = JSON.parse(dpc(ovs, state, ['diff', '--live', v1, '--node', NODE, '--format', 'json']).stdout) as { inSync: boolean };
     expect(changes.inSync, 'v2 differs from v1 on this Node').toBe(false);
-    process.stdout.write(`established stream during apply: ${injected} segments injected, ${ovs.sent(redis.interface).length - before} delivered\n`);
-    expect(injected).toBeGreaterThan(10);
+    process.stdout.write(`established stream during apply: ${injected} segments injected (${during} while the apply ran), ${ovs.sent(redis.interface).length - before} delivered\n`);
+    expect(during, 'segments injected while the apply ran').toBeGreaterThanOrEqual(6);
     expect(ovs.sent(redis.interface).length - before).toBe(injected);
   }, 300_000);
 });

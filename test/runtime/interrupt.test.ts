@@ -22,7 +22,6 @@ const STEPS = [
   'openflow-meter-set',
   'openflow-bundle-written',
   'openflow-bundle-committed',
-  'openflow-verified',
   'openflow-state-saved',
   'openflow-finished',
   'ovsdb-finished',
@@ -94,7 +93,12 @@ function killMoments(m: Moments): void {
   }, 900_000);
 }
 
-describe.skipIf(!HAVE_OVS)('an interrupted apply leaves each kind whole', () => {
+/**
+ * `native`: v2 changes flows only, so the change goes as flow_mods in one OpenFlow bundle on dpc's own connection
+ * (runtime/openflow/bundle.ts); otherwise v2 also adds a group and a meter, and the flows go through ovs-ofctl.
+ */
+function ovsKills(title: string, native: boolean, steps: readonly string[], timers: number): void {
+describe.skipIf(!HAVE_OVS)(title, () => {
   let ovs: Ovs;
   let state: string;
   let v1: string;
@@ -155,21 +159,30 @@ describe.skipIf(!HAVE_OVS)('an interrupted apply leaves each kind whole', () => 
       s.name === 'policies.yaml' ? { ...s, text: `${s.text.trimEnd()}\n    ports:\n    - {protocol: TCP, port: 6379}\n` } : s,
     );
     v2 = editBundle(compileTo(changed, [NODE]), NODE, {
-      'openflow/groups.txt': (t) => `${t}${EXTRA_GROUP}\n`,
-      'openflow/meters.txt': (t) => `${t}${EXTRA_METER}\n`,
+      ...(native
+        ? {}
+        : {
+            'openflow/groups.txt': (t: string) => `${t}${EXTRA_GROUP}\n`,
+            'openflow/meters.txt': (t: string) => `${t}${EXTRA_METER}\n`,
+          }),
       'ovsdb/transact.json': (t) => t.replace('["antrea-type","tunnel"]]]}}', '["antrea-type","tunnel"],["dpc-test","v2"]]]}}'),
     });
     want = { v1: expected(v1), v2: expected(v2) };
     rounds = new Set([...want.v1.flows, ...want.v2.flows].map(round));
     addPodsAssumedBy(ovs, v1, NODE);
     expect(JSON.stringify(want.v1)).not.toBe(JSON.stringify(want.v2));
+    // Which path the flows take is part of what is proven: check it on a clean apply.
+    await resetToV1();
+    const traced = (await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], { DPC_TRACE: '1' })).stderr;
+    expect(/openflow bundle of \d+ flow_mods/.test(traced), traced).toBe(native);
+    expect(/ovs-ofctl bundle/.test(traced), traced).toBe(!native);
   }, 120_000);
   afterAll(cleanupAll);
 
   killMoments({
-    steps: STEPS,
-    timers: TIMER_KILLS,
-    label: 'interrupt timers',
+    steps,
+    timers,
+    label: `${title}: timers`,
     reset: resetToV1,
     apply: (env) => dpcAsync(ovs, state, ['apply', v2, '--node', NODE], env),
     spawn: () => spawnDpc(ovs, state, ['apply', v2, '--node', NODE]),
@@ -179,6 +192,10 @@ describe.skipIf(!HAVE_OVS)('an interrupted apply leaves each kind whole', () => 
     rerun: rerunConverges,
   });
 });
+}
+
+ovsKills('an interrupted apply leaves each kind whole', false, STEPS, TIMER_KILLS);
+ovsKills('an apply killed around its own OpenFlow bundle leaves the flows whole', true, ['openflow-bundle-written', 'openflow-bundle-committed', 'openflow-state-saved', 'recorded'], 4);
 
 /**
  * The host kinds in a network namespace: ipsets, iptables and net/routes.txt change from v1 to v2 (OVS stays), and

@@ -74,9 +74,9 @@ export function dpc(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.Proc
 const command = (args: string[], netns?: string): [string, string[]] =>
   netns ? ['ip', ['netns', 'exec', netns, process.execPath, DPC, ...args]] : [process.execPath, [DPC, ...args]];
 
-export function spawnDpc(ovs: Ovs, stateDir: string, args: string[], netns?: string): ChildProcess {
+export function spawnDpc(ovs: Ovs, stateDir: string, args: string[], netns?: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const [cmd, argv] = command(args, netns);
-  return spawn(cmd, argv, { env: nodeEnv(ovs, stateDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(cmd, argv, { env: { ...nodeEnv(ovs, stateDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function stateDirFor(ovs: Ovs): string {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { sortDumpedFlows } from '../../targets/openflow/render.js';
 
 const sha = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
@@ -47,4 +48,21 @@ export function policyFlows(cookie: string, table: number, count: number, change
     );
   }
   return out;
+}
+
+/**
+ * The one-node golden bundle grown by `flows` policy flows (v1), and the same with one rule's two flows spelled
+ * differently (v2): the Node of issue 12's performance target.
+ */
+export function grownBundles(node: string, flows: number, compile: (node: string) => string): { v1: string; v2: string; v1Flows: string; v2Flows: string; v2Lines: string[] } {
+  const base = compile(node);
+  const baseFlows = readFileSync(join(base, node, 'openflow/flows.txt'), 'utf8');
+  const meta = JSON.parse(readFileSync(join(base, node, 'bundle.json'), 'utf8')) as { tables: Record<string, number> };
+  const cookie = /^cookie=(0x[0-9a-f]+)/.exec(baseFlows)![1]!;
+  const table = meta.tables.AntreaPolicyIngressRule!;
+  const grow = (changed?: number) => (text: string): string => `${sortDumpedFlows([...text.split('\n'), ...policyFlows(cookie, table, flows, changed)]).join('\n')}\n`;
+  const v1 = editBundle(base, node, { 'openflow/flows.txt': grow() });
+  const v2 = editBundle(base, node, { 'openflow/flows.txt': grow(517) });
+  const v2Flows = join(v2, node, 'openflow/flows.txt');
+  return { v1, v2, v1Flows: join(v1, node, 'openflow/flows.txt'), v2Flows, v2Lines: readFileSync(v2Flows, 'utf8').split('\n').filter(Boolean) };
 }
