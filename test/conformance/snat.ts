@@ -26,7 +26,7 @@ import type { Step } from './cases.js';
 import { commonPrefix, type Cluster, type ClusterNode } from './cluster.js';
 import { probeFrame } from './frames.js';
 import { checkPrintedBack } from './hostnet/cluster.js';
-import { measureEgressRate } from './snatRate.js';
+import { measureEgressRate, type RateHost } from './snatRate.js';
 
 type Obj = Record<string, unknown>;
 type Fail = (where: string, message: string) => never;
@@ -399,6 +399,8 @@ interface OvsLeg {
   marks: { value: number; mask: number }[];
   /** The marks of a hop walked with ofproto/trace, when the exit was reached that way. */
   traced?: { value: number; mask: number }[];
+  /** The outer destination of the first tunnel the SYN took, when it took one. */
+  tunnelDst?: string;
   path: string[];
 }
 
@@ -432,6 +434,7 @@ async function ovsLeg(cluster: Cluster, hosts: SnatHosts, step: Step, c: SnatChe
           if (!inner || inner.src !== pod.ip || inner.dst !== c.to) continue;
           const holder = hosts.holder(p.tunnel.outerDst);
           const to = holder && cluster.nodes.get(holder.name);
+          leg.tunnelDst ??= p.tunnel.outerDst;
           leg.path.push(`${n.name} tunnel to ${p.tunnel.outerDst}${to ? ` (${to.name})` : ' (no Node holds it)'}`);
           if (!to) continue;
           if (p.tunnel.outerDst === to.internalIP) forward.push({ to, bytes: f.bytes });
@@ -503,8 +506,9 @@ export async function runSnatCheck(cluster: Cluster, hosts: SnatHosts, step: Ste
   const pod = step.pods.find((p) => p.key === c.from)!;
   if (!node || !pod.ip) throw new Error(`no host namespace for ${leg.exit.name}`);
   if (c.rateMbps) {
-    if (!node.bundle) throw new Error(`no bundle loaded on ${node.name}`);
-    const r = await measureEgressRate({ ...node, bundle: node.bundle }, c, pod.ip, leg.marks);
+    const podNode = pod.node ? hosts.nodes.get(pod.node) : undefined;
+    if (!podNode) throw new Error(`Pod ${c.from} is on no Node with a host namespace`);
+    const r = await measureEgressRate(rateHost(podNode), rateHost(node), c, pod.ip, leg.marks, leg.tunnelDst);
     return { ok: r.ok, lines: [...lines, ...r.lines] };
   }
   const ns = hosts.podNamespace();
@@ -536,6 +540,11 @@ export async function runSnatCheck(cluster: Cluster, hosts: SnatHosts, step: Ste
     node.ns.run('iptables', ['-t', 'mangle', '-F', 'PREROUTING']);
     ns.delete();
   }
+}
+
+function rateHost(n: HostNode): RateHost {
+  if (!n.bundle) throw new Error(`no bundle loaded on ${n.name}`);
+  return { name: n.name, ns: n.ns, bundle: n.bundle, podCIDR: n.podCIDR, gatewayIP: n.gatewayIP, tunnelIP: n.internalIP };
 }
 
 export function stepHasSnat(step: Step): boolean {
