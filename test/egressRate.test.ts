@@ -62,7 +62,7 @@ describe.skipIf(!HAVE_OVS)('Egress rate checks measure the meter', () => {
     expect(senders[1]!.mbps, text).toBeLessThan(30);
     expect(senders[1]!.mbps, text).toBeGreaterThan(10);
     expect(text.match(/: WRONG/g), text).toHaveLength(2);
-    expect(text.match(/rateMbps: node-1's switch, the Geneve tunnel to \S+, node-2's switch/g) ?? [], text).toHaveLength(moved ? 2 : 0);
+    expect(text.match(/rateMbps: node-1's switch, the tunnel to \S+, node-2's switch/g) ?? [], text).toHaveLength(moved ? 2 : 0);
     rmSync(work, { recursive: true, force: true });
   }, 300_000);
 });

@@ -14,7 +14,7 @@
 //   of the link MTU, as a NIC delivers them, and the kernel must not hand it 64 KiB TSO super-frames.
 //
 // - A Pod whose Egress Node is another Node reaches the meter through the tunnel: its own Node's switch runs too,
-//   and the two are joined by OVS's userspace Geneve tunnel over a veth of their own (joinUnderlay), each side's
+//   and the two are joined by OVS's userspace tunnel (the bundle's own tunnel port) over a veth of their own (joinUnderlay), each side's
 //   tunnel address on a netdev bridge, as OVS's native tunnelling needs; replies come back the same way.
 
 import { spawnSync } from 'node:child_process';
@@ -157,7 +157,7 @@ export async function measureEgressRate(
     podNs.ip([
       `link add eth0 type veth peer name ${pod.interface} netns ${podHost.ns.name}`,
       `link set eth0 address ${pod.mac}`,
-      // Antrea's Pod MTU leaves room for the tunnel header (Geneve's 50 bytes and more, rounded as Antrea does).
+      // Antrea's Pod MTU leaves room for the tunnel header (1450 with Geneve or VXLAN).
       ...(remote ? [`link set eth0 mtu ${TUNNELLED_POD_MTU}`] : []),
       `addr add ${podIP}/${podHost.podCIDR.split('/')[1]} dev eth0`,
       'link set eth0 up',
@@ -177,7 +177,7 @@ export async function measureEgressRate(
     for (const m of marks) exit.ns.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', ...mangle, '-j', 'MARK', '--set-xmark', `0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)}`]);
     const meters = switches.at(-1)!.ovs.dumpMeters().filter((m) => !/pktps/.test(m));
     const got = await withHostLock('iperf3', async () => iperf(podNs, c));
-    const path = remote ? `${podHost.name}'s switch, the Geneve tunnel to ${tunnelDst}, ${exit.name}'s switch` : `${exit.name}'s switch`;
+    const path = remote ? `${podHost.name}'s switch, the tunnel to ${tunnelDst}, ${exit.name}'s switch` : `${exit.name}'s switch`;
     const lines = [`rateMbps: ${path} (netdev datapath), meters there ${meters.join(' ; ') || 'none'}`];
     if (typeof got === 'string') return { ok: false, lines: [...lines, got] };
     // testify's InEpsilon as the Go test calls it: the measured value is the reference.
