@@ -6,6 +6,7 @@ export default defineConfig({
     // Dataplane tests start private OVS daemons; keep parallelism within the 2-core machine.
     maxWorkers: 2,
     minWorkers: 1,
+    setupFiles: ['test/setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -4,23 +4,26 @@
  * Traceflow view, and the usual exit codes (0 explained, 1 input errors, 2 usage errors).
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildUnlessBuilt, DPC } from './dpcCommand.js';
+import { buildUnlessBuilt, runDpc } from './dpcCommand.js';
 import { GOLDEN_DIR } from './golden/golden.js';
 
 beforeAll(buildUnlessBuilt, 120_000);
 
-const dpc = (...args: string[]) => spawnSync('node', [DPC, ...args], { encoding: 'utf8' });
+const dpc = async (...args: string[]) => {
+  const r = await runDpc(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+};
+
 const INPUT = join(GOLDEN_DIR, 'policies-antrea', 'input');
 const FRONTEND = 'shop/frontend-6f7b9c-x2k4p';
 const FRAUD = 'payments/fraud-check-9f8e-t3v6b';
 
 describe('dpc explain', () => {
-  test('text: each flow with table, priority and origin, the registers and the verdict', () => {
-    const r = dpc('explain', INPUT, '--from', FRONTEND, '--to', FRAUD, '--protocol', 'TCP', '--port', '8080');
+  test('text: each flow with table, priority and origin, the registers and the verdict', async () => {
+    const r = await dpc('explain', INPUT, '--from', FRONTEND, '--to', FRAUD, '--protocol', 'TCP', '--port', '8080');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^packet: TCP 10\.10\.1\.10:10000 -> 10\.10\.1\.13:8080/);
@@ -31,13 +34,13 @@ describe('dpc explain', () => {
     expect(r.stdout).toMatch(/registers at the end: .*reg3=0x/);
   });
 
-  test('a compiled output gives the same walk as the snapshot (origins then lack YAML positions)', () => {
+  test('a compiled output gives the same walk as the snapshot (origins then lack YAML positions)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dpc-explain-'));
     try {
-      expect(dpc('compile', INPUT, '-o', join(out, 'o')).status).toBe(0);
+      expect((await dpc('compile', INPUT, '-o', join(out, 'o'))).status).toBe(0);
       const args = ['--from', FRONTEND, '--to', FRAUD, '--protocol', 'TCP', '--port', '8080', '--format', 'json'];
-      const fromSnapshot = JSON.parse(dpc('explain', INPUT, ...args).stdout);
-      const fromOutput = JSON.parse(dpc('explain', join(out, 'o'), ...args).stdout);
+      const fromSnapshot = JSON.parse((await dpc('explain', INPUT, ...args)).stdout);
+      const fromOutput = JSON.parse((await dpc('explain', join(out, 'o'), ...args)).stdout);
       const strip = (t: { nodes: { hops: { origin?: { position?: string } }[] }[] }) => JSON.stringify(t, (k, v) => (k === 'position' ? undefined : v));
       expect(strip(fromOutput)).toBe(strip(fromSnapshot));
       expect(fromSnapshot.verdict.kind).toBe('dropped');
@@ -47,8 +50,8 @@ describe('dpc explain', () => {
     }
   });
 
-  test('an allowed packet across the tunnel: both Nodes, delivered, in the Traceflow view', () => {
-    const r = dpc('explain', join(GOLDEN_DIR, 'policies-k8s', 'input'), '--from', FRONTEND, '--to', '10.10.2.12', '--protocol', 'ICMP', '--traceflow', '--format', 'json');
+  test('an allowed packet across the tunnel: both Nodes, delivered, in the Traceflow view', async () => {
+    const r = await dpc('explain', join(GOLDEN_DIR, 'policies-k8s', 'input'), '--from', FRONTEND, '--to', '10.10.2.12', '--protocol', 'ICMP', '--traceflow', '--format', 'json');
     expect(r.status).toBe(0);
     const tf = JSON.parse(r.stdout) as { results: { node: string; observations: { component: string; action: string }[] }[] };
     expect(tf.results.map((x) => x.node)).toEqual(['k8s-node-worker-1', 'k8s-node-worker-2']);
@@ -56,12 +59,12 @@ describe('dpc explain', () => {
     expect(tf.results[1]!.observations[0]).toMatchObject({ component: 'Forwarding', action: 'Received' });
   });
 
-  test('usage errors exit 2, input errors exit 1', () => {
-    expect(dpc('explain', INPUT, '--from', FRONTEND, '--to', FRAUD, '--protocol', 'TCP').status).toBe(2);
-    expect(dpc('explain', INPUT, '--from', FRONTEND, '--to', FRAUD, '--protocol', 'ICMP', '--port', '80').status).toBe(2);
-    expect(dpc('explain', INPUT, '--from', FRONTEND, '--protocol', 'UDP', '--port', '53').status).toBe(2);
-    expect(dpc('explain', INPUT, '--from', FRONTEND, '--to', FRAUD, '--protocol', 'TCP', '--port', '80', '--state', 'half').status).toBe(2);
-    const missing = dpc('explain', INPUT, '--from', 'shop/nobody', '--to', FRAUD, '--protocol', 'TCP', '--port', '80');
+  test('usage errors exit 2, input errors exit 1', async () => {
+    expect((await dpc('explain', INPUT, '--from', FRONTEND, '--to', FRAUD, '--protocol', 'TCP')).status).toBe(2);
+    expect((await dpc('explain', INPUT, '--from', FRONTEND, '--to', FRAUD, '--protocol', 'ICMP', '--port', '80')).status).toBe(2);
+    expect((await dpc('explain', INPUT, '--from', FRONTEND, '--protocol', 'UDP', '--port', '53')).status).toBe(2);
+    expect((await dpc('explain', INPUT, '--from', FRONTEND, '--to', FRAUD, '--protocol', 'TCP', '--port', '80', '--state', 'half')).status).toBe(2);
+    const missing = await dpc('explain', INPUT, '--from', 'shop/nobody', '--to', FRAUD, '--protocol', 'TCP', '--port', '80');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/no Pod shop\/nobody/);
   });

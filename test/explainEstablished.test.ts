@@ -13,6 +13,7 @@ import { parseFlows, parseGroups, parseMeters } from '../review/openflow/parse.j
 import type { BundleMeta } from '../review/explain/bundles.js';
 import { cleanupAll, requireOvs, startOvs } from './harness/ovs.js';
 import { bundleFile, loadBundle } from './harness/bundle.js';
+import { nextTurn } from './harness/eventLoop.js';
 import { frame, tcpFlagsToBits } from './harness/packets.js';
 import { caseSources, GOLDEN_DIR } from './golden/golden.js';
 
@@ -69,6 +70,7 @@ describe.skipIf(!HAVE_OVS)('explain: established connections leave as real connt
               [a, b, sport, dport, 'A'],
             ];
             for (const [from, to, sp, dp, flags] of steps) {
+              await nextTurn();
               const before = new Map(ports.map((p) => [p, ovs.sent(p).length]));
               ovs.inject(from.interface, frame({ srcMac: from.mac, dstMac: to.mac, srcIp: from.ip, dstIp: to.ip, proto: 'tcp', srcPort: sp, dstPort: dp, flags }));
               const real = ports.filter((p) => ovs.sent(p).length > before.get(p)!).map((p) => ofport.get(p)!);

@@ -11,6 +11,7 @@ import { parseFlows, parseGroups, parseMeters, type OfFlow } from '../review/ope
 import type { BundleMeta } from '../review/explain/bundles.js';
 import { cleanupAll, requireOvs, startOvs } from './harness/ovs.js';
 import { bundleFile, loadBundle } from './harness/bundle.js';
+import { nextTurn } from './harness/eventLoop.js';
 import { caseSources, GOLDEN_DIR } from './golden/golden.js';
 import { interpret, ovsObserve, randomFlow, rng, type Observed } from './explain/agree.js';
 
@@ -44,6 +45,7 @@ describe.skipIf(!HAVE_OVS)('explain: the interpreter agrees with ofproto/trace',
         const r = rng(1000 * i + name.length);
         const wrong: string[] = [];
         for (let k = 0; k < PACKETS; k++) {
+          await nextTurn();
           const flow = randomFlow(r, metas[i]!, metas);
           const mine = interpret(pipeline, flow);
           const theirs = ovsObserve(ovs, flow, mine.ctNext);
@@ -78,6 +80,7 @@ describe.skipIf(!HAVE_OVS)('explain: the interpreter agrees with ofproto/trace',
       const r = rng(7);
       let disagreements = 0;
       for (let k = 0; k < 40; k++) {
+        await nextTurn();
         const flow = randomFlow(r, metas[0]!, metas);
         const { ctNext, ...observed } = interpret(broken, flow);
         if (!same(observed, ovsObserve(ovs, flow, ctNext))) disagreements++;

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.js';
-import { buildUnlessBuilt, DPC } from './dpcCommand.js';
+import { buildUnlessBuilt, DPC, runCommand } from './dpcCommand.js';
 import { clusterSources, twoNodes } from './fixtures/clusters.js';
 import { compile } from '../compiler/compile.js';
 import { OutputWriteError, writeBundles, type WriteFs } from '../cli/writeBundles.js';
@@ -16,9 +16,9 @@ beforeAll(buildUnlessBuilt, 120_000);
 
 function dpc(args: string[], opts: { cwd?: string; umask?: string } = {}) {
   const cmd = `umask ${opts.umask ?? '022'} && exec "$0" "$@"`;
-  const r = spawnSync('sh', ['-c', cmd, process.execPath, DPC, ...args], { cwd: opts.cwd ?? REPO_ROOT, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCommand('sh', ['-c', cmd, process.execPath, DPC, ...args], { cwd: opts.cwd ?? REPO_ROOT });
 }
+
 
 /** A temp dir with the snapshot in `in/`; returns both paths. */
 function workspace(): { dir: string; input: string } {
@@ -46,16 +46,16 @@ function tree(dir: string): Record<string, string> {
 }
 
 describe('what -o may replace', () => {
-  test('a missing, an empty, and an earlier dpc output directory are replaced whole', () => {
+  test('a missing, an empty, and an earlier dpc output directory are replaced whole', async () => {
     const { dir, input } = workspace();
     const out = join(dir, 'out');
-    expect(dpc(['compile', input, '-o', out, '--node', 'alpha']).code).toBe(0);
+    expect((await dpc(['compile', input, '-o', out, '--node', 'alpha'])).code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['alpha', 'manifest.json']);
-    expect(dpc(['compile', input, '-o', out, '--node', 'beta']).code).toBe(0);
+    expect((await dpc(['compile', input, '-o', out, '--node', 'beta'])).code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['beta', 'manifest.json']);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    expect(dpc(['compile', input, '-o', empty]).code).toBe(0);
+    expect((await dpc(['compile', input, '-o', empty])).code).toBe(0);
     expect(readdirSync(empty).sort()).toEqual(['alpha', 'beta', 'manifest.json']);
     expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
   });
@@ -64,40 +64,40 @@ describe('what -o may replace', () => {
     ['a file of the user', { 'notes.txt': 'mine' }, /it holds "notes\.txt" and no dpc manifest\.json/],
     ['a manifest.json dpc did not write', { 'manifest.json': '{"name": "my-package"}' }, /its manifest\.json is not one dpc wrote/],
     ['a user file next to an earlier dpc output', 'dpc+file', /it holds "notes\.txt", which dpc did not write/],
-  ])('a directory holding %s is refused (exit 2, named, untouched); --force replaces it', (_what, content, why) => {
+  ])('a directory holding %s is refused (exit 2, named, untouched); --force replaces it', async (_what, content, why) => {
     const { dir, input } = workspace();
     const out = join(dir, 'out');
     if (content === 'dpc+file') {
-      expect(dpc(['compile', input, '-o', out]).code).toBe(0);
+      expect((await dpc(['compile', input, '-o', out])).code).toBe(0);
       writeFileSync(join(out, 'notes.txt'), 'mine');
     } else {
       mkdirSync(out);
       for (const [name, text] of Object.entries(content)) writeFileSync(join(out, name), text);
     }
     const before = tree(out);
-    const r = dpc(['compile', input, '-o', out]);
+    const r = await dpc(['compile', input, '-o', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`dpc: refusing to replace output directory ${out}: `);
     expect(r.stderr).toMatch(why);
     expect(r.stderr).toMatch(/--force/);
     expect(r.stdout).toBe('');
     expect(tree(out)).toEqual(before);
-    const forced = dpc(['compile', input, '-o', out, '--force']);
+    const forced = await dpc(['compile', input, '-o', out, '--force']);
     expect(forced.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['alpha', 'beta', 'manifest.json']);
   });
 
-  test('a file in place of the directory is refused without --force', () => {
+  test('a file in place of the directory is refused without --force', async () => {
     const { dir, input } = workspace();
     const out = join(dir, 'out');
     writeFileSync(out, 'not a directory');
-    const r = dpc(['compile', input, '-o', out]);
+    const r = await dpc(['compile', input, '-o', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/it is not a directory/);
     expect(readFileSync(out, 'utf8')).toBe('not a directory');
   });
 
-  test('-o . inside a repository never deletes it, even with --force', () => {
+  test('-o . inside a repository never deletes it, even with --force', async () => {
     const { dir, input } = workspace();
     const repo = join(dir, 'repo');
     mkdirSync(join(repo, 'src'), { recursive: true });
@@ -105,22 +105,22 @@ describe('what -o may replace', () => {
     expect(spawnSync('git', ['init', '-q', repo]).status).toBe(0);
     const before = tree(repo);
     for (const force of [[], ['--force']]) {
-      const r = dpc(['compile', input, '-o', '.', ...force], { cwd: repo });
+      const r = await dpc(['compile', input, '-o', '.', ...force], { cwd: repo });
       expect(r.code, force.join(' ')).toBe(2);
       expect(r.stderr).toContain('refusing to replace output directory .: it is the working directory or one of its parents');
       expect(tree(repo)).toEqual(before);
     }
     // From elsewhere, the repository is still refused by what it holds.
-    const r = dpc(['compile', input, '-o', repo, '--force']);
+    const r = await dpc(['compile', input, '-o', repo, '--force']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/it is a git repository; dpc never replaces it, even with --force/);
     expect(tree(repo)).toEqual(before);
   });
 
-  test('a directory holding the input is never replaced, even with --force', () => {
+  test('a directory holding the input is never replaced, even with --force', async () => {
     const { dir, input } = workspace();
     const before = tree(dir);
-    const r = dpc(['compile', input, '-o', dir, '--force']);
+    const r = await dpc(['compile', input, '-o', dir, '--force']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`it holds the input ${input}`);
     expect(tree(dir)).toEqual(before);
@@ -132,10 +132,10 @@ describe('permissions follow the umask', () => {
     ['022', 0o755, 0o644],
     ['027', 0o750, 0o640],
     ['077', 0o700, 0o600],
-  ])('umask %s', (umask, dirMode, fileMode) => {
+  ])('umask %s', async (umask, dirMode, fileMode) => {
     const { dir, input } = workspace();
     const out = join(dir, 'out');
-    expect(dpc(['compile', input, '-o', out], { umask }).code).toBe(0);
+    expect((await dpc(['compile', input, '-o', out], { umask })).code).toBe(0);
     const modes = new Map<string, number>();
     const walk = (p: string) => {
       const st = statSync(p);
@@ -172,7 +172,7 @@ describe('a failed final rename puts the previous output back', () => {
     };
   }
 
-  test('the previous output is back, byte for byte, and no staging directory is left', () => {
+  test('the previous output is back, byte for byte, and no staging directory is left', async () => {
     expect(result.ok).toBe(true);
     const { dir, out, before } = previousOutput();
     expect(() => writeBundles(out, result.bundles, result.manifest, {}, failingRename(out))).toThrow(OutputWriteError);
@@ -180,7 +180,7 @@ describe('a failed final rename puts the previous output back', () => {
     expect(readdirSync(dir)).toEqual(['out']);
   });
 
-  test('when putting it back fails too, the error says where the previous output is kept', () => {
+  test('when putting it back fails too, the error says where the previous output is kept', async () => {
     const { dir, out, before } = previousOutput();
     let message = '';
     try {

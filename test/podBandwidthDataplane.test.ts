@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from './harness/ovs.js';
 import { createNetns, HAVE_NETNS, type Netns } from './harness/netns.js';
-import { addPodsAssumedBy, compileTo, dpc, stateDirFor } from './runtime/node.js';
+import { addPodsAssumedBy, compileTo, stateDirFor, dpcAsync } from './runtime/node.js';
 import { shownTbf, ticksPerUsec } from '../runtime/kinds/tc.js';
 import { withHostLock } from './harness/hostLock.js';
 
@@ -72,7 +72,7 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('Pod bandwidth annotations measured wi
       ns.ip([`link add eth0 type veth peer name ${p.interface} netns ${node.name}`, `address add ${p.ip}/24 dev eth0`, 'link set eth0 up']);
       node.ip([`link set ${p.interface} master br-pods`, `link set ${p.interface} up`]);
     }
-    const applied = dpc(ovs, stateDirFor(ovs), ['apply', out, '--node', NODE], {}, node.name);
+    const applied = await dpcAsync(ovs, stateDirFor(ovs), ['apply', out, '--node', NODE], {}, node.name);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
     const server = spawn('ip', ['netns', 'exec', pods.get('server')!.name, 'iperf3', '-s', '-B', SERVER_IP, '--forceflush']);

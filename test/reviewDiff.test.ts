@@ -3,7 +3,6 @@
  * change opens or closes shows up, and only it; a change that alters flows but no verdict shows none. Expected
  * pairs come from the snapshot's own labels (who the policy selects), not from dpc's output.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { formatConnections } from '../review/diff/connset.js';
 import { interpreterEvaluators } from '../review/diff/evaluator.js';
 import { versionFromCompile } from '../review/diff/snapshot.js';
 import type { CompiledVersion } from '../review/diff/version.js';
-import { buildUnlessBuilt, DPC } from './dpcCommand.js';
+import { buildUnlessBuilt, runDpc } from './dpcCommand.js';
 import { REPO_ROOT } from './repoRoot.js';
 
 const CASE = join(REPO_ROOT, 'golden', 'policies-k8s', 'input');
@@ -52,7 +51,7 @@ function podsWhere(src: SourceText[], pred: (ns: Record<string, string>, pod: Re
 const addUdp53 = (f: string, t: string) => (f === 'policies.yaml' ? t.replace('    - {protocol: TCP, port: https}\n', '    - {protocol: TCP, port: https}\n    - {protocol: UDP, port: 53}\n') : t);
 
 describe('connectivity diff through the compiled flows', () => {
-  test('a port added to an ingress rule opens exactly it, from exactly the selected sources to the selected Pods', () => {
+  test('a port added to an ingress rule opens exactly it, from exactly the selected sources to the selected Pods', async () => {
     const r = diff(sources(), sources(addUdp53));
     const from = podsWhere(sources(), (ns) => ns['team'] === 'storefront');
     const to = podsWhere(sources(), (_, p) => p['app'] === 'payments-api');
@@ -66,7 +65,7 @@ describe('connectivity diff through the compiled flows', () => {
     }
   });
 
-  test('tracing every pair finds nothing the candidate filter skipped', () => {
+  test('tracing every pair finds nothing the candidate filter skipped', async () => {
     const some = diff(sources(), sources(addUdp53));
     const every = diff(sources(), sources(addUdp53), true);
     const keys = (x: typeof some) => x.changes.map((c) => `${c.type} ${c.src.key} ${c.dst.key} ${formatConnections(c.dir1)} ${formatConnections(c.dir2)}`);
@@ -86,7 +85,7 @@ describe('connectivity diff through the compiled flows', () => {
     ['the ping drop deleted', (f, t) => (f === 'policies.yaml' ? t.replace(/  - name: no-ping-out[\s\S]*?cidr: 0\.0\.0\.0\/0}\n/, '') : t)],
     ['Reject turned into Allow', (f, t) => (f === 'policies.yaml' ? t.replace('action: Reject', 'action: Allow') : t)],
   ];
-  test.each(edits)('antrea policies, %s: candidates and classes agree with every pair', (_, edit) => {
+  test.each(edits)('antrea policies, %s: candidates and classes agree with every pair', async (_, edit) => {
     const o = sources(undefined, ANTREA);
     const n = sources(edit, ANTREA);
     expect(n.map((x) => x.text)).not.toEqual(o.map((x) => x.text));
@@ -97,7 +96,7 @@ describe('connectivity diff through the compiled flows', () => {
     expect(keys(diff(o, n, false, 0))).toEqual(keys(every));
   });
 
-  test('deleting the policy closes what it allowed: removed, down to No Connections where nothing else allows', () => {
+  test('deleting the policy closes what it allowed: removed, down to No Connections where nothing else allows', async () => {
     const drop = (f: string, t: string) => (f === 'policies.yaml' ? t.split('---\n').filter((d) => !d.includes('name: api-from-shop')).join('---\n') : t);
     const r = diff(sources(), sources(drop));
     const from = podsWhere(sources(), (ns) => ns['team'] === 'storefront');
@@ -109,7 +108,7 @@ describe('connectivity diff through the compiled flows', () => {
     }
   });
 
-  test("an ipBlock's except dropped opens the excepted range, cut as its own segment, to the policy's Pods at its ports", () => {
+  test("an ipBlock's except dropped opens the excepted range, cut as its own segment, to the policy's Pods at its ports", async () => {
     const noExcept = (f: string, t: string) => (f === 'policies.yaml' ? t.replace(', except: [203.0.113.128/25]', '') : t);
     const r = diff(sources(), sources(noExcept));
     const from = podsWhere(sources(), (_, p) => p['app'] === 'payments-api');
@@ -119,7 +118,7 @@ describe('connectivity diff through the compiled flows', () => {
     );
   });
 
-  test('a new Pod: only its own pairs change, each added, with workloads-diff-info naming it', () => {
+  test('a new Pod: only its own pairs change, each added, with workloads-diff-info naming it', async () => {
     const newPod = (f: string, t: string) => {
       if (f !== 'pods.yaml') return t;
       const doc = t.split('---\n').find((d) => d.includes('name: redis-0'))!;
@@ -136,7 +135,7 @@ describe('connectivity diff through the compiled flows', () => {
     expect(diff(sources(), sources()).changes).toEqual([]);
   });
 
-  test('a change that alters flows but no verdict (a second policy repeating an allow) shows no connectivity change', () => {
+  test('a change that alters flows but no verdict (a second policy repeating an allow) shows no connectivity change', async () => {
     const twin = (f: string, t: string) => {
       if (f !== 'policies.yaml') return t;
       const redis = t.split('---\n').find((d) => d.includes('name: redis-from-api-tier'))!;
@@ -152,8 +151,12 @@ describe('connectivity diff through the compiled flows', () => {
 
 describe('dpc diff OLD NEW', () => {
   let dir: string;
-  const run = (...args: string[]) => spawnSync(process.execPath, [DPC, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
-  beforeAll(() => {
+  const run = async (...args: string[]) => {
+    const r = await runDpc(args);
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  beforeAll(async () => {
     buildUnlessBuilt();
     dir = mkdtempSync(join(tmpdir(), 'dpc-review-'));
     cpSync(CASE, join(dir, 'old'), { recursive: true });
@@ -163,52 +166,52 @@ describe('dpc diff OLD NEW', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('exit 0 for no difference, 1 for differences, 2 for an error', () => {
-    expect(run('diff', join(dir, 'old'), join(dir, 'old')).status).toBe(0);
-    const r = run('diff', join(dir, 'old'), join(dir, 'new|<b>'));
+  test('exit 0 for no difference, 1 for differences, 2 for an error', async () => {
+    expect((await run('diff', join(dir, 'old'), join(dir, 'old'))).status).toBe(0);
+    const r = await run('diff', join(dir, 'old'), join(dir, 'new|<b>'));
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^Node k8s-node-worker-2: openflow\/flows.txt/m);
     expect(r.stdout).toMatch(/^\+cookie=.*udp,tp_dst=53 .*\t# K8sNetworkPolicy payments\/api-from-shop Ingress rule 0 \(Allow\)$/m);
     expect(r.stdout).toContain('Connectivity diff:\ndiff-type: changed, source: ');
-    expect(run('diff', join(dir, 'old'), join(dir, 'missing')).status).toBe(2);
-    expect(run('diff', join(dir, 'old')).status).toBe(2);
+    expect((await run('diff', join(dir, 'old'), join(dir, 'missing'))).status).toBe(2);
+    expect((await run('diff', join(dir, 'old'))).status).toBe(2);
     const usage = [
-      run('compile', join(dir, 'old'), '--format', 'csv'),
-      run('diff', join(dir, 'old'), join(dir, 'old'), '--format', 'yaml'),
-      run('diff', join(dir, 'old'), join(dir, 'old'), '--node', 'x'),
-      run('diff', '--live', join(dir, 'old'), join(dir, 'old')),
+      (await run('compile', join(dir, 'old'), '--format', 'csv')),
+      (await run('diff', join(dir, 'old'), join(dir, 'old'), '--format', 'yaml')),
+      (await run('diff', join(dir, 'old'), join(dir, 'old'), '--node', 'x')),
+      (await run('diff', '--live', join(dir, 'old'), join(dir, 'old'))),
     ];
     for (const u of usage) expect([u.status, u.stderr]).toEqual([2, expect.stringMatching(/^dpc: .+\nRun 'dpc --help' for usage\.\n$/)]);
   });
 
-  test('a compiled output and its snapshot give the same CSV', () => {
-    expect(run('compile', join(dir, 'old'), '-o', join(dir, 'out-old')).status).toBe(0);
-    const fromDir = run('diff', join(dir, 'out-old'), join(dir, 'new|<b>'), '--format', 'csv');
-    const fromSnap = run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'csv');
+  test('a compiled output and its snapshot give the same CSV', async () => {
+    expect((await run('compile', join(dir, 'old'), '-o', join(dir, 'out-old'))).status).toBe(0);
+    const fromDir = await run('diff', join(dir, 'out-old'), join(dir, 'new|<b>'), '--format', 'csv');
+    const fromSnap = await run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'csv');
     expect(fromDir.status).toBe(1);
     expect(fromDir.stdout).toBe(fromSnap.stdout);
     expect(fromSnap.stdout.split('\n')[0]).toBe('diff-type,source,destination,dir1,dir2,workloads-diff-info');
     expect(fromSnap.stdout).toContain(',"TCP 8443,UDP 53",');
   });
 
-  test('SARIF and GitHub annotations point at the YAML line of the rule that opened the connections', () => {
+  test('SARIF and GitHub annotations point at the YAML line of the rule that opened the connections', async () => {
     const text = readFileSync(join(dir, 'new|<b>', 'policies.yaml'), 'utf8').split('\n');
     const policyAt = text.findIndex((l) => l.includes('name: api-from-shop'));
     const ruleLine = text.findIndex((l, i) => i > policyAt && l.startsWith('  - from:')) + 1;
-    const sarif = JSON.parse(run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'sarif').stdout);
+    const sarif = JSON.parse((await run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'sarif')).stdout);
     expect(sarif.version).toBe('2.1.0');
     const results = sarif.runs[0].results as { message: { text: string }; locations?: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[];
     const opened = results.find((x) => x.message.text.startsWith('K8sNetworkPolicy payments/api-from-shop Ingress rule 0 (Allow)'));
     expect(opened?.locations?.[0]?.physicalLocation.region.startLine).toBe(ruleLine);
     expect(opened?.locations?.[0]?.physicalLocation.artifactLocation.uri).toBe(join(dir, 'new|<b>', 'policies.yaml'));
-    const gh = run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'github').stdout;
+    const gh = (await run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'github')).stdout;
     expect(gh).toMatch(new RegExp(`^::warning file=[^,]*policies.yaml,line=${ruleLine},col=\\d+,title=dpc%3A K8sNetworkPolicy payments/api-from-shop Ingress rule 0 \\(Allow\\)::`, 'm'));
     expect(gh.split('\n').filter(Boolean).every((l) => l.startsWith('::warning ') && !l.slice(10).includes('\n'))).toBe(true);
   });
 
-  test('markdown: names from the input are escaped, the table has netpol-analyzer columns, the SVG is deterministic', () => {
-    const a = run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'markdown', '--svg', join(dir, 'a.svg'));
-    const b = run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'markdown', '--svg', join(dir, 'b.svg'));
+  test('markdown: names from the input are escaped, the table has netpol-analyzer columns, the SVG is deterministic', async () => {
+    const a = await run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'markdown', '--svg', join(dir, 'a.svg'));
+    const b = await run('diff', join(dir, 'old'), join(dir, 'new|<b>'), '--format', 'markdown', '--svg', join(dir, 'b.svg'));
     expect(a.status).toBe(1);
     expect(a.stdout).toBe(b.stdout);
     expect(a.stdout).not.toContain('<b>');

@@ -4,21 +4,17 @@
  * line shows only on a terminal.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { REPO_ROOT } from './repoRoot.js';
-import { buildUnlessBuilt, DPC } from './dpcCommand.js';
+import { buildUnlessBuilt, runDpc } from './dpcCommand.js';
 import { generateSnapshot } from '../bench/generate.js';
 import { compile, type CompileProgress } from '../compiler/compile.js';
 import type { NodeBundle } from '../targets/bundle/bundle.js';
 import { progressLine } from '../cli/progress.js';
 
-function dpc(args: string[]) {
-  const r = spawnSync(process.execPath, [DPC, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const dpc = (args: string[]) => runDpc(args);
+
 
 /** Every file under `dir`, relative path → bytes. */
 function tree(dir: string): Map<string, string> {
@@ -48,16 +44,16 @@ describe('dpc compile --shard I/N and dpc merge', () => {
     ['examples/cluster', () => 'examples/cluster', 3],
     ['a generated cluster with policies', generatedInput, 4],
     ['more shards than Nodes', () => 'examples/cluster', 5],
-  ])('%s: the merged shards are the unsharded output, byte for byte', (_name, input, count) => {
+  ])('%s: the merged shards are the unsharded output, byte for byte', async (_name, input, count) => {
     const inDir = input();
     const work = mkdtempSync(join(tmpdir(), 'dpc-shard-'));
-    const full = dpc(['compile', inDir, '-o', join(work, 'full')]);
+    const full = await dpc(['compile', inDir, '-o', join(work, 'full')]);
     expect(full.code, full.stderr).toBe(0);
     const shards: string[] = [];
     // Out of order on purpose: merge orders the shards itself.
     for (let i = count; i >= 1; i--) {
       const dir = join(work, `shard-${i}`);
-      const r = dpc(['compile', inDir, '-o', dir, '--shard', `${i}/${count}`]);
+      const r = await dpc(['compile', inDir, '-o', dir, '--shard', `${i}/${count}`]);
       expect(r.code, r.stderr).toBe(0);
       shards.push(dir);
     }
@@ -65,7 +61,7 @@ describe('dpc compile --shard I/N and dpc merge', () => {
     const sizes = shards.map((d) => readdirSync(d).filter((e) => e !== 'manifest.json').length);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(readdirSync(join(work, 'full')).length - 1);
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
-    const m = dpc(['merge', ...shards, '-o', join(work, 'merged')]);
+    const m = await dpc(['merge', ...shards, '-o', join(work, 'merged')]);
     expect(m.code, m.stderr).toBe(0);
     const want = tree(join(work, 'full'));
     const got = tree(join(work, 'merged'));
@@ -73,52 +69,53 @@ describe('dpc compile --shard I/N and dpc merge', () => {
     for (const [path, bytes] of want) expect(got.get(path), path).toBe(bytes);
   }, 180_000);
 
-  test('merge refuses a missing shard, a shard given twice, and shards of another snapshot', () => {
+  test('merge refuses a missing shard, a shard given twice, and shards of another snapshot', async () => {
     const work = mkdtempSync(join(tmpdir(), 'dpc-shard-bad-'));
     const a = generatedInput();
-    for (const i of [1, 2]) expect(dpc(['compile', a, '-o', join(work, `a${i}`), '--shard', `${i}/2`]).code).toBe(0);
-    expect(dpc(['compile', 'examples/cluster', '-o', join(work, 'b2'), '--shard', '2/2']).code).toBe(0);
-    expect(dpc(['compile', a, '-o', join(work, 'plain')]).code).toBe(0);
-    const missing = dpc(['merge', join(work, 'a1'), '-o', join(work, 'm1')]);
+    for (const i of [1, 2]) expect((await dpc(['compile', a, '-o', join(work, `a${i}`), '--shard', `${i}/2`])).code).toBe(0);
+    expect((await dpc(['compile', 'examples/cluster', '-o', join(work, 'b2'), '--shard', '2/2'])).code).toBe(0);
+    expect((await dpc(['compile', a, '-o', join(work, 'plain')])).code).toBe(0);
+    const missing = await dpc(['merge', join(work, 'a1'), '-o', join(work, 'm1')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/missing 2/);
-    const twice = dpc(['merge', join(work, 'a1'), join(work, 'a1'), '-o', join(work, 'm2')]);
+    const twice = await dpc(['merge', join(work, 'a1'), join(work, 'a1'), '-o', join(work, 'm2')]);
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/twice 1/);
-    const mixed = dpc(['merge', join(work, 'a1'), join(work, 'b2'), '-o', join(work, 'm3')]);
+    const mixed = await dpc(['merge', join(work, 'a1'), join(work, 'b2'), '-o', join(work, 'm3')]);
     expect(mixed.code).toBe(1);
     expect(mixed.stderr).toMatch(/snapshotDigest/);
-    const unsharded = dpc(['merge', join(work, 'plain'), '-o', join(work, 'm4')]);
+    const unsharded = await dpc(['merge', join(work, 'plain'), '-o', join(work, 'm4')]);
     expect(unsharded.code).toBe(1);
     expect(unsharded.stderr).toMatch(/not the output of dpc compile --shard/);
     expect(readdirSync(work).filter((e) => e.startsWith('m'))).toEqual([]);
-    expect(dpc(['compile', a, '--shard', '3/2']).code).toBe(2);
-    expect(dpc(['compile', a, '--shard', '1/2', '--node', 'node-0000']).code).toBe(2);
+    expect((await dpc(['compile', a, '--shard', '3/2'])).code).toBe(2);
+    expect((await dpc(['compile', a, '--shard', '1/2', '--node', 'node-0000'])).code).toBe(2);
   }, 180_000);
 });
 
 describe('dpc compile --jobs N', () => {
-  test('the output and the summary are the same whatever the number of threads', () => {
+  test('the output and the summary are the same whatever the number of threads', async () => {
     const inDir = generatedInput();
     const out = join(mkdtempSync(join(tmpdir(), 'dpc-jobs-')), 'out');
-    const runs = [1, 2, 3].map((jobs) => {
-      const r = dpc(['compile', inDir, '-o', out, '--jobs', String(jobs), '--format', 'json']);
+    const runs: { stdout: string; tree: Map<string, string> }[] = [];
+    for (const jobs of [1, 2, 3]) {
+      const r = await dpc(['compile', inDir, '-o', out, '--jobs', String(jobs), '--format', 'json']);
       expect(r.code, r.stderr).toBe(0);
-      return { stdout: r.stdout, tree: tree(out) };
-    });
+      runs.push({ stdout: r.stdout, tree: tree(out) });
+    }
     for (const r of runs.slice(1)) {
       expect(r.stdout).toBe(runs[0]!.stdout);
       expect([...r.tree.keys()]).toEqual([...runs[0]!.tree.keys()]);
       for (const [path, bytes] of runs[0]!.tree) expect(r.tree.get(path), path).toBe(bytes);
     }
-    expect(dpc(['compile', inDir, '--jobs', '0']).code).toBe(2);
+    expect((await dpc(['compile', inDir, '--jobs', '0'])).code).toBe(2);
   }, 180_000);
 
-  test('input errors are reported once, whatever the number of threads', () => {
+  test('input errors are reported once, whatever the number of threads', async () => {
     const inDir = generatedInput();
     writeFileSync(join(inDir, 'bad.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: nowhere}\nspec: {nodeName: node-0000}\n');
-    const one = dpc(['compile', inDir, '-o', join(inDir, '..', 'o1'), '--jobs', '1']);
-    const two = dpc(['compile', inDir, '-o', join(inDir, '..', 'o2'), '--jobs', '2']);
+    const one = await dpc(['compile', inDir, '-o', join(inDir, '..', 'o1'), '--jobs', '1']);
+    const two = await dpc(['compile', inDir, '-o', join(inDir, '..', 'o2'), '--jobs', '2']);
     expect(one.code).toBe(1);
     expect(two.code).toBe(1);
     expect(two.stderr).toBe(one.stderr);
@@ -126,7 +123,7 @@ describe('dpc compile --jobs N', () => {
 });
 
 describe('streaming and progress', () => {
-  test('bundles handed to onBundle are the bundles compile keeps without it; the result keeps their summaries', () => {
+  test('bundles handed to onBundle are the bundles compile keeps without it; the result keeps their summaries', async () => {
     const sources = generateSnapshot({ nodes: 5, pods: 80, policies: 30, seed: 5 });
     const kept = compile(sources);
     const streamed: NodeBundle[] = [];
@@ -139,7 +136,7 @@ describe('streaming and progress', () => {
     expect(progress.at(-1)).toEqual({ phase: 'plan', done: 5, total: 5 });
   });
 
-  test('the progress line is drawn on a terminal and erased at the end; nothing when disabled or not a terminal', () => {
+  test('the progress line is drawn on a terminal and erased at the end; nothing when disabled or not a terminal', async () => {
     let written = '';
     let t = 0;
     const line = progressLine(true, { write: (s: string) => ((written += s), true) }, () => (t += 1000));
@@ -153,7 +150,7 @@ describe('streaming and progress', () => {
     off.done();
     expect(none).toBe('');
     // The CLI's stderr here is a pipe: no progress line, not even with many Nodes.
-    const r = dpc(['compile', 'examples/cluster', '-o', join(mkdtempSync(join(tmpdir(), 'dpc-progress-')), 'out')]);
+    const r = (await dpc(['compile', 'examples/cluster', '-o', join(mkdtempSync(join(tmpdir(), 'dpc-progress-')), 'out')]));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/\r|planning/);
   });

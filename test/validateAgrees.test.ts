@@ -3,12 +3,10 @@
  * code, for refusals made by every stage (ingest rules, resolve, allocate), run through the real command.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './repoRoot.js';
-import { buildUnlessBuilt, DPC } from './dpcCommand.js';
+import { buildUnlessBuilt, runDpc } from './dpcCommand.js';
 import { clusterSources, twoNodes, type ClusterSpec } from './fixtures/clusters.js';
 
 
@@ -68,10 +66,8 @@ const CASES: { what: string; code: string; text: string; agent?: string }[] = [
   { what: 'an ofport used twice by the inventory', code: 'DPC2015', text: inventory },
 ];
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [DPC, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]) => runDpc(args);
+
 
 function snapshotDir(spec: ClusterSpec, extra: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'dpc-agree-'));
@@ -81,11 +77,11 @@ function snapshotDir(spec: ClusterSpec, extra: string): string {
 }
 
 describe('validate and compile agree', () => {
-  test.each(CASES)('$what', ({ code, text, agent }) => {
+  test.each(CASES)('$what', async ({ code, text, agent }) => {
     const dir = snapshotDir({ ...twoNodes, ...(agent ? { agentConfig: agent } : {}) }, text);
     const out = join(dir, 'out');
-    const compiled = run(['compile', dir, '-o', out, '--format', 'json']);
-    const validated = run(['validate', dir, '--format', 'json']);
+    const compiled = await run(['compile', dir, '-o', out, '--format', 'json']);
+    const validated = await run(['validate', dir, '--format', 'json']);
     expect(compiled.code).toBe(1);
     expect(validated.code).toBe(compiled.code);
     const c = JSON.parse(compiled.stdout) as { ok: boolean; diagnostics: { code: string }[] };
@@ -95,20 +91,20 @@ describe('validate and compile agree', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  test('the human form prints the same lines; only the closing sentence names the command', () => {
+  test('the human form prints the same lines; only the closing sentence names the command', async () => {
     const dir = snapshotDir(twoNodes, CASES[0]!.text);
-    const human = (args: string[]) => {
-      const r = run(args);
+    const human = async (args: string[]) => {
+      const r = await run(args);
       return { code: r.code, stderr: r.stderr.replace(`dpc: ${args[0]} failed`, 'dpc: failed') };
     };
-    const compiled = human(['compile', dir, '-o', join(dir, 'out')]);
+    const compiled = await human(['compile', dir, '-o', join(dir, 'out')]);
     expect(compiled.stderr).toMatch(/extra\.yaml:\d+:\d+: error: ClusterNetworkPolicy fqdn: spec\.egress\[0\]\.to\[0\]\.fqdn: an fqdn peer is not compiled/);
-    expect(human(['validate', dir])).toEqual(compiled);
+    expect(await human(['validate', dir])).toEqual(compiled);
   });
 
-  test('an input both accept is valid for validate and compiles', () => {
+  test('an input both accept is valid for validate and compiles', async () => {
     const dir = snapshotDir(twoNodes, cnp('fine', egressRule('  - {name: r, action: Drop, to: [{podSelector: {}}]}\n')));
-    expect(run(['validate', dir]).code).toBe(0);
-    expect(run(['compile', dir, '-o', join(dir, 'out')]).code).toBe(0);
+    expect((await run(['validate', dir])).code).toBe(0);
+    expect((await run(['compile', dir, '-o', join(dir, 'out')])).code).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
-import { addCniPort, compileTo, dpc, goldenInput, stateDirFor, type CniPod } from './node.js';
+import { addCniPort, compileTo, goldenInput, stateDirFor, type CniPod, dpcAsync } from './node.js';
 import { editBundle } from './scale.js';
 import type { SourceText } from '../../compiler/ingest/documents.js';
 import { sortDumpedFlows } from '../../targets/openflow/render.js';
@@ -74,8 +74,8 @@ describe.skipIf(!HAVE_OVS)('dpc runtime on a private OVS', () => {
   }, 120_000);
   afterAll(cleanupAll);
 
-  test('inventory reads the CNI ports; a compile with it puts their ofports and MACs in the flows', () => {
-    const r = dpc(ovs, state, ['inventory', '--node', NODE, '--db', db]);
+  test('inventory reads the CNI ports; a compile with it puts their ofports and MACs in the flows', async () => {
+    const r = await dpcAsync(ovs, state, ['inventory', '--node', NODE, '--db', db]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     inventory = { name: 'inventory.yaml', text: r.stdout };
@@ -93,26 +93,26 @@ describe.skipIf(!HAVE_OVS)('dpc runtime on a private OVS', () => {
     }
   });
 
-  test('a bundle for another Node, or assuming another inventory, is refused and changes nothing', () => {
+  test('a bundle for another Node, or assuming another inventory, is refused and changes nothing', async () => {
     for (const f of FOREIGN_FLOWS) ovs.ofctl('add-flow', ovs.bridge, f);
     const before = { flows: dumpAll(ovs), ids: bridgeIds(ovs) };
-    const other = dpc(ovs, state, ['apply', v1, '--node', 'k8s-node-worker-2']);
+    const other = await dpcAsync(ovs, state, ['apply', v1, '--node', 'k8s-node-worker-2']);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/holds no bundle for Node "k8s-node-worker-2"|bundle of Node/);
-    const wrongNode = dpc(ovs, state, ['apply', join(v1, NODE), '--node', 'k8s-node-worker-2']);
+    const wrongNode = await dpcAsync(ovs, state, ['apply', join(v1, NODE), '--node', 'k8s-node-worker-2']);
     expect(wrongNode.code).toBe(1);
     expect(wrongNode.stderr).toContain(`is the bundle of Node "${NODE}"`);
     const derived = compileTo(goldenInput('policies-k8s'), [NODE]);
-    const r = dpc(ovs, state, ['apply', derived, '--node', NODE]);
+    const r = await dpcAsync(ovs, state, ['apply', derived, '--node', NODE]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('refused');
     for (const p of pods) expect(r.stderr).toMatch(new RegExp(`Pod ${p.namespace}/${p.name}: bundle assumes interface \\S+, Node has ${p.iface}`));
     expect({ flows: dumpAll(ovs), ids: bridgeIds(ovs) }).toEqual(before);
   });
 
-  test('apply v1, then again: the second apply changes nothing; status reports it', () => {
+  test('apply v1, then again: the second apply changes nothing; status reports it', async () => {
     const foreignBefore = dumpAll(ovs);
-    const r = dpc(ovs, state, ['apply', v1, '--node', NODE]);
+    const r = await dpcAsync(ovs, state, ['apply', v1, '--node', NODE]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('applied');
@@ -120,14 +120,14 @@ describe.skipIf(!HAVE_OVS)('dpc runtime on a private OVS', () => {
     expect(foreignOnly(ovs, owned(ovs, v1, v2))).toEqual(foreignBefore);
     const ids = bridgeIds(ovs);
     const flows = dumpAll(ovs);
-    const again = dpc(ovs, state, ['apply', v1, '--node', NODE, '--format', 'json']);
+    const again = await dpcAsync(ovs, state, ['apply', v1, '--node', NODE, '--format', 'json']);
     expect(again.code).toBe(0);
     const summary = JSON.parse(again.stdout) as { result: string; kinds: { changes: string[] }[] };
     expect(summary.result).toBe('unchanged');
     expect(summary.kinds.flatMap((k) => k.changes)).toEqual([]);
     expect(bridgeIds(ovs)).toBe(ids);
     expect(dumpAll(ovs)).toEqual(flows);
-    const st = dpc(ovs, state, ['status', '--format', 'json']);
+    const st = await dpcAsync(ovs, state, ['status', '--format', 'json']);
     const s = JSON.parse(st.stdout) as { node: string; digest: string; appliedAt: string };
     expect(s.node).toBe(NODE);
     const meta = readFileSync(join(v1, NODE, 'bundle.json'));
@@ -138,41 +138,41 @@ describe.skipIf(!HAVE_OVS)('dpc runtime on a private OVS', () => {
     expect(ovs.ofctl('--names', 'dump-flows', ovs.bridge, 'table=PipelineRootClassifier')).toContain('PipelineRootClassifier');
   });
 
-  test('diff --live: in sync exits 0; drift in flows and OVSDB is shown as a unified diff, exit 1; apply repairs it', () => {
-    expect(dpc(ovs, state, ['diff', '--live', v1, '--node', NODE]).code).toBe(0);
+  test('diff --live: in sync exits 0; drift in flows and OVSDB is shown as a unified diff, exit 1; apply repairs it', async () => {
+    expect((await dpcAsync(ovs, state, ['diff', '--live', v1, '--node', NODE])).code).toBe(0);
     const flows = bundleLines(v1, 'openflow/flows.txt');
     const victim = flows[Math.floor(flows.length / 2)]!;
     const key = victim.replace(/^cookie=0x[0-9a-f]+, /, '').replace(/ actions=.*$/, '');
     ovs.ofctl('--strict', 'del-flows', ovs.bridge, key);
     ovs.ofctl('add-flow', ovs.bridge, 'cookie=0x1000000000007, table=3, priority=7,ip actions=drop');
     ovs.vsctl('set', 'interface', 'antrea-tun0', 'options:key=7');
-    const r = dpc(ovs, state, ['diff', '--live', v1, '--node', NODE]);
+    const r = await dpcAsync(ovs, state, ['diff', '--live', v1, '--node', NODE]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('--- live/openflow/flows.txt\n+++ bundle/openflow/flows.txt\n');
     expect(r.stdout).toContain(`\n+${victim}\n`);
     expect(r.stdout).toContain('\n-cookie=0x1000000000007, table=3, priority=7,ip actions=drop\n');
     expect(r.stdout).toMatch(/\n-Interface antrea-tun0 options=.*"7"/);
     // Re-applying the bundle already applied is a reconcile: it reads the switch, whatever the drift's shape.
-    const fix = dpc(ovs, state, ['apply', v1, '--node', NODE]);
+    const fix = await dpcAsync(ovs, state, ['apply', v1, '--node', NODE]);
     expect(fix.code).toBe(0);
-    const after = dpc(ovs, state, ['diff', '--live', v1, '--node', NODE]);
+    const after = await dpcAsync(ovs, state, ['diff', '--live', v1, '--node', NODE]);
     expect(after.stdout).toBe(`Node ${NODE} is in sync with bundle sha256:${after.stdout.match(/sha256:(\w+)/)?.[1]}\n`);
     expect(after.code).toBe(0);
   });
 
-  test('v1 → v2: owned state equals v2 exactly; foreign flows, groups and meters untouched byte for byte', () => {
+  test('v1 → v2: owned state equals v2 exactly; foreign flows, groups and meters untouched byte for byte', async () => {
     ovs.ofctl('add-group', ovs.bridge, 'group_id=4000,type=all,bucket=bucket_id:0,actions=drop');
     ovs.ofctl('add-meter', ovs.bridge, 'meter=4000,kbps,bands=type=drop,rate=1000');
     const foreign = foreignOnly(ovs, owned(ovs, v1, v2));
     const groupsBefore = ovs.ofctl('dump-groups', ovs.bridge, 'group_id=4000');
     const metersBefore = ovs.ofctl('dump-meters', ovs.bridge, 'meter=4000');
     const ownedBefore = owned(ovs, v1, v2);
-    const dry = dpc(ovs, state, ['apply', v2, '--node', NODE, '--dry-run']);
+    const dry = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE, '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/would change \(\d+ changes?\)/);
     expect(dry.stdout).toMatch(/\n {4}\+ flow cookie=/);
     expect(owned(ovs, v1, v2)).toEqual(ownedBefore);
-    const r = dpc(ovs, state, ['apply', v2, '--node', NODE, '--format', 'json']);
+    const r = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE, '--format', 'json']);
     expect(r.stderr).toBe('');
     const summary = JSON.parse(r.stdout) as { kinds: { kind: string; changes: string[] }[] };
     const flowChanges = summary.kinds.find((k) => k.kind === 'openflow')!.changes;
@@ -182,42 +182,42 @@ describe.skipIf(!HAVE_OVS)('dpc runtime on a private OVS', () => {
     expect(foreignOnly(ovs, owned(ovs, v1, v2))).toEqual(foreign);
     expect(ovs.ofctl('dump-groups', ovs.bridge, 'group_id=4000')).toBe(groupsBefore);
     expect(ovs.ofctl('dump-meters', ovs.bridge, 'meter=4000')).toBe(metersBefore);
-    expect(dpc(ovs, state, ['diff', '--live', v2, '--node', NODE]).code).toBe(0);
-    expect(dpc(ovs, state, ['diff', '--live', v1, '--node', NODE]).code).toBe(1);
+    expect((await dpcAsync(ovs, state, ['diff', '--live', v2, '--node', NODE])).code).toBe(0);
+    expect((await dpcAsync(ovs, state, ['diff', '--live', v1, '--node', NODE])).code).toBe(1);
   });
 
-  test('OVSDB maps merge key by key: a foreign key on antrea-tun0 stays; a key the next bundle drops goes', () => {
+  test('OVSDB maps merge key by key: a foreign key on antrea-tun0 stays; a key the next bundle drops goes', async () => {
     const tunIds = (): string => ovs.vsctl('get', 'interface', 'antrea-tun0', 'external_ids').trim();
     ovs.vsctl('set', 'interface', 'antrea-tun0', 'external_ids:foreign-agent=keep');
-    expect(dpc(ovs, state, ['diff', '--live', v2, '--node', NODE]).code).toBe(0);
+    expect((await dpcAsync(ovs, state, ['diff', '--live', v2, '--node', NODE])).code).toBe(0);
     const v3 = editBundle(v2, NODE, {
       'ovsdb/transact.json': (t) => t.replace('["antrea-type","tunnel"]]]', '["antrea-type","tunnel"],["dpc-extra","v3"]]]'),
     });
     expect(readFileSync(join(v3, NODE, 'ovsdb/transact.json'), 'utf8')).toContain('dpc-extra');
-    const r = dpc(ovs, state, ['apply', v3, '--node', NODE, '--format', 'json']);
+    const r = await dpcAsync(ovs, state, ['apply', v3, '--node', NODE, '--format', 'json']);
     expect(r.stderr).toBe('');
     expect((JSON.parse(r.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds.find((k) => k.kind === 'ovsdb')!.changes).toEqual(['~ Interface antrea-tun0 external_ids']);
     expect(tunIds()).toBe('{antrea-type=tunnel, dpc-extra=v3, foreign-agent=keep}');
-    expect(dpc(ovs, state, ['apply', v2, '--node', NODE]).code).toBe(0);
+    expect((await dpcAsync(ovs, state, ['apply', v2, '--node', NODE])).code).toBe(0);
     expect(tunIds()).toBe('{antrea-type=tunnel, foreign-agent=keep}');
-    expect(dpc(ovs, state, ['diff', '--live', v2, '--node', NODE]).code).toBe(0);
+    expect((await dpcAsync(ovs, state, ['diff', '--live', v2, '--node', NODE])).code).toBe(0);
   });
 
-  test('a missing tool or daemon is one clear error, exit 1', () => {
-    const noOvsdb = dpc(ovs, state, ['status', '--db', `unix:${join(ovs.dir, 'nothing.sock')}`]);
+  test('a missing tool or daemon is one clear error, exit 1', async () => {
+    const noOvsdb = await dpcAsync(ovs, state, ['status', '--db', `unix:${join(ovs.dir, 'nothing.sock')}`]);
     expect(noOvsdb.code).toBe(1);
     expect(noOvsdb.stderr).toMatch(/^dpc: ovsdb-server is not running: no socket .*nothing\.sock/);
     expect(noOvsdb.stderr.trim().split('\n')).toHaveLength(1);
-    const noTools = dpc(ovs, state, ['apply', v2, '--node', NODE], { PATH: '/nonexistent' });
+    const noTools = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], { PATH: '/nonexistent' });
     expect(noTools.code).toBe(1);
     expect(noTools.stderr).toMatch(/^dpc: ovs-ofctl not found in PATH .*\(install openvswitch-switch\)\n$/);
   });
 
-  test('a bundle whose files were altered is refused', () => {
+  test('a bundle whose files were altered is refused', async () => {
     const flows = join(v2, NODE, 'openflow/flows.txt');
     const text = readFileSync(flows, 'utf8');
     writeFileSync(flows, `${text}cookie=0x1000000000000, table=3, priority=1 actions=drop\n`);
-    const r = dpc(ovs, state, ['apply', v2, '--node', NODE]);
+    const r = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE]);
     writeFileSync(flows, text);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('openflow/flows.txt');

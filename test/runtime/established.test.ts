@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { frame } from '../harness/packets.js';
-import { addPodsAssumedBy, compileTo, dpc, goldenInput, spawnDpc, stateDirFor } from './node.js';
+import { addPodsAssumedBy, compileTo, goldenInput, spawnDpc, stateDirFor, dpcAsync } from './node.js';
 
 const HAVE_OVS = requireOvs();
 const NODE = 'k8s-node-worker-1';
@@ -42,7 +42,7 @@ describe.skipIf(!HAVE_OVS)('established connections during an apply', () => {
   afterAll(cleanupAll);
 
   test('cart → redis:6379 keeps every packet while v2 replaces v1', async () => {
-    expect(dpc(ovs, state, ['apply', v1, '--node', NODE]).code).toBe(0);
+    expect((await dpcAsync(ovs, state, ['apply', v1, '--node', NODE])).code).toBe(0);
     const cart = pods.find((p) => p.name.startsWith('cart'))!;
     const redis = pods.find((p) => p.name === 'redis-0')!;
     const seg = (flags: string, from: Pod, to: Pod, sport: number, dport: number) =>
@@ -67,7 +67,7 @@ describe.skipIf(!HAVE_OVS)('established connections during an apply', () => {
     expect(await done).toBe(0);
     const during = injected;
     for (let i = 0; i < 5; i++, injected++) ovs.inject(cart.interface, seg('A', cart, redis, 41000, 6379));
-    const changes = JSON.parse(dpc(ovs, state, ['diff', '--live', v1, '--node', NODE, '--format', 'json']).stdout) as { inSync: boolean };
+    const changes = JSON.parse((await dpcAsync(ovs, state, ['diff', '--live', v1, '--node', NODE, '--format', 'json'])).stdout) as { inSync: boolean };
     expect(changes.inSync, 'v2 differs from v1 on this Node').toBe(false);
     process.stdout.write(`established stream during apply: ${injected} segments injected (${during} while the apply ran), ${ovs.sent(redis.interface).length - before} delivered\n`);
     expect(during, 'segments injected while the apply ran').toBeGreaterThanOrEqual(6);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
-import { addPodsAssumedBy, compileTo, dpc, goldenInput, stateDirFor } from './node.js';
+import { addPodsAssumedBy, compileTo, goldenInput, stateDirFor, dpcAsync } from './node.js';
 import { editBundle } from './scale.js';
 import { HOST_V1 as V1, HOST_V2 as V2 } from './hostState.js';
 
@@ -51,9 +51,9 @@ describe.skipIf(!HAVE_OVS)('iptables and ipsets in a network namespace', () => {
     await cleanupAll();
   });
 
-  test('v1, v1 again, then v2: owned state follows the bundle; foreign chains and sets untouched', () => {
+  test('v1, v1 again, then v2: owned state follows the bundle; foreign chains and sets untouched', async () => {
     const foreign = { rules: foreignRules(), set: inNs('ipset', 'save', 'kube-foreign') };
-    const a = dpc(ovs, state, ['apply', v1, '--node', NODE], {}, NS);
+    const a = await dpcAsync(ovs, state, ['apply', v1, '--node', NODE], {}, NS);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
     expect(ownedRules()).toEqual([
@@ -64,11 +64,11 @@ describe.skipIf(!HAVE_OVS)('iptables and ipsets in a network namespace', () => {
       ...V1.rules.split('\n').filter((l) => l.startsWith('-A ANTREA-POL')),
     ]);
     expect(ownedSets()).toBe(V1.sets);
-    const again = dpc(ovs, state, ['apply', v1, '--node', NODE, '--format', 'json'], {}, NS);
+    const again = await dpcAsync(ovs, state, ['apply', v1, '--node', NODE, '--format', 'json'], {}, NS);
     expect(JSON.parse(again.stdout).result).toBe('unchanged');
-    expect(dpc(ovs, state, ['diff', '--live', v1, '--node', NODE], {}, NS).code).toBe(0);
+    expect((await dpcAsync(ovs, state, ['diff', '--live', v1, '--node', NODE], {}, NS)).code).toBe(0);
 
-    const b = dpc(ovs, state, ['apply', v2, '--node', NODE], {}, NS);
+    const b = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], {}, NS);
     expect(b.stderr).toBe('');
     expect(ownedRules()).toEqual([
       ':ANTREA-POL-INGRESS-RULES - [0:0]',
@@ -78,8 +78,8 @@ describe.skipIf(!HAVE_OVS)('iptables and ipsets in a network namespace', () => {
     expect(ownedSets()).toBe(V2.sets);
     expect(foreignRules()).toEqual(foreign.rules);
     expect(inNs('ipset', 'save', 'kube-foreign')).toBe(foreign.set);
-    expect(dpc(ovs, state, ['diff', '--live', v2, '--node', NODE], {}, NS).code).toBe(0);
-    const drift = dpc(ovs, state, ['diff', '--live', v1, '--node', NODE], {}, NS);
+    expect((await dpcAsync(ovs, state, ['diff', '--live', v2, '--node', NODE], {}, NS)).code).toBe(0);
+    const drift = await dpcAsync(ovs, state, ['diff', '--live', v1, '--node', NODE], {}, NS);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('+add ANTREA-POL-B-4 192.168.77.9');
   }, 300_000);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { createNetns, HAVE_NETNS, type Netns } from '../harness/netns.js';
-import { addPodsAssumedBy, compileTo, dpc, goldenInput, stateDirFor } from './node.js';
+import { addPodsAssumedBy, compileTo, goldenInput, stateDirFor, dpcAsync } from './node.js';
 import { editBundle } from './scale.js';
 import { foreignNet, foreignNetwork, ownedNet, ROUTES6_V2, ROUTES_V1, ROUTES_V2 } from './hostState.js';
 
@@ -28,7 +28,7 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
   let bad: string;
   let perLineSix: string;
   let none: string;
-  const run = (...args: string[]) => dpc(ovs, state, args, {}, ns.name);
+  const run = (...args: string[]) => dpcAsync(ovs, state, args, {}, ns.name);
 
   beforeAll(async () => {
     ovs = await startOvs();
@@ -50,9 +50,9 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
     await cleanupAll();
   });
 
-  test('v1, v1 again, v2, back to v1: owned state exact, foreign network untouched byte for byte', () => {
+  test('v1, v1 again, v2, back to v1: owned state exact, foreign network untouched byte for byte', async () => {
     const foreign = foreignNet(ns);
-    const a = run('apply', v1, '--node', NODE);
+    const a = await run('apply', v1, '--node', NODE);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
     const atV1 = {
@@ -63,11 +63,11 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
     };
     const now = (): ReturnType<typeof ownedNet> => ownedNet(ns);
     expect(now()).toEqual(atV1);
-    const again = run('apply', v1, '--node', NODE, '--format', 'json');
+    const again = await run('apply', v1, '--node', NODE, '--format', 'json');
     expect(JSON.parse(again.stdout).result).toBe('unchanged');
-    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
+    expect((await run('diff', '--live', v1, '--node', NODE)).code).toBe(0);
 
-    const b = run('apply', v2, '--node', NODE, '--format', 'json');
+    const b = await run('apply', v2, '--node', NODE, '--format', 'json');
     expect(b.stderr).toBe('');
     const changes = (JSON.parse(b.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds.find((k) => k.kind === 'net')!.changes;
     expect(changes).toContain('- address del 192.168.77.200/32 dev antrea-egress0');
@@ -87,55 +87,55 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('net/routes.txt in a network namespace
       rules: ['from all fwmark 0x17/0xff lookup 105', 'from all fwmark 0x17/0xff lookup 105', 'from all fwmark 0x5c/0xff lookup 120'],
     });
     expect(foreignNet(ns)).toEqual(foreign);
-    expect(run('diff', '--live', v2, '--node', NODE).code).toBe(0);
-    const drift = run('diff', '--live', v1, '--node', NODE);
+    expect((await run('diff', '--live', v2, '--node', NODE)).code).toBe(0);
+    const drift = await run('diff', '--live', v1, '--node', NODE);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('--- live/net/routes.txt');
     expect(drift.stdout).toContain('-rule add fwmark 0x17/0xff lookup 105');
     expect(drift.stdout).toContain('--- live/net/routes6.txt');
     expect(drift.stdout).toContain('-route replace default via fd00:20::1 dev antrea-ext.20 table 105');
 
-    expect(run('apply', v1, '--node', NODE).code).toBe(0);
+    expect((await run('apply', v1, '--node', NODE)).code).toBe(0);
     expect(now()).toEqual(atV1);
     expect(foreignNet(ns)).toEqual(foreign);
   }, 300_000);
 
-  test('drift in owned tables is reported by diff --live and repaired by apply --full', () => {
+  test('drift in owned tables is reported by diff --live and repaired by apply --full', async () => {
     ns.ip(['route add 10.5.0.0/16 via 172.20.10.1 dev eth0 table 120', 'address del 192.168.77.203/32 dev antrea-egress0', 'rule add fwmark 0x5c/0xff lookup 120']);
-    const d = run('diff', '--live', v1, '--node', NODE);
+    const d = await run('diff', '--live', v1, '--node', NODE);
     expect(d.code).toBe(1);
     expect(d.stdout).toContain('-route replace 10.5.0.0/16 via 172.20.10.1 dev eth0 table 120');
     expect(d.stdout).toContain('+address add 192.168.77.203/32 dev antrea-egress0');
     expect(d.stdout).toContain('-rule add fwmark 0x5c/0xff lookup 120');
-    expect(run('apply', v1, '--node', NODE, '--full').code).toBe(0);
-    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
+    expect((await run('apply', v1, '--node', NODE, '--full')).code).toBe(0);
+    expect((await run('diff', '--live', v1, '--node', NODE)).code).toBe(0);
     expect(ownedNet(ns).rules).toEqual(['from all fwmark 0x5c/0xff lookup 120']);
   }, 300_000);
 
-  test('a refused bundle and a failing route leave the previous state', () => {
+  test('a refused bundle and a failing route leave the previous state', async () => {
     const before = { owned: ownedNet(ns), foreign: foreignNet(ns) };
-    const refused = run('apply', join(v2, NODE), '--node', 'another-node');
+    const refused = await run('apply', join(v2, NODE), '--node', 'another-node');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refused/);
     expect(ownedNet(ns)).toEqual(before.owned);
 
-    const six = run('apply', perLineSix, '--node', NODE);
+    const six = await run('apply', perLineSix, '--node', NODE);
     expect(six.code).toBe(1);
     expect(six.stderr).toMatch(/ip -batch takes no per-line -6; IPv6 lines belong in net\/routes6.txt/);
     expect(ownedNet(ns)).toEqual(before.owned);
 
-    const failed = run('apply', bad, '--node', NODE);
+    const failed = await run('apply', bad, '--node', NODE);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/applying net failed, net is as it was/);
     expect(ownedNet(ns)).toEqual(before.owned);
     expect(foreignNet(ns)).toEqual(before.foreign);
     // The failed apply recorded nothing: the bundle applied last is still the Node's.
-    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
+    expect((await run('diff', '--live', v1, '--node', NODE)).code).toBe(0);
   }, 300_000);
 
-  test('a bundle without routes.txt after one with it (the Egress left the Node): the owned state is removed', () => {
+  test('a bundle without routes.txt after one with it (the Egress left the Node): the owned state is removed', async () => {
     const foreign = foreignNet(ns);
-    const r = run('apply', none, '--node', NODE);
+    const r = await run('apply', none, '--node', NODE);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // antrea-egress0 stays, empty, as Antrea's agent leaves it.

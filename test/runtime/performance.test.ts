@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { REPO_ROOT } from '../repoRoot.js';
-import { addPodsAssumedBy, compileTo, dpc, goldenInput, nodeEnv, stateDirFor } from './node.js';
+import { addPodsAssumedBy, compileTo, goldenInput, nodeEnv, stateDirFor, dpcAsync } from './node.js';
 import { grownBundles } from './scale.js';
 import { sortDumpedFlows } from '../../targets/openflow/render.js';
 
@@ -37,29 +37,29 @@ describe.skipIf(!HAVE_OVS)('apply work is proportional to the change', () => {
   }, 60_000);
   afterAll(cleanupAll);
 
-  test(`one rule changed on a Node with ${FLOWS} flows: two flow_mods in one bundle, no ovs-ofctl`, () => {
+  test(`one rule changed on a Node with ${FLOWS} flows: two flow_mods in one bundle, no ovs-ofctl`, async () => {
     const { v1, v2, v2Lines } = grownBundles(NODE, FLOWS, (node) => compileTo(goldenInput('one-node'), [node]));
     addPodsAssumedBy(ovs, v1, NODE);
-    const first = dpc(ovs, state, ['apply', v1, '--node', NODE]);
+    const first = await dpcAsync(ovs, state, ['apply', v1, '--node', NODE]);
     expect(first.stderr).toBe('');
     expect(ovs.dumpFlows().length).toBeGreaterThan(FLOWS);
     // The synthetic flows are spelled as OVS prints them back: re-applying changes nothing.
-    const again = dpc(ovs, state, ['apply', v1, '--node', NODE, '--format', 'json']);
+    const again = await dpcAsync(ovs, state, ['apply', v1, '--node', NODE, '--format', 'json']);
     // The report says what changed, should a loaded machine ever make this fail (seen once under load ~20).
     expect(JSON.parse(again.stdout).result, again.stdout + again.stderr).toBe('unchanged');
 
-    const backToV1 = (): void => expect(dpc(ovs, state, ['apply', v1, '--node', NODE]).code).toBe(0);
+    const backToV1 = async (): Promise<void> => expect((await dpcAsync(ovs, state, ['apply', v1, '--node', NODE])).code).toBe(0);
     // v2 moves one clause flow to another port: the new flow is added, the old one deleted; nothing else.
     const twoFlowChange = (kinds: { kind: string; changes: string[] }[]): void =>
       expect(kinds.flatMap((k) => k.changes.map((c) => `${k.kind} ${c.slice(0, 6)}`)).sort()).toEqual(['openflow + flow', 'openflow - flow']);
 
     // The command: its own connection for the count and the bundle.
-    const r = dpc(ovs, state, ['apply', v2, '--node', NODE, '--format', 'json'], { DPC_TRACE: '1' });
+    const r = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE, '--format', 'json'], { DPC_TRACE: '1' });
     expect(r.code).toBe(0);
     twoFlowChange((JSON.parse(r.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds);
     expect(work(r.stderr)).toEqual({ tools: [], bundles: ['2'] });
     expect(sortDumpedFlows(ovs.dumpFlows())).toEqual(v2Lines);
-    backToV1();
+    await backToV1();
 
     // In a running process on a connection it holds, as the agent applies.
     const a = spawnSync(process.execPath, [TIMER, v2, NODE, ovs.bridge], { env: { ...nodeEnv(ovs, state), DPC_TRACE: '1' }, encoding: 'utf8' });

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { createNetns, HAVE_NETNS, type Netns } from '../harness/netns.js';
-import { addPodsAssumedBy, compileTo, dpc, goldenInput, stateDirFor } from './node.js';
+import { addPodsAssumedBy, compileTo, goldenInput, stateDirFor, dpcAsync } from './node.js';
 import { editBundle } from './scale.js';
 
 const HAVE_OVS = requireOvs();
@@ -51,7 +51,7 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('tc/ in a network namespace', () => {
   let v2: string;
   let iface: Record<string, string>;
   let ifb: Record<string, string>;
-  const run = (...args: string[]) => dpc(ovs, state, args, {}, ns.name);
+  const run = (...args: string[]) => dpcAsync(ovs, state, args, {}, ns.name);
 
   beforeAll(async () => {
     ovs = await startOvs();
@@ -86,8 +86,8 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('tc/ in a network namespace', () => {
 
   const foreign = ['bwp0123abcd tbf 1: rate 250000', 'other0 tbf 1: rate 125000'];
 
-  test('v1, v1 again, v2, v0: owned state exact, foreign qdiscs and devices untouched', () => {
-    const a = run('apply', v1, '--node', NODE);
+  test('v1, v1 again, v2, v0: owned state exact, foreign qdiscs and devices untouched', async () => {
+    const a = await run('apply', v1, '--node', NODE);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
     const t = iface['transcoder-0']!;
@@ -108,12 +108,12 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('tc/ in a network namespace', () => {
     };
     expect(liveTc(ns)).toEqual(atV1);
 
-    const again = run('apply', v1, '--node', NODE, '--format', 'json');
+    const again = await run('apply', v1, '--node', NODE, '--format', 'json');
     expect(JSON.parse(again.stdout).result).toBe('unchanged');
     expect((JSON.parse(again.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds.find((k) => k.kind === 'tc')!.changes).toEqual([]);
-    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
+    expect((await run('diff', '--live', v1, '--node', NODE)).code).toBe(0);
 
-    const b = run('apply', v2, '--node', NODE, '--format', 'json');
+    const b = await run('apply', v2, '--node', NODE, '--format', 'json');
     expect(b.stderr).toBe('');
     const changes = (JSON.parse(b.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds.find((k) => k.kind === 'tc')!.changes;
     // Only the transcoder's lines: the uploader's shaping is left alone.
@@ -124,60 +124,60 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('tc/ in a network namespace', () => {
       qdiscs: [...foreign, `${iface['web']} pfifo 5:`, `${t} tbf 1: rate 2500000`, `${u} ingress ffff:`, `${ifb['uploader']} tbf 1: rate ${(1.5 * 2 ** 30) / 8}`].sort(),
       filters: [`${u} pref 1 800::800 -> ${ifb['uploader']}`],
     });
-    expect(run('diff', '--live', v2, '--node', NODE).code).toBe(0);
-    const drift = run('diff', '--live', v1, '--node', NODE);
+    expect((await run('diff', '--live', v2, '--node', NODE)).code).toBe(0);
+    const drift = await run('diff', '--live', v1, '--node', NODE);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('--- live/tc/tc.txt');
     expect(drift.stdout).toContain(`+qdisc replace dev ${t} handle ffff: ingress`);
 
-    expect(run('apply', v1, '--node', NODE).code).toBe(0);
+    expect((await run('apply', v1, '--node', NODE)).code).toBe(0);
     expect(liveTc(ns)).toEqual(atV1);
 
     // No annotations left: the bundle has no tc/ at all, and what v1 made goes.
-    const c = run('apply', v0, '--node', NODE);
+    const c = await run('apply', v0, '--node', NODE);
     expect(c.stderr).toBe('');
     expect(liveTc(ns)).toEqual({ ifbs: ['bwp0123abcd'], qdiscs: [...foreign, `${iface['web']} pfifo 5:`].sort(), filters: [] });
-    expect(run('diff', '--live', v0, '--node', NODE).code).toBe(0);
+    expect((await run('diff', '--live', v0, '--node', NODE)).code).toBe(0);
   }, 300_000);
 
-  test('drift on owned objects is reported by diff --live and repaired by apply', () => {
-    expect(run('apply', v1, '--node', NODE).code).toBe(0);
+  test('drift on owned objects is reported by diff --live and repaired by apply', async () => {
+    expect((await run('apply', v1, '--node', NODE)).code).toBe(0);
     const u = iface['uploader']!;
     // Someone removes the uploader's redirect and changes the transcoder's rate.
     ns.exec('tc', ['filter', 'del', 'dev', u, 'parent', 'ffff:']);
     ns.exec('tc', ['qdisc', 'replace', 'dev', iface['transcoder-0']!, 'root', 'handle', '1:', 'tbf', 'rate', '3mbit', 'burst', '10kb', 'latency', '50ms']);
-    const d = run('diff', '--live', v1, '--node', NODE);
+    const d = await run('diff', '--live', v1, '--node', NODE);
     expect(d.code).toBe(1);
     expect(d.stdout).toContain(`+filter replace dev ${u} parent ffff: protocol all prio 1 handle 800::800 u32 match u32 0 0 classid 1:1 action mirred egress redirect dev ${ifb['uploader']}`);
     expect(d.stdout).toMatch(new RegExp(`-qdisc replace dev ${iface['transcoder-0']} root handle 1: tbf rate 3000000bit`));
-    expect(run('apply', v1, '--node', NODE, '--full').code).toBe(0);
-    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
+    expect((await run('apply', v1, '--node', NODE, '--full')).code).toBe(0);
+    expect((await run('diff', '--live', v1, '--node', NODE)).code).toBe(0);
     expect(liveTc(ns).filters).toContain(`${u} pref 1 800::800 -> ${ifb['uploader']}`);
   }, 300_000);
 
-  test('the files load as they are with ip -batch and tc -batch, twice, into what the runtime holds for the bundle', () => {
-    expect(run('apply', v0, '--node', NODE).code).toBe(0);
+  test('the files load as they are with ip -batch and tc -batch, twice, into what the runtime holds for the bundle', async () => {
+    expect((await run('apply', v0, '--node', NODE)).code).toBe(0);
     const links = readFileSync(join(v1, NODE, 'tc', 'links.txt'), 'utf8');
     const tc = readFileSync(join(v1, NODE, 'tc', 'tc.txt'), 'utf8');
     ns.exec('ip', ['-batch', '-'], links);
     ns.exec('tc', ['-batch', '-'], tc);
     ns.exec('tc', ['-batch', '-'], tc);
-    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
-    const plan = run('apply', v1, '--node', NODE, '--dry-run', '--format', 'json');
+    expect((await run('diff', '--live', v1, '--node', NODE)).code).toBe(0);
+    const plan = await run('apply', v1, '--node', NODE, '--dry-run', '--format', 'json');
     expect((JSON.parse(plan.stdout) as { kinds: { kind: string; changes: string[] }[] }).kinds.find((k) => k.kind === 'tc')!.changes).toEqual([]);
   }, 300_000);
 
-  test('a line the kernel refuses leaves the previous state', () => {
-    expect(run('apply', v1, '--node', NODE).code).toBe(0);
+  test('a line the kernel refuses leaves the previous state', async () => {
+    expect((await run('apply', v1, '--node', NODE)).code).toBe(0);
     const before = liveTc(ns);
     // v2's changes, then a redirect on a Pod interface that has no ingress qdisc: the kernel refuses that line last.
     const bad = editBundle(v2, NODE, {
       'tc/tc.txt': (t) => `${t}filter replace dev ${iface['web']} parent ffff: protocol all prio 1 handle 800::800 u32 match u32 0 0 classid 1:1 action mirred egress redirect dev ${ifb['uploader']}\n`,
     });
-    const failed = run('apply', bad, '--node', NODE);
+    const failed = await run('apply', bad, '--node', NODE);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/applying tc failed, tc is as it was/);
     expect(liveTc(ns)).toEqual(before);
-    expect(run('diff', '--live', v1, '--node', NODE).code).toBe(0);
+    expect((await run('diff', '--live', v1, '--node', NODE)).code).toBe(0);
   }, 300_000);
 });
