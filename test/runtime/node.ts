@@ -65,7 +65,6 @@ export function nodeEnv(ovs: Ovs, stateDir: string): NodeJS.ProcessEnv {
 }
 
 const namespaces = new WeakMap<Ovs, Netns>();
-const created: Netns[] = [];
 
 /**
  * The network namespace dpc runs in for this Node unless a test names one: the Node's own, made on first use. Run
@@ -75,9 +74,8 @@ const created: Netns[] = [];
 export function netnsOf(ovs: Ovs): Netns {
   let ns = namespaces.get(ovs);
   if (!ns) {
-    if (created.length === 0) process.once('exit', () => created.forEach((n) => n.delete()));
     ns = createNetns('node');
-    created.push(ns);
+    ovs.onStop(ns.delete);
     namespaces.set(ovs, ns);
   }
   return ns;
