@@ -96,8 +96,10 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('Pod bandwidth annotations measured wi
     // An unmeasured run first: on a loaded machine the omitted seconds alone may not empty the tbf's starting
     // bucket (one full-suite run under load ~22 measured several times the rate); the refill between the runs
     // is rate × a few hundred ms, which the measured run's own omitted second covers.
-    pods.get(pod)!.exec('iperf3', ['-c', SERVER_IP, '-t', '3', '-J', ...direction]);
-    const r = JSON.parse(pods.get(pod)!.exec('iperf3', ['-c', SERVER_IP, '-t', '4', '-O', '1', '-J', ...direction])) as Iperf;
+    await pods.get(pod)!.runAsync('iperf3', ['-c', SERVER_IP, '-t', '3', '-J', ...direction], 60_000);
+    const run = await pods.get(pod)!.runAsync('iperf3', ['-c', SERVER_IP, '-t', '4', '-O', '1', '-J', ...direction], 60_000);
+    if (run.status !== 0) throw new Error(`iperf3 in ${pod} failed (${run.status}): ${run.stderr.trim()} ${run.stdout.slice(0, 300)}`);
+    const r = JSON.parse(run.stdout) as Iperf;
     return r.end.sum_received.bits_per_second;
   });
 

@@ -17,7 +17,6 @@
 //   and the two are joined by OVS's userspace tunnel (the bundle's own tunnel port) over a veth of their own (joinUnderlay), each side's
 //   tunnel address on a netdev bridge, as OVS's native tunnelling needs; replies come back the same way.
 
-import { spawnSync } from 'node:child_process';
 import type { NodeBundle } from '../../targets/bundle/bundle.js';
 import { loadBundle, type BundleInventory } from '../harness/bundle.js';
 import { createNetns, type Netns } from '../harness/netns.js';
@@ -59,16 +58,19 @@ interface IperfReport {
   error?: string;
 }
 
-/** iperf3's sender rate in Mbit/s (what the Go test reads), or why there is none. */
-function iperf(pod: Netns, c: SnatCheck): number | string {
+/**
+ * iperf3's sender rate in Mbit/s (what the Go test reads), or why there is none. Asynchronous: a run lasts up to
+ * time + omit seconds, longer than a test worker may leave its event loop blocked.
+ */
+async function iperf(pod: Netns, c: SnatCheck): Promise<number | string> {
   const rate = c.rateMbps!;
   const args = ['-c', c.to, '-p', String(c.port), '-t', String(rate.time), '-O', String(rate.omit), '-J'];
-  const r = spawnSync('ip', ['netns', 'exec', pod.name, 'iperf3', ...args], { encoding: 'utf8', timeout: (rate.time + rate.omit + 30) * 1000 });
+  const r = await pod.runAsync('iperf3', args, (rate.time + rate.omit + 30) * 1000);
   let report: IperfReport;
   try {
     report = JSON.parse(r.stdout) as IperfReport;
   } catch {
-    return `iperf3 printed no report (exit ${r.status}): ${(r.stderr || String(r.error ?? '')).trim()}`;
+    return `iperf3 printed no report (exit ${r.status}): ${r.stderr.trim()}`;
   }
   const bps = report.end?.sum_sent?.bits_per_second;
   return report.error ?? (typeof bps === 'number' ? bps / 1e6 : 'iperf3 reported no sender rate');
@@ -176,7 +178,7 @@ export async function measureEgressRate(
     exit.ns.ip([`route replace ${podIP}/32 dev ${GATEWAY_STANDIN}`, `neigh replace ${podIP} lladdr ${remote ? GLOBAL_VIRTUAL_MAC : pod.mac} dev ${GATEWAY_STANDIN}`]);
     for (const m of marks) exit.ns.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', ...mangle, '-j', 'MARK', '--set-xmark', `0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)}`]);
     const meters = switches.at(-1)!.ovs.dumpMeters().filter((m) => !/pktps/.test(m));
-    const got = await withHostLock('iperf3', async () => iperf(podNs, c));
+    const got = await withHostLock('iperf3', () => iperf(podNs, c));
     const path = remote ? `${podHost.name}'s switch, the tunnel to ${tunnelDst}, ${exit.name}'s switch` : `${exit.name}'s switch`;
     const lines = [`rateMbps: ${path} (netdev datapath), meters there ${meters.join(' ; ') || 'none'}`];
     if (typeof got === 'string') return { ok: false, lines: [...lines, got] };
