@@ -16,10 +16,7 @@ export interface ExplainArgs {
   traceflow: boolean;
 }
 
-export const EXPLAIN_HELP = `  dpc explain SNAPSHOT_OR_BUNDLES --from NS/POD|IP --to NS/POD|IP --protocol TCP|UDP|SCTP|ICMP
-              [--port N] [--source-port N] [--icmp-type T] [--icmp-code C] [--state new|established]
-              [--node NODE] [--traceflow] [--format text|json]
-`;
+export { EXPLAIN_HELP } from './explainHelp.js';
 
 const endpoint = (v: string): { pod: string } | { ip: string } => (/^\d+\.\d+\.\d+\.\d+$/.test(v) ? { ip: v } : v.includes('/') ? { pod: v } : { pod: `default/${v}` });
 

@@ -2,21 +2,12 @@
  * The dpc command line: argument parsing and output formatting only; all the work is in compiler/.
  * Exit codes: 0 success, 1 input errors, 2 usage errors, 3 internal fault.
  */
-import { readFileSync } from 'node:fs';
-import type { CompileResult } from '../compiler/compile.js';
 import { DPC_VERSION } from '../compiler/version.js';
 import { RuntimeError } from '../runtime/tools.js';
-import { InputError, readInputs } from './sources.js';
-import { openBundleWriter, OutputDirError, OutputWriteError, type OutputOptions } from './writeBundles.js';
-import { MergeError, mergeShards } from './merge.js';
-import { progressLine } from './progress.js';
-import { compileInThreads } from './jobs.js';
-import { availableParallelism } from 'node:os';
-import type { NodeBundle } from '../targets/bundle/bundle.js';
 import { REVIEW_FORMATS, type ReviewFormat } from './reviewFormats.js';
-import { EXPLAIN_HELP } from './explain.js';
+import { EXPLAIN_HELP } from './explainHelp.js';
 
-const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
+export const EXIT = { ok: 0, input: 1, usage: 2, internal: 3 } as const;
 
 const HELP = `dpc ${DPC_VERSION}: compile Kubernetes networking intent into per-Node Antrea dataplane bundles
 
@@ -79,7 +70,7 @@ class UsageError extends Error {}
 const NODE_COMMANDS = ['inventory', 'apply', 'status', 'diff', 'agent'] as const;
 type NodeCommand = (typeof NODE_COMMANDS)[number];
 
-interface Args {
+export interface Args {
   command: 'compile' | 'validate' | 'merge' | 'help' | 'version' | NodeCommand;
   bridge?: string;
   db?: string;
@@ -262,80 +253,6 @@ async function runNodeCommand(args: Args): Promise<number> {
   }
 }
 
-/** Columns padded to their widest cell; the last column is not padded. */
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '));
-}
-
-function mergeCommand(args: Args, output: OutputOptions): number {
-  const { nodes, shards } = mergeShards(args.paths, args.out, output);
-  if (args.format === 'json') process.stdout.write(`${JSON.stringify({ ok: true, command: 'merge', output: args.out, shards, nodes }, null, 2)}\n`);
-  else process.stdout.write(`merged ${shards} shard${shards === 1 ? '' : 's'} into ${args.out}/ (${nodes} Node bundle${nodes === 1 ? '' : 's'})\n`);
-  return EXIT.ok;
-}
-
-function printResult(args: Args, result: CompileResult, wrote: boolean, formatDiagnostic: (d: CompileResult['diagnostics'][number]) => string): void {
-  if (args.format === 'json') {
-    const summary = {
-      ok: result.ok,
-      command: args.command,
-      output: wrote ? args.out : null,
-      stats: result.stats,
-      nodes: result.bundles.map((b) => ({ name: b.node, pods: b.podCount, flows: b.flowCount, digest: `sha256:${b.digest}` })),
-      ...(result.trafficControl ? { trafficControl: result.trafficControl } : {}),
-      ...(result.egress ? { egress: result.egress } : {}),
-      diagnostics: result.diagnostics,
-    };
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    return;
-  }
-  for (const d of result.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = result.diagnostics.length - errors;
-  const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
-  if (!result.ok) {
-    process.stderr.write(`dpc: ${args.command} failed: ${counts}; nothing was written\n`);
-    return;
-  }
-  const { stats } = result;
-  if (args.command === 'validate') {
-    process.stdout.write(`valid: ${stats.objects} objects, ${stats.nodes} Nodes, ${stats.pods} Pods (${counts})\n`);
-    return;
-  }
-  const lines = table([['NODE', 'PODS', 'FLOWS'], ...result.bundles.map((b) => [b.node, String(b.podCount), String(b.flowCount)])]);
-  process.stdout.write(
-    `compiled ${result.bundles.length} Node bundle${result.bundles.length === 1 ? '' : 's'} from ${stats.objects} objects into ${args.out}/ (${counts})\n${lines.join('\n')}\n`,
-  );
-  process.stdout.write(trafficControlText(result));
-  if (result.egress && result.egress.egresses.length > 0) {
-    const rows = result.egress.egresses.map((e) => [e.name, e.ip ?? '-', e.node ?? '-', String(e.pods.length), e.unplaced ? `not placed: ${e.unplaced}` : `${e.placedBy}`]);
-    process.stdout.write(`${table([['EGRESS', 'IP', 'NODE', 'PODS', 'PLACED BY'], ...rows]).join('\n')}\n`);
-  }
-}
-
-/** Per Node, what each TrafficControl captures there and where the traffic goes (nothing when none exist). */
-function trafficControlText(result: CompileResult): string {
-  let out = '';
-  for (const { node, trafficControls, overlaps } of result.trafficControl ?? []) {
-    // A TrafficControl that neither captures nor loses a Pod here does nothing here (`--format json` lists it).
-    const acting = trafficControls.filter((t) => t.pods.length > 0 || t.lostTo.length > 0);
-    if (acting.length === 0) continue;
-    out += `TrafficControl on ${node}:\n`;
-    for (const t of acting) {
-      const to = `${t.target}${t.returnPort ? `, back through ${t.returnPort}` : ''}`;
-      const pods = t.pods.length ? t.pods.join(', ') : 'no Pods';
-      const lost = t.lostTo.map((l) => `${l.pod} to ${l.trafficControl}`);
-      out += `  ${t.trafficControl}: ${t.action} ${t.direction} to ${to}: ${pods}${lost.length ? `; loses ${lost.join(', ')}` : ''}\n`;
-    }
-    if (overlaps.length > 0) {
-      const pairs = overlaps.map((o) => `${o.egress} -> ${o.ingress}`).join(', ');
-      out += `  note: between Pods of two TrafficControls (${pairs}), the source's egress flow and the destination's ingress flow match at one priority, and OVS applies only one of them, as on an Antrea Node\n`;
-    }
-  }
-  return out;
-}
-
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'explain') return explainMain(argv.slice(1));
   let args: Args;
@@ -361,51 +278,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       return await reviewDiffCommand(args.paths[0]!, args.paths[1]!, args.format, args.svg);
     }
     if ((NODE_COMMANDS as readonly string[]).includes(args.command)) return await runNodeCommand(args);
-    // Loaded here, not at the top: a Node's agent runs apply often and should not pay for loading the compiler.
-    const [{ compile }, { formatDiagnostic }] = await Promise.all([import('../compiler/compile.js'), import('../compiler/diagnostics/diagnostic.js')]);
-    if (args.command === 'merge') return mergeCommand(args, output);
-    // Each Node's bundle goes to disk as soon as it is rendered (into a staging directory that replaces the output
-    // only when the compile succeeds), so memory never holds every bundle at once.
-    const writer = args.command === 'compile' ? openBundleWriter(args.out, output) : undefined;
-    const sources = readInputs(args.paths, () => readFileSync(0));
-    const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0)) : undefined;
-    const progress = progressLine(!args.quiet && process.stderr.isTTY === true, process.stderr);
-    // Threads only where they can share the work: a whole compile of more than one Node (--shard and --node
-    // already choose Nodes, and run in this thread).
-    const jobs = args.command === 'compile' && !args.shard && args.nodes.length === 0 ? (args.jobs ?? availableParallelism()) : 1;
-    let result: CompileResult;
-    try {
-      if (jobs > 1) result = await compileInThreads(sources, previous, jobs, writer, progress.update);
-      else result = compile(sources, {
-        nodes: args.nodes,
-        validateOnly: args.command === 'validate',
-        ...(previous ? { previous } : {}),
-        ...(args.shard ? { shard: args.shard } : {}),
-        ...(writer ? { onBundle: (b: NodeBundle) => writer.add(b) } : {}),
-        onProgress: progress.update,
-        });
-      if (result.ok && writer) writer.finish(result.manifest);
-    } catch (e) {
-      writer?.abort();
-      throw e;
-    } finally {
-      progress.done();
-    }
-    if (!result.ok) writer?.abort();
-    printResult(args, result, result.ok && !!writer, formatDiagnostic);
-    return result.ok ? EXIT.ok : EXIT.input;
+    // Loaded here, not at the top: a Node's agent runs apply often and should not pay for loading the compile path.
+    return await (await import('./compileCommand.js')).compileCommand(args, output);
   } catch (e) {
-    if (e instanceof RuntimeError) {
-      process.stderr.write(`dpc: ${e.message}\n`);
-      return EXIT.input;
-    }
-    if (e instanceof OutputDirError) {
-      process.stderr.write(`dpc: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof InputError || e instanceof OutputWriteError || e instanceof MergeError) {
-      process.stderr.write(`dpc: ${e.message}\n`);
-      return EXIT.input;
+    const known = e instanceof RuntimeError ? EXIT.input : (await import('./compileCommand.js')).exitFor(e);
+    if (known !== undefined) {
+      process.stderr.write(`dpc: ${(e as Error).message}\n`);
+      return known;
     }
     process.stderr.write(`dpc: internal error: ${(e as Error).message}\nThis is a bug in dpc; please report it with the input that caused it.\n`);
     if (args.debug) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
@@ -424,8 +303,8 @@ async function explainMain(argv: readonly string[]): Promise<number> {
       process.stderr.write(`dpc: ${e.message}\nRun 'dpc --help' for usage.\n`);
       return EXIT.usage;
     }
-    if (e instanceof InputError) {
-      process.stderr.write(`dpc: ${e.message}\n`);
+    if (e instanceof (await import('./sources.js')).InputError) {
+      process.stderr.write(`dpc: ${(e as Error).message}\n`);
       return EXIT.input;
     }
     process.stderr.write(`dpc: internal error: ${(e as Error).message}\nThis is a bug in dpc; please report it with the input that caused it.\n`);

@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import { DPC_VERSION } from '../compiler/version.js';
-import { nodeName, openBundle, readArtifacts, sha256, type LoadedBundle, type OpenedBundle } from './bundle.js';
+import { nodeName, openBundle, readArtifacts, sha256, type BundleMeta, type LoadedBundle, type OpenedBundle } from './bundle.js';
 import { inventoryMismatches, readInventory } from './inventory.js';
 import { KINDS } from './kinds/index.js';
-import type { KindPlan, StartContext } from './kinds/kind.js';
+import type { ArtifactKind, KindPlan, StartContext } from './kinds/kind.js';
 import { OpenFlowClient } from './openflow/client.js';
 import { bridgeExternalIds, connectOvs, mapOf, readBridge, setBridgeExternalIds, type LiveBridge, type OvsConn } from './ovs.js';
 import { checkpoint, findTool, RuntimeError, trace } from './tools.js';
@@ -104,6 +104,13 @@ async function prepare(dir: string, opts: NodeOptions, fullRead: boolean): Promi
   }
 }
 
+/** The bridge key recording which bundle files a kind with `artifacts` last applied, and its value for a bundle. */
+const trustKey = (k: ArtifactKind): string => `dpc-${k.name}-digest`;
+const artifactsDigest = (k: ArtifactKind, meta: BundleMeta): string => sha256(k.artifacts!.map((f) => `${f}=${meta.artifacts[f] ?? ''}`).join('\n'));
+
+/** A kind whose files are as last applied: no live read, no change, the record kept. */
+const trusted = (k: ArtifactKind, digest: string): KindPlan => ({ kind: k.name, files: [], changes: [], apply: async () => undefined, record: new Map([[trustKey(k), digest]]) });
+
 async function planAll(opened: OpenedBundle, conn: OvsConn, bridge: LiveBridge, openflow: OpenFlowClient | undefined, opts: NodeOptions, fullRead: boolean): Promise<Omit<Prepared, 'done'>> {
   const recorded = mapOf(bridge.row.external_ids);
   const kinds = KINDS.filter((k) => k.inBundle(opened.meta, recorded));
@@ -112,10 +119,19 @@ async function planAll(opened: OpenedBundle, conn: OvsConn, bridge: LiveBridge, 
   const full = fullRead || recorded.get(RECORD.digest) === sha256(opened.metaText);
   const early: StartContext = { meta: opened.meta, conn, bridge, stateDir: opts.stateDir ?? process.env.DPC_STATE_DIR ?? DEFAULT_STATE_DIR, recorded, full, ...(openflow ? { openflow } : {}) };
   // Live reads that need no artifact run while the artifacts are read and checked.
-  const started = kinds.map((k) => k.start?.(early));
+  const digests = kinds.map((k) => (k.artifacts ? artifactsDigest(k, opened.meta) : undefined));
+  const trust = kinds.map((k, i) => !full && digests[i] !== undefined && recorded.get(trustKey(k)) === digests[i]);
+  const started = kinds.map((k, i) => (trust[i] ? undefined : k.start?.(early)));
   const { bundle, checked } = readArtifacts(opened);
   const mismatches = inventoryMismatches(bundle.meta, readInventory(bridge));
-  const planning = Promise.all(mismatches.length > 0 ? [] : kinds.map((k, i) => k.plan({ ...early, bundle, started: started[i] })));
+  const plan = async (k: ArtifactKind, i: number): Promise<KindPlan> => {
+    const digest = digests[i];
+    if (digest === undefined) return k.plan({ ...early, bundle, started: started[i] });
+    if (trust[i]) return trusted(k, digest);
+    const p = await k.plan({ ...early, bundle, started: started[i] });
+    return { ...p, record: new Map([...p.record, [trustKey(k), digest]]) };
+  };
+  const planning = Promise.all(mismatches.length > 0 ? [] : kinds.map(plan));
   const [plans] = await Promise.allSettled([planning, Promise.allSettled(started)]);
   // An altered bundle is refused as such, whatever planning with its bytes ran into.
   await checked;

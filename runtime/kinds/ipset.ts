@@ -5,7 +5,7 @@
  * are destroyed in the finish step, after iptables has stopped referencing them.
  */
 import { lines } from '../bundle.js';
-import { checkpoint, run, runTool } from '../tools.js';
+import { checkpoint, run, runAsync, runTool } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
 
 const FILE = 'ipset/ipsets.txt';
@@ -24,10 +24,15 @@ function parse(text: string): Map<string, string[]> {
   return sets;
 }
 
-function planIpset(ctx: KindContext): KindPlan {
+/** The owned sets as `ipset save` prints them, read while the bundle's artifacts are read and checked. */
+async function readLive(): Promise<string> {
+  const names = lines(await runAsync('ipset', ['list', '-n'])).filter((n) => n.startsWith(OWNED));
+  return (await Promise.all(names.map((n) => runAsync('ipset', ['save', '-sorted', n])))).join('');
+}
+
+async function planIpset(ctx: KindContext): Promise<KindPlan> {
   const desired = parse(ctx.bundle.text(FILE) ?? '');
-  const names = lines(run('ipset', ['list', '-n'])).filter((n) => n.startsWith(OWNED));
-  const live = parse(names.map((n) => run('ipset', ['save', '-sorted', n])).join(''));
+  const live = parse(await (ctx.started as Promise<string>));
   const restore: string[] = [];
   const changes: string[] = [];
   let n = 0;
@@ -68,7 +73,9 @@ function planIpset(ctx: KindContext): KindPlan {
 
 export const ipsetKind: ArtifactKind = {
   name: 'ipset',
+  artifacts: [FILE],
   tools: ['ipset'],
   inBundle: (meta) => FILE in meta.artifacts,
-  plan: async (ctx) => planIpset(ctx),
+  start: readLive,
+  plan: planIpset,
 };

@@ -6,7 +6,7 @@
  * Then the jumps the bundle lists are ensured (checked with -C, added only when missing), as Antrea does.
  */
 import { lines, type BundleMeta } from '../bundle.js';
-import { checkpoint, run, runTool } from '../tools.js';
+import { checkpoint, runAsync, runTool } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
 
 const OWNED = 'ANTREA-';
@@ -84,15 +84,19 @@ const render = (t: Tables): string[] =>
     return [`*${name}`, ...[...x.chains].sort().map((c) => `:${c} - [0:0]`), ...x.rules, ...x.jumps];
   });
 
-function planIptables(ctx: KindContext): KindPlan {
+/** iptables-save per family, read while the bundle's artifacts are read and checked. */
+const readLive = (): Promise<string[]> => Promise.all(FAMILIES.map((f) => runAsync(f.save, [])));
+
+async function planIptables(ctx: KindContext): Promise<KindPlan> {
+  const saved = await (ctx.started as Promise<string[]>);
   const jumps = lines(ctx.bundle.text(JUMPS)).map(parseJump);
   const files: { path: string; live: string[]; desired: string[]; compare: (a: string, b: string) => number }[] = [];
   const changes: string[] = [];
   const steps: (() => void)[] = [];
-  for (const f of FAMILIES) {
+  for (const [i, f] of FAMILIES.entries()) {
     const desired = parseSave(ctx.bundle.text(f.file) ?? '');
     for (const j of jumps.filter((x) => x.family === f.family)) table(desired, j.table).jumps.push(j.saved);
-    const live = parseSave(run(f.save, []));
+    const live = parseSave(saved[i]!);
     // Same order on both sides, so the diff shows only what differs.
     const order = (x: Tables): Tables => new Map([...x].map(([k, v]) => [k, { chains: v.chains, rules: v.rules, jumps: [...v.jumps].sort() }]));
     const liveLines = render(order(live));
@@ -147,7 +151,9 @@ function planIptables(ctx: KindContext): KindPlan {
 
 export const iptablesKind: ArtifactKind = {
   name: 'iptables',
+  artifacts: [...FAMILIES.map((f) => f.file), JUMPS],
   tools: ['iptables-save', 'iptables-restore', 'iptables', 'ip6tables-save', 'ip6tables-restore', 'ip6tables'],
   inBundle: (meta: BundleMeta) => FAMILIES.some((f) => f.file in meta.artifacts) || JUMPS in meta.artifacts,
-  plan: async (ctx) => planIptables(ctx),
+  start: readLive,
+  plan: planIptables,
 };

@@ -55,6 +55,13 @@ export interface ArtifactKind {
   readonly name: string;
   /** Whether the bundle carries this kind at all (a kind the bundle lacks is left alone on the Node). */
   inBundle(meta: BundleMeta, recorded: ReadonlyMap<string, string>): boolean;
+  /**
+   * The only bundle files this kind's plan reads, when that is so. Then the digests bundle.json gives them are
+   * recorded on the bridge with each apply, and an apply whose bundle carries the same ones (not a reconcile)
+   * trusts the record and reads nothing live for this kind, as unchanged groups and meters are trusted: drift is
+   * found by the next reconcile (re-applying the applied bundle, `apply --full`, the agent's resync, `diff --live`).
+   */
+  readonly artifacts?: readonly string[];
   /** The tools this kind runs, checked before anything changes. */
   readonly tools: readonly string[];
   /** Live reads that need only bundle.json and the record, started so they overlap reading the artifacts. */

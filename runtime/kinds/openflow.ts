@@ -22,6 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lines, type LoadedBundle } from '../bundle.js';
 import { ofctl } from '../ovs.js';
@@ -142,7 +143,7 @@ async function readLiveMeters(ctx: KindContext, ids: ReadonlySet<number>, dump?:
 }
 
 const stateFile = (ctx: StartContext): string => join(ctx.stateDir, `${ctx.conn.bridge}.openflow.json`);
-const flowsFile = (ctx: KindContext, digest: string): string => join(ctx.stateDir, `${ctx.conn.bridge}.flows-${digest}.txt`);
+const flowsFile = (ctx: StartContext, digest: string): string => join(ctx.stateDir, `${ctx.conn.bridge}.flows-${digest}.txt`);
 
 /** The applied flows, groups and meters, named by the digests bundle.json already holds for them. */
 const digestOf = (bundle: LoadedBundle): string =>
@@ -180,6 +181,8 @@ interface Started {
   saved: Saved;
   rounds: bigint[];
   count: Promise<number>;
+  /** The saved flows.txt, read on the thread pool while this thread reads and hashes the bundle's; undefined if gone. */
+  text: Promise<Buffer | undefined>;
   /** dump-groups and dump-meters output, filtered once the bundle's IDs are known. */
   groups?: Promise<string>;
   meters?: Promise<string>;
@@ -199,6 +202,7 @@ function startOpenflow(ctx: StartContext): Started | undefined {
     saved,
     rounds: own.rounds,
     count: handled(countLiveFlows(ctx, own.rounds)),
+    text: readFile(flowsFile(ctx, saved.digest)).catch(() => undefined),
     ...(same(GROUPS, saved.groups) ? {} : { groups: handled(ofctl(ctx.conn, 'dump-groups')) }),
     ...(same(METERS, saved.meters) ? {} : { meters: handled(ofctl(ctx.conn, 'dump-meters')) }),
   };
@@ -351,12 +355,8 @@ const total = (counts: ReadonlyMap<bigint, number>): number => [...counts.values
 async function planFromSaved(ctx: KindContext, desired: OwnedState): Promise<FlowPlan | undefined> {
   const started = ctx.started as Started | undefined;
   if (!started) return undefined;
-  let text: Buffer;
-  try {
-    text = readFileSync(flowsFile(ctx, started.saved.digest));
-  } catch {
-    return undefined;
-  }
+  const text = await started.text;
+  if (!text) return undefined;
   const middle = changedMiddle(text, ctx.bundle.files.get(FLOWS) ?? Buffer.alloc(0));
   const rounds = new Map([...Object.entries(started.saved.rounds)].map(([r, n]) => [BigInt(r), n]));
   const savedTotal = total(rounds);

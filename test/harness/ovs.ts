@@ -47,6 +47,8 @@ export interface Ovs {
   /** Every frame transmitted so far on a port added with addDummyPort (or the underlay's 'uplink'). */
   sent(port: string): Buffer[];
   conntrack(): string;
+  /** Runs `fn` when this instance stops: what a test made for this Node goes with it. */
+  onStop(fn: () => void): void;
   stop(): Promise<void>;
 }
 
@@ -186,6 +188,7 @@ class OvsInstance implements Ovs {
   private ovsdbServerPid = 0;
   private vswitchdPid = 0;
   private stopping: Promise<void> | undefined;
+  private readonly atStop: (() => void)[] = [];
 
   constructor(
     readonly dir: string,
@@ -344,6 +347,10 @@ class OvsInstance implements Ovs {
     return this.appctl('dpctl/dump-conntrack');
   }
 
+  onStop(fn: () => void): void {
+    this.atStop.push(fn);
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
@@ -362,6 +369,7 @@ class OvsInstance implements Ovs {
       await sleep(10);
     }
     rmSync(this.dir, { recursive: true, force: true });
+    for (const fn of this.atStop) fn();
   }
 
   logTail(lines = 20): string {

@@ -96,7 +96,8 @@ describe.skipIf(!HAVE_OVS)('dpc agent on a Node', () => {
     out = compileTo([...clusterSources({ ...twoNodes, agentConfig }), { name: 'policy.yaml', text: REJECT_9090 }], [NODE]);
     ovs = await startOvs();
     addPodsAssumedBy(ovs, out, NODE);
-    agent = spawnDpc(ovs, stateDirFor(ovs), ['agent', out, '--node', NODE, '--db', `unix:${join(ovs.dir, 'db.sock')}`]);
+    // In the test's own namespace: the collector listens on its loopback, and the exporter reads its conntrack.
+    agent = spawnDpc(ovs, stateDirFor(ovs), ['agent', out, '--node', NODE, '--db', `unix:${join(ovs.dir, 'db.sock')}`], null);
     agent.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     agent.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     await until('the agent to apply the bundle', () => log.includes('applied bundle'), 60_000);

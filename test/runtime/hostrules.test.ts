@@ -21,6 +21,12 @@ const foreignRules = (): string[] => inNs('iptables-save').split('\n').filter((l
 const ownedSets = (): string =>
   inNs('ipset', 'list', '-n').split('\n').filter((n) => n.startsWith('ANTREA-')).map((n) => inNs('ipset', 'save', '-sorted', n).replace(/ bucketsize \d+ initval 0x[0-9a-f]+/, '')).join('');
 
+const v2Rules = (): string[] => [
+  ':ANTREA-POL-INGRESS-RULES - [0:0]',
+  '-A INPUT -m comment --comment "Antrea: jump to Antrea policy rules" -j ANTREA-POL-INGRESS-RULES',
+  ...V2.rules.split('\n').filter((l) => l.startsWith('-A ANTREA-POL')),
+];
+
 describe.skipIf(!HAVE_OVS)('iptables and ipsets in a network namespace', () => {
   let ovs: Ovs;
   let state: string;
@@ -70,11 +76,7 @@ describe.skipIf(!HAVE_OVS)('iptables and ipsets in a network namespace', () => {
 
     const b = await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], {}, NS);
     expect(b.stderr).toBe('');
-    expect(ownedRules()).toEqual([
-      ':ANTREA-POL-INGRESS-RULES - [0:0]',
-      '-A INPUT -m comment --comment "Antrea: jump to Antrea policy rules" -j ANTREA-POL-INGRESS-RULES',
-      ...V2.rules.split('\n').filter((l) => l.startsWith('-A ANTREA-POL')),
-    ]);
+    expect(ownedRules()).toEqual(v2Rules());
     expect(ownedSets()).toBe(V2.sets);
     expect(foreignRules()).toEqual(foreign.rules);
     expect(inNs('ipset', 'save', 'kube-foreign')).toBe(foreign.set);
@@ -82,5 +84,26 @@ describe.skipIf(!HAVE_OVS)('iptables and ipsets in a network namespace', () => {
     const drift = await dpcAsync(ovs, state, ['diff', '--live', v1, '--node', NODE], {}, NS);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('+add ANTREA-POL-B-4 192.168.77.9');
+  }, 300_000);
+
+  test('a new bundle whose iptables and ipsets are as applied runs no iptables or ipset tool; drift there waits for a reconcile', async () => {
+    expect((await dpcAsync(ovs, state, ['apply', v2, '--node', NODE], {}, NS)).code).toBe(0);
+    // Another bundle (its digest differs) with the same host files.
+    const v2b = editBundle(v2, NODE, { 'visibility/rules.json': (t) => `${t} ` });
+    inNs('iptables', '-F', 'ANTREA-POL-INGRESS-RULES');
+    const r = await dpcAsync(ovs, state, ['apply', v2b, '--node', NODE, '--format', 'json'], { DPC_TRACE: '1' }, NS);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => /^dpc trace: (iptables|ip6tables|ipset)/.test(l))).toEqual([]);
+    const hostChanges = (out: string): string[] =>
+      (JSON.parse(out) as { kinds: { kind: string; changes: string[] }[] }).kinds.filter((k) => k.kind === 'iptables' || k.kind === 'ipset').flatMap((k) => k.changes);
+    expect(hostChanges(r.stdout)).toEqual([]);
+    expect(ownedRules()).not.toEqual(v2Rules());
+    // What reads everything finds the drift: diff --live, and re-applying the applied bundle, which repairs it.
+    expect((await dpcAsync(ovs, state, ['diff', '--live', v2b, '--node', NODE], {}, NS)).code).toBe(1);
+    const fix = await dpcAsync(ovs, state, ['apply', v2b, '--node', NODE, '--format', 'json'], { DPC_TRACE: '1' }, NS);
+    expect(fix.stderr).toMatch(/^dpc trace: iptables-save/m);
+    expect(hostChanges(fix.stdout)).toHaveLength(1);
+    expect(ownedRules()).toEqual(v2Rules());
+    expect(ownedSets()).toBe(V2.sets);
   }, 300_000);
 });

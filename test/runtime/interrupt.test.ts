@@ -70,10 +70,16 @@ function killMoments(m: Moments): void {
   }, 300_000);
 
   test(`killed by ${m.timers} timers spread over an apply`, async () => {
-    await m.reset();
-    const t0 = Date.now();
-    expect((await m.apply({})).code).toBe(0);
-    const duration = Date.now() - t0;
+    // The shortest of three clean applies: one apply slowed by the shared machine's load would spread the timers
+    // past the end of the faster applies that follow, which then finish before being killed.
+    const durations: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await m.reset();
+      const t0 = Date.now();
+      expect((await m.apply({})).code).toBe(0);
+      durations.push(Date.now() - t0);
+    }
+    const duration = Math.min(...durations);
     const outcomes: string[] = [];
     for (let i = 0; i < m.timers; i++) {
       await m.reset();

@@ -3,7 +3,7 @@
  * them (Interface external_ids antrea-type=container, pod-namespace, pod-name, attached-mac, ip-address), and
  * the dpc command run against it as an operator would run it on the Node.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import type { SourceText } from '../../compiler/ingest/documents.js';
 import { writeBundles } from '../../cli/writeBundles.js';
 import { REPO_ROOT } from '../repoRoot.js';
 import type { Ovs } from '../harness/ovs.js';
+import { createNetns, type Netns } from '../harness/netns.js';
 
 export const DPC = join(REPO_ROOT, 'dist', 'cli', 'dpc.js');
 
@@ -63,19 +64,38 @@ export function nodeEnv(ovs: Ovs, stateDir: string): NodeJS.ProcessEnv {
   return { ...ovs.env, DPC_STATE_DIR: stateDir, NODE_NAME: '' };
 }
 
-/** `netns`: run inside that network namespace (ip netns exec), as an operator would on a Node. */
-export function dpc(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string): DpcResult {
-  const [cmd, argv] = command(args, netns);
+const namespaces = new WeakMap<Ovs, Netns>();
+
+/**
+ * The network namespace dpc runs in for this Node unless a test names one: the Node's own, made on first use. Run
+ * in the host's, a bundle's iptables chains and ipsets would land on the host, where another test file applying
+ * another bundle at the same time changes them under this one (a re-apply then is not 'unchanged').
+ */
+export function netnsOf(ovs: Ovs): Netns {
+  let ns = namespaces.get(ovs);
+  if (!ns) {
+    ns = createNetns('node');
+    ovs.onStop(ns.delete);
+    namespaces.set(ovs, ns);
+  }
+  return ns;
+}
+
+/** `netns`: run inside that network namespace (ip netns exec), as an operator would on a Node; else the Node's own; null: the test's. */
+export function dpc(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string | null): DpcResult {
+  const [cmd, argv] = command(args, netns === undefined ? netnsOf(ovs).name : netns);
   const r = spawnSync(cmd, argv, { env: { ...nodeEnv(ovs, stateDir), ...env }, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `ip netns exec` execs dpc in place, so the child's PID is dpc's own (a kill reaches dpc, not a wrapper). */
-const command = (args: string[], netns?: string): [string, string[]] =>
-  netns ? ['ip', ['netns', 'exec', netns, process.execPath, DPC, ...args]] : [process.execPath, [DPC, ...args]];
+// ip by its path: a test may give dpc a PATH without it (the missing-tool test).
+const IP = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim() || 'ip';
+const command = (args: string[], netns: string | null): [string, string[]] =>
+  netns ? [IP, ['netns', 'exec', netns, process.execPath, DPC, ...args]] : [process.execPath, [DPC, ...args]];
 
-export function spawnDpc(ovs: Ovs, stateDir: string, args: string[], netns?: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const [cmd, argv] = command(args, netns);
+export function spawnDpc(ovs: Ovs, stateDir: string, args: string[], netns?: string | null, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const [cmd, argv] = command(args, netns === undefined ? netnsOf(ovs).name : netns);
   return spawn(cmd, argv, { env: { ...nodeEnv(ovs, stateDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -95,8 +115,8 @@ export function addPodsAssumedBy(ovs: Ovs, out: string, node: string): void {
 }
 
 /** dpc without blocking the test worker's event loop (long runs otherwise starve vitest's own messages). */
-export function dpcAsync(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string): Promise<DpcResult> {
-  const [cmd, argv] = command(args, netns);
+export function dpcAsync(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string | null): Promise<DpcResult> {
+  const [cmd, argv] = command(args, netns === undefined ? netnsOf(ovs).name : netns);
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { env: { ...nodeEnv(ovs, stateDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cleanupAll, requireOvs, startOvs, type Ovs } from '../harness/ovs.js';
 import { REPO_ROOT } from '../repoRoot.js';
-import { addPodsAssumedBy, compileTo, goldenInput, nodeEnv, stateDirFor, dpcAsync } from './node.js';
+import { addPodsAssumedBy, compileTo, dpcAsync, goldenInput, netnsOf, nodeEnv, stateDirFor } from './node.js';
 import { grownBundles } from './scale.js';
 import { sortDumpedFlows } from '../../targets/openflow/render.js';
 
@@ -62,7 +62,7 @@ describe.skipIf(!HAVE_OVS)('apply work is proportional to the change', () => {
     await backToV1();
 
     // In a running process on a connection it holds, as the agent applies.
-    const a = spawnSync(process.execPath, [TIMER, v2, NODE, ovs.bridge], { env: { ...nodeEnv(ovs, state), DPC_TRACE: '1' }, encoding: 'utf8' });
+    const a = spawnSync('ip', ['netns', 'exec', netnsOf(ovs).name, process.execPath, TIMER, v2, NODE, ovs.bridge], { env: { ...nodeEnv(ovs, state), DPC_TRACE: '1' }, encoding: 'utf8' });
     expect(a.status).toBe(0);
     const { ms, report } = JSON.parse(a.stdout) as { ms: number; report: { kinds: { kind: string; changes: string[] }[] } };
     twoFlowChange(report.kinds);
