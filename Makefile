@@ -1,7 +1,7 @@
 # dpc: every entry point a person or CI uses. `make demo` and `make test` work on a fresh Debian 12 machine as root.
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.installed
-DEB_PACKAGES := openvswitch-switch iptables ipset iproute2 tshark python3 iperf3
+DEB_PACKAGES := openvswitch-switch iptables ipset iproute2 tshark python3 iperf3 ethtool
 
 .PHONY: all build demo test unit golden golden-update bench bench-apply bench-parse bench-node-policies conformance conformance-sync-check deps debs clean
 

@@ -22,6 +22,7 @@ import { cleanupAll, requireOvs, startOvs, type Ovs } from './harness/ovs.js';
 import { createNetns, HAVE_NETNS, type Netns } from './harness/netns.js';
 import { addPodsAssumedBy, compileTo, dpc, stateDirFor } from './runtime/node.js';
 import { shownTbf, ticksPerUsec } from '../runtime/kinds/tc.js';
+import { withHostLock } from './harness/hostLock.js';
 
 const HAVE_OVS = requireOvs();
 const NODE = 'node-1';
@@ -90,27 +91,29 @@ describe.skipIf(!HAVE_OVS || !HAVE_NETNS)('Pod bandwidth annotations measured wi
   });
 
   /** Bits per second the receiving side got; `reverse`: the server sends to the Pod. */
-  const measure = (pod: string, reverse: boolean): number => {
+  const measure = (pod: string, reverse: boolean): Promise<number> => withHostLock('iperf3', async () => {
     const direction = reverse ? ['-R'] : [];
     // An unmeasured run first: on a loaded machine the omitted seconds alone may not empty the tbf's starting
     // bucket (one full-suite run under load ~22 measured several times the rate); the refill between the runs
     // is rate × a few hundred ms, which the measured run's own omitted second covers.
-    pods.get(pod)!.exec('iperf3', ['-c', SERVER_IP, '-t', '3', '-J', ...direction]);
-    const r = JSON.parse(pods.get(pod)!.exec('iperf3', ['-c', SERVER_IP, '-t', '4', '-O', '1', '-J', ...direction])) as Iperf;
+    await pods.get(pod)!.runAsync('iperf3', ['-c', SERVER_IP, '-t', '3', '-J', ...direction], 60_000);
+    const run = await pods.get(pod)!.runAsync('iperf3', ['-c', SERVER_IP, '-t', '4', '-O', '1', '-J', ...direction], 60_000);
+    if (run.status !== 0) throw new Error(`iperf3 in ${pod} failed (${run.status}): ${run.stderr.trim()} ${run.stdout.slice(0, 300)}`);
+    const r = JSON.parse(run.stdout) as Iperf;
     return r.end.sum_received.bits_per_second;
-  };
+  });
 
-  test('the annotated Pod gets its rates both ways (tbf and ifb); the unannotated Pod is far faster', () => {
+  test('the annotated Pod gets its rates both ways (tbf and ifb); the unannotated Pod is far faster', async () => {
     // The bucket each tbf starts with, as the kernel holds it: small enough to drain within iperf3's omitted 2 s.
     const tick = ticksPerUsec();
     for (const bits of [INGRESS_BITS, EGRESS_BITS]) {
       const bucket = shownTbf(bits / 8, 536_870_911, 0, tick).burst;
       expect(bucket, `${bits} bit/s`).toBeLessThan(25_000_000);
     }
-    const plainUp = measure('plain', false);
-    const plainDown = measure('plain', true);
-    const up = measure('shaped', false);
-    const down = measure('shaped', true);
+    const plainUp = await measure('plain', false);
+    const plainDown = await measure('plain', true);
+    const up = await measure('shaped', false);
+    const down = await measure('shaped', true);
     const qdiscs = JSON.parse(node.exec('tc', ['-j', 'qdisc', 'show'])) as { kind: string; dev: string; options?: unknown }[];
     const report = { plainUp, plainDown, up, down, tbf: qdiscs.filter((q) => q.kind === 'tbf').map((q) => ({ dev: q.dev, ...(q.options as object) })) };
     console.log(`iperf3 (bit/s): ${JSON.stringify(report)}`);

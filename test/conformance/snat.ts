@@ -26,6 +26,7 @@ import type { Step } from './cases.js';
 import { commonPrefix, type Cluster, type ClusterNode } from './cluster.js';
 import { probeFrame } from './frames.js';
 import { checkPrintedBack } from './hostnet/cluster.js';
+import { measureEgressRate, type RateHost } from './snatRate.js';
 
 type Obj = Record<string, unknown>;
 type Fail = (where: string, message: string) => never;
@@ -154,6 +155,8 @@ interface HostNode {
   ns: Netns;
   /** Lines of net/routes.txt now loaded, to undo before the next step's. */
   routes: string[];
+  /** The bundle of the step in force. */
+  bundle?: NodeBundle;
 }
 
 interface ServerNet {
@@ -253,6 +256,7 @@ export class SnatHosts {
       // This kernel may lack the dummy driver; a bridge with no ports holds an address the same way.
       if (routes.length) n.ns.ip(this.hasDummy ? routes : routes.map((l) => l.replace(/ type dummy$/, ' type bridge')));
       n.routes = routes;
+      n.bundle = bundle;
     }
     for (const c of step.checks) if (c.kind === 'snat') await this.server(c);
     // Antrea announces an Egress IP that moved with a gratuitous ARP, which dpc does not compile: the runner
@@ -395,6 +399,8 @@ interface OvsLeg {
   marks: { value: number; mask: number }[];
   /** The marks of a hop walked with ofproto/trace, when the exit was reached that way. */
   traced?: { value: number; mask: number }[];
+  /** The outer destination of the first tunnel the SYN took, when it took one. */
+  tunnelDst?: string;
   path: string[];
 }
 
@@ -428,6 +434,7 @@ async function ovsLeg(cluster: Cluster, hosts: SnatHosts, step: Step, c: SnatChe
           if (!inner || inner.src !== pod.ip || inner.dst !== c.to) continue;
           const holder = hosts.holder(p.tunnel.outerDst);
           const to = holder && cluster.nodes.get(holder.name);
+          leg.tunnelDst ??= p.tunnel.outerDst;
           leg.path.push(`${n.name} tunnel to ${p.tunnel.outerDst}${to ? ` (${to.name})` : ' (no Node holds it)'}`);
           if (!to) continue;
           if (p.tunnel.outerDst === to.internalIP) forward.push({ to, bytes: f.bytes });
@@ -498,6 +505,12 @@ export async function runSnatCheck(cluster: Cluster, hosts: SnatHosts, step: Ste
   const node = hosts.nodes.get(leg.exit.name);
   const pod = step.pods.find((p) => p.key === c.from)!;
   if (!node || !pod.ip) throw new Error(`no host namespace for ${leg.exit.name}`);
+  if (c.rateMbps) {
+    const podNode = pod.node ? hosts.nodes.get(pod.node) : undefined;
+    if (!podNode) throw new Error(`Pod ${c.from} is on no Node with a host namespace`);
+    const r = await measureEgressRate(rateHost(podNode), rateHost(node), c, pod.ip, leg.marks, leg.tunnelDst);
+    return { ok: r.ok, lines: [...lines, ...r.lines] };
+  }
   const ns = hosts.podNamespace();
   const hostEnd = `sp${srcPort}`;
   try {
@@ -505,7 +518,6 @@ export async function runSnatCheck(cluster: Cluster, hosts: SnatHosts, step: Ste
     node.ns.ip([`link set ${hostEnd} master ${GATEWAY}`, `link set ${hostEnd} up`, `route replace ${pod.ip}/32 dev ${GATEWAY}`]);
     const tuple = ['-i', GATEWAY, '-s', pod.ip, '-d', c.to, '-p', 'tcp', '--sport', String(srcPort), '--dport', String(c.port)];
     for (const m of leg.marks) node.ns.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', ...tuple, '-j', 'MARK', '--set-xmark', `0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)}`]);
-    if (c.rateMbps) return await rateCheck(ns, c, srcPort, leg, lines);
     const out = ns.exec(PYTHON, ['-c', CLIENT, c.to, String(c.port), String(srcPort)]).trim();
     const seen = /^seen (\S*)$/.exec(out)?.[1];
     lines.push(`kernel: ${leg.exit.name} sent it on; ${seen !== undefined ? `the server saw ${seen}` : out}`);
@@ -530,13 +542,9 @@ export async function runSnatCheck(cluster: Cluster, hosts: SnatHosts, step: Ste
   }
 }
 
-async function rateCheck(ns: Netns, c: SnatCheck, srcPort: number, leg: OvsLeg, lines: string[]): Promise<SnatResult> {
-  void srcPort;
-  void leg;
-  lines.push('rateMbps: not measured on this path');
-  void ns;
-  void c;
-  return { ok: false, lines };
+function rateHost(n: HostNode): RateHost {
+  if (!n.bundle) throw new Error(`no bundle loaded on ${n.name}`);
+  return { name: n.name, ns: n.ns, bundle: n.bundle, podCIDR: n.podCIDR, gatewayIP: n.gatewayIP, tunnelIP: n.internalIP };
 }
 
 export function stepHasSnat(step: Step): boolean {

@@ -35,14 +35,38 @@ export function bundleFile(bundle: NodeBundle, path: string): string {
 
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
-export function loadBundle(ovs: Ovs, bundle: NodeBundle, opts: { underlayPrefix?: number } = {}): LoadedNode {
+export interface LoadOptions {
+  underlayPrefix?: number;
+  /**
+   * Attaches one Pod's port instead of a dummy port (a real veth end, say); returns whether it attached one.
+   * Pods it declines get no port.
+   */
+  podPort?: (pod: BundleInventory['inventory']['pods'][number]) => boolean;
+  /** Another name for the gateway's internal port, when its own name is taken in the daemon's namespace. */
+  gatewayName?: string;
+}
+
+/** Every string in a JSON value equal to `from` replaced by `to`. */
+function renamed(value: unknown, from: string, to: string): unknown {
+  if (value === from) return to;
+  if (Array.isArray(value)) return value.map((v) => renamed(v, from, to));
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renamed(v, from, to)]));
+  return value;
+}
+
+export function loadBundle(ovs: Ovs, bundle: NodeBundle, opts: LoadOptions = {}): LoadedNode {
   const meta = JSON.parse(bundleFile(bundle, 'bundle.json')) as BundleInventory;
-  const ops = JSON.parse(bundleFile(bundle, 'ovsdb/transact.json')) as unknown[];
+  let ops = JSON.parse(bundleFile(bundle, 'ovsdb/transact.json')) as unknown[];
+  const gateway = opts.gatewayName ?? meta.inventory.gateway.name;
+  if (opts.gatewayName) ops = renamed(ops, meta.inventory.gateway.name, opts.gatewayName) as unknown[];
   ovs.transact(ops.slice(1));
-  ovs.vsctl('set', 'interface', meta.inventory.gateway.name, `options:tx_pcap=${join(ovs.dir, `${meta.inventory.gateway.name}.pcap`)}`);
+  // tx_pcap is an option of dummy ports only; a caller attaching real ports runs a real datapath.
+  if (!opts.podPort) ovs.vsctl('set', 'interface', gateway, `options:tx_pcap=${join(ovs.dir, `${gateway}.pcap`)}`);
   const podPort = new Map<string, string>();
   for (const p of meta.inventory.pods) {
-    ovs.addDummyPort(p.interface, p.ofport);
+    if (opts.podPort) {
+      if (!opts.podPort(p)) continue;
+    } else ovs.addDummyPort(p.interface, p.ofport);
     podPort.set(`${p.namespace}/${p.name}`, p.interface);
   }
   const groups = lines(bundleFile(bundle, 'openflow/groups.txt'));

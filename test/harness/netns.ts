@@ -2,7 +2,7 @@
 // the commands a Node uses, veth links between namespaces, and processes run inside. Only namespaces this module
 // created are touched, and each is deleted by name when the test ends.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 const TIMEOUT_MS = 30_000;
@@ -34,6 +34,11 @@ export interface Netns {
   ip(lines: readonly string[]): void;
   /** As exec, without throwing: status, stdout and stderr. */
   run(cmd: string, args: readonly string[], input?: string): { status: number; stdout: string; stderr: string };
+  /**
+   * As run, without blocking the event loop: for commands that last seconds (iperf3), which a test worker must
+   * not wait for synchronously (its runner's calls would time out). `timeoutMs` kills the command.
+   */
+  runAsync(cmd: string, args: readonly string[], timeoutMs?: number): Promise<{ status: number; stdout: string; stderr: string }>;
   delete(): void;
 }
 
@@ -56,6 +61,17 @@ export function createNetns(tag: string): Netns {
     ip(lines) {
       const r = spawnSync('ip', ['-n', name, '-batch', '-'], { input: `${lines.join('\n')}\n`, encoding: 'utf8', timeout: TIMEOUT_MS });
       if (r.status !== 0) throw new Error(`ip -batch in ${name} failed (${r.status}): ${(r.stderr ?? String(r.error)).trim()}`);
+    },
+    runAsync(cmd, args, timeoutMs = TIMEOUT_MS) {
+      const proc = spawn('ip', ['netns', 'exec', name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+      let stdout = '';
+      let stderr = '';
+      proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      return new Promise((resolve) => {
+        proc.on('error', (e) => (stderr += String(e)));
+        proc.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+      });
     },
     delete() {
       spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore', timeout: TIMEOUT_MS });

@@ -190,6 +190,7 @@ class OvsInstance implements Ovs {
   constructor(
     readonly dir: string,
     readonly bridge: string,
+    private readonly host: OvsHost = {},
   ) {
     this.env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir };
     this.dbSocket = join(dir, 'db.sock');
@@ -212,11 +213,14 @@ class OvsInstance implements Ovs {
     this.ovsdbServerPid = this.readPid('ovsdb-server');
     this.vsctl('--no-wait', 'init');
     // Not --enable-dummy=override: that would turn tunnel ports into plain dummies that never encapsulate.
-    this.exec('ovs-vswitchd', '--enable-dummy', '--disable-system', `unix:${this.dbSocket}`, '--pidfile', '--detach', '--log-file');
+    const vswitchd = [binary('ovs-vswitchd'), '--enable-dummy', '--disable-system', `unix:${this.dbSocket}`, '--pidfile', '--detach', '--log-file'];
+    // In a namespace, the daemon's internal ports are tap devices there and its system ports that namespace's links.
+    if (this.host.netns) run('ip', ['netns', 'exec', this.host.netns, ...vswitchd], this.env);
+    else run(vswitchd[0]!, vswitchd.slice(1), this.env);
     this.vswitchdPid = this.readPid('ovs-vswitchd');
     this.vsctl(
       'add-br', this.bridge,
-      '--', 'set', 'bridge', this.bridge, 'datapath_type=dummy', 'protocols=OpenFlow10,OpenFlow13,OpenFlow15', 'fail-mode=secure',
+      '--', 'set', 'bridge', this.bridge, `datapath_type=${this.host.datapath ?? 'dummy'}`, 'protocols=OpenFlow10,OpenFlow13,OpenFlow15', 'fail-mode=secure',
     );
   }
 
@@ -369,11 +373,24 @@ class OvsInstance implements Ovs {
   }
 }
 
-export async function startOvs(opts: { bridge?: string } = {}): Promise<Ovs> {
+/**
+ * Where ovs-vswitchd runs. The default is the dummy datapath in the test's own namespace (ports need no kernel
+ * device); `netdev` inside a network namespace carries real kernel traffic: veths of that namespace as ports, and
+ * internal ports as tap devices there (notes: OVS and the kernel together).
+ */
+export interface OvsHost {
+  netns?: string;
+  datapath?: 'dummy' | 'netdev';
+}
+
+export async function startOvs(opts: { bridge?: string } & OvsHost = {}): Promise<Ovs> {
   const { ok, why } = ovsAvailability();
   if (!ok) throw new Error(why);
   installSafetyNet();
-  const instance = new OvsInstance(mkdtempSync(join(tmpdir(), 'ovs-')), opts.bridge ?? 'br-int');
+  const host: OvsHost = {};
+  if (opts.netns) host.netns = opts.netns;
+  if (opts.datapath) host.datapath = opts.datapath;
+  const instance = new OvsInstance(mkdtempSync(join(tmpdir(), 'ovs-')), opts.bridge ?? 'br-int', host);
   live.add(instance);
   try {
     instance.boot();
