@@ -38,12 +38,12 @@ function flow(table: TableName, priority: number, match: Match, actions: Action[
 /**
  * Destinations that never take an Egress: this Node's and every peer's transport IP, `egress.exceptCIDRs` and
  * the discovered Service CIDRs. They go to the gateway and leave masqueraded like any Pod traffic. One flow per
- * distinct CIDR: Antrea installs the same match twice as one flow.
+ * distinct CIDR: Antrea installs the same match twice as one flow. This Node and its peers are every Node, so the
+ * list is the same on every Node (the renderer orders the lines).
  */
-export function egressBypassCIDRs(model: ClusterModel, node: NodeInfo): Cidr[] {
+export function egressBypassCIDRs(model: ClusterModel): Cidr[] {
   const all = [
-    hostCidr(node.internalIP),
-    ...model.nodes.filter((n) => n.name !== node.name).map((n) => hostCidr(n.internalIP)),
+    ...model.nodes.map((n) => hostCidr(n.internalIP)),
     ...model.config.egress.exceptCIDRs,
     ...discoverServiceCIDRs(model),
   ].filter((c) => c.family === 4); // the IPv4 pipeline is the only one compiled
@@ -52,7 +52,25 @@ export function egressBypassCIDRs(model: ClusterModel, node: NodeInfo): Cidr[] {
   return [...seen.values()];
 }
 
-export function planEgressInit(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap): Flow[] {
+/**
+ * Per compile: the bypass flows, the same records on every Node (one per Node of the cluster, so made once and
+ * spelled once rather than a thousand times on each of a thousand Nodes). Created by the compile, passed explicitly.
+ */
+export interface EgressPlanCache {
+  bypass?: readonly Flow[];
+}
+
+export const createEgressPlanCache = (): EgressPlanCache => ({});
+
+function bypassFlows(model: ClusterModel, tables: TableMap, cache: EgressPlanCache): readonly Flow[] {
+  if (cache.bypass === undefined) {
+    const toGateway = [loadMark(ToGatewayRegMark), goto(firstTableOfStage(tables, 'switching'))];
+    cache.bypass = egressBypassCIDRs(model).map((c): Flow => ({ ...flow('EgressMark', Priority.high, { proto: 'ip', nwDst: c }, toGateway), shared: true }));
+  }
+  return cache.bypass;
+}
+
+export function planEgressInit(model: ClusterModel, ports: NodePorts, tables: TableMap, cache: EgressPlanCache): Flow[] {
   if (!model.config.features.egress || !hasTable(tables, 'EgressMark')) return [];
   const switching = firstTableOfStage(tables, 'switching');
   const toGateway = [loadMark(ToGatewayRegMark), goto(switching)];
@@ -70,7 +88,7 @@ export function planEgressInit(model: ClusterModel, node: NodeInfo, ports: NodeP
     flow('EgressMark', Priority.low, { ctState: '+new+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [DROP]),
     flow('EgressMark', Priority.miss, {}, toGateway),
   ];
-  for (const c of egressBypassCIDRs(model, node)) out.push(flow('EgressMark', Priority.high, { proto: 'ip', nwDst: c }, toGateway));
+  out.push(...bypassFlows(model, tables, cache));
   if (hasTable(tables, 'EgressQoS')) out.push(flow('EgressQoS', Priority.low, {}, [goto(switching)]));
   return out;
 }
@@ -182,8 +200,15 @@ function netRecords(model: ClusterModel, local: EgressNodePlan['local'], decisio
  * here) or the tunnel to that IP (it is elsewhere); per local Egress IP the mark for packets tunnelled in, the nat
  * SNAT rule, the address, its meter and policy routing.
  */
-export function planEgress(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, resolved: ResolvedEgress): EgressNodePlan {
-  const flows = planEgressInit(model, node, ports, tables);
+export function planEgress(
+  model: ClusterModel,
+  node: NodeInfo,
+  ports: NodePorts,
+  tables: TableMap,
+  resolved: ResolvedEgress,
+  cache: EgressPlanCache,
+): EgressNodePlan {
+  const flows = planEgressInit(model, ports, tables, cache);
   // The Pod masquerade is Antrea's route client's, there with or without the Egress feature: a Pod that no Egress
   // SNATs leaves with its Node's address.
   const empty: EgressNodePlan = { flows, meters: [], host: natRules(model, node, []), net: [], local: [] };

@@ -11,7 +11,7 @@ import type { TableMap } from '../allocate/pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { createPolicyPlanCache, planNetworkPolicy, type GroupPlan, type PolicyPlan, type PolicyPlanCache } from './networkPolicy.js';
 import { packetInMeters, type MeterPlan } from './meters.js';
-import { planEgress } from './egress.js';
+import { createEgressPlanCache, planEgress, type EgressPlanCache } from './egress.js';
 import type { ResolvedEgress } from '../resolve/egress.js';
 import type { NetRecord } from './net.js';
 import type { NodePolicies } from './policyIndex.js';
@@ -64,9 +64,10 @@ export interface NodePlan {
 export interface PlanCache {
   policy: PolicyPlanCache;
   host: NodePolicyCache;
+  egress: EgressPlanCache;
 }
 
-export const createPlanCache = (): PlanCache => ({ policy: createPolicyPlanCache(), host: createNodePolicyCache() });
+export const createPlanCache = (): PlanCache => ({ policy: createPolicyPlanCache(), host: createNodePolicyCache(), egress: createEgressPlanCache() });
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
 
@@ -129,7 +130,7 @@ export function planNode(
   podBandwidth: readonly PodBandwidthIntent[] = [],
 ): NodePlan {
   const np = planNetworkPolicy(model, node, ports, tables, policies, cache.policy);
-  const eg = planEgress(model, node, ports, tables, egress);
+  const eg = planEgress(model, node, ports, tables, egress, cache.egress);
   const tc = trafficControl ? planTrafficControl(node, ports, tables, trafficControl) : undefined;
   const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...eg.flows, ...np.flows, ...(tc?.flows ?? [])];
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));

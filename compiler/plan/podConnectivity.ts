@@ -42,6 +42,25 @@ import { firstTableOfStage, hasTable, nextTable, type TableMap, type TableName }
  */
 export interface SharedFlows {
   arpResponder: ReadonlyMap<string, Flow>;
+  /**
+   * Per peer Node, the parts of the route to it that do not depend on which Node is local: every Node but the
+   * peer has the same match (so the renderer spells it once) and the same actions after its own gateway MAC.
+   */
+  peerRoutes: ReadonlyMap<string, PeerRoute>;
+}
+
+interface PeerRoute {
+  readonly origin: Origin;
+  readonly match: Match;
+  readonly tail: readonly Action[];
+}
+
+function peerRoute(peer: NodeInfo): PeerRoute {
+  return {
+    origin: nodeOrigin(peer),
+    match: { proto: 'ip', nwDst: peer.podCIDR },
+    tail: [{ kind: 'setMac', field: 'eth_dst', mac: GlobalVirtualMAC }, { kind: 'setIP', field: 'tun_dst', ip: peer.internalIP }, loadMark(ToTunnelRegMark), goto('L3DecTTL')],
+  };
 }
 
 function arpResponderFlow(peer: NodeInfo): Flow {
@@ -58,7 +77,10 @@ function arpResponderFlow(peer: NodeInfo): Flow {
 }
 
 export function createSharedFlows(model: ClusterModel): SharedFlows {
-  return { arpResponder: new Map(model.nodes.map((n) => [n.name, arpResponderFlow(n)])) };
+  return {
+    arpResponder: new Map(model.nodes.map((n) => [n.name, arpResponderFlow(n)])),
+    peerRoutes: new Map(model.nodes.map((n) => [n.name, peerRoute(n)])),
+  };
 }
 
 interface Ctx {
@@ -217,16 +239,10 @@ function l3Flows(c: Ctx): Flow[] {
     // Same-Node Pod traffic is switched, not routed: MACs and TTL stay as they are.
     flow(c.origin, 'L3Forwarding', Priority.normal, { proto: 'ip', regs: regMatch(NotRewriteMACRegMark), nwDst: node.podCIDR }, [goto('L2ForwardingCalc')]),
   ];
+  const fromGateway: Action = { kind: 'setMac', field: 'eth_src', mac: gwMac };
   for (const peer of c.peers) {
-    out.push(
-      flow(nodeOrigin(peer), 'L3Forwarding', Priority.normal, { proto: 'ip', nwDst: peer.podCIDR }, [
-        { kind: 'setMac', field: 'eth_src', mac: gwMac },
-        { kind: 'setMac', field: 'eth_dst', mac: GlobalVirtualMAC },
-        { kind: 'setIP', field: 'tun_dst', ip: peer.internalIP },
-        loadMark(ToTunnelRegMark),
-        goto('L3DecTTL'),
-      ]),
-    );
+    const r = c.shared.peerRoutes.get(peer.name)!;
+    out.push(flow(r.origin, 'L3Forwarding', Priority.normal, r.match, [fromGateway, ...r.tail]));
   }
   for (const p of ports.pods) {
     out.push(

@@ -11,19 +11,36 @@ import { joinPieces, textBuilder } from '../bundle/text.js';
  */
 export interface SpellingCache {
   readonly matches: WeakMap<Match, string>;
+  /** Whole lines, newline included, of records marked shared. */
   readonly sharedLines: WeakMap<Flow, string>;
+  /** `cookie=0x…, ` by cookie: a few hundred distinct values spelled for millions of lines. */
+  readonly cookies: Map<bigint, string>;
 }
 
-export const createSpellingCache = (): SpellingCache => ({ matches: new WeakMap(), sharedLines: new WeakMap() });
+export const createSpellingCache = (): SpellingCache => ({ matches: new WeakMap(), sharedLines: new WeakMap(), cookies: new Map() });
 
-function spell(f: Flow, tables: TableMap, match: string): string {
+function cookieText(c: bigint, cache: SpellingCache): string {
+  let text = cache.cookies.get(c);
+  if (text === undefined) {
+    text = c !== 0n ? `cookie=0x${c.toString(16)}, ` : '';
+    cache.cookies.set(c, text);
+  }
+  return text;
+}
+
+/**
+ * The line with its newline: a newline sorts below every character a line holds, so lines compare as they would
+ * without it, and each is added to the text in one piece. Joined from parts, the line is one flat string: built
+ * with `+=` it would be a tree of pieces that every later copy (a cached line is copied into each Node's text)
+ * walks again.
+ */
+function spell(f: Flow, tables: TableMap, match: string, cache: SpellingCache): string {
   const id = tableId(tables, f.table);
-  let line = f.cookie !== 0n ? `cookie=0x${f.cookie.toString(16)}, ` : '';
-  if (id !== 0) line += `table=${id}, `;
-  line += match ? `priority=${f.priority},${match} actions=` : `priority=${f.priority} actions=`;
+  const parts = [cookieText(f.cookie, cache), id !== 0 ? `table=${id}, ` : '', `priority=${f.priority}`, match ? `,${match} actions=` : ' actions='];
   const tid = (name: string) => tableId(tables, name as TableName);
-  for (let i = 0; i < f.actions.length; i++) line += (i === 0 ? '' : ',') + spellAction(f.actions[i]!, tid);
-  return line;
+  for (let i = 0; i < f.actions.length; i++) parts.push(i === 0 ? '' : ',', spellAction(f.actions[i]!, tid));
+  parts.push('\n');
+  return parts.join('');
 }
 
 function matchText(m: Match, cache: SpellingCache): string {
@@ -36,10 +53,10 @@ function matchText(m: Match, cache: SpellingCache): string {
 }
 
 function render(f: Flow, tables: TableMap, match: string, cache: SpellingCache): string {
-  if (!f.shared) return spell(f, tables, match);
+  if (!f.shared) return spell(f, tables, match, cache);
   let text = cache.sharedLines.get(f);
   if (text === undefined) {
-    text = spell(f, tables, match);
+    text = spell(f, tables, match, cache);
     cache.sharedLines.set(f, text);
   }
   return text;
@@ -68,7 +85,7 @@ export function renderFlows(flows: readonly Flow[], tables: TableMap, cache: Spe
 export function renderFlowPieces(flows: readonly Flow[], tables: TableMap, cache: SpellingCache = createSpellingCache()): string[] {
   // Flows grouped by (table, priority): the group key orders the file, and within a group the matches must be
   // distinct (the uniqueness check) and the lines are sorted as plain strings.
-  const groups = new Map<number, { matches: Set<string>; lines: string[] }>();
+  const groups = new Map<number, { matches: Set<string>; lines: Line[] }>();
   for (const f of flows) {
     const table = tableId(tables, f.table);
     const match = matchText(f.match, cache);
@@ -78,16 +95,29 @@ export function renderFlowPieces(flows: readonly Flow[], tables: TableMap, cache
     if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
     if (g.matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
     g.matches.add(match);
-    g.lines.push(render(f, tables, match, cache));
+    g.lines.push({ cookie: f.cookie, match, text: render(f, tables, match, cache) });
   }
   const text = textBuilder();
   for (const slot of [...groups.keys()].sort((a, b) => a - b)) {
-    for (const l of groups.get(slot)!.lines.sort()) {
-      text.add(l);
-      text.add('\n');
-    }
+    for (const l of groups.get(slot)!.lines.sort(compareInGroup)) text.add(l.text);
   }
   return text.done();
+}
+
+interface Line {
+  cookie: bigint;
+  match: string;
+  text: string;
+}
+
+/**
+ * The plain string order of two lines of one (table, priority), cheaply: with one cookie, the lines are the same
+ * up to the match, and a match's characters all sort above the space that ends it, so the lines compare as their
+ * matches do (the short, already spelled strings, never equal within a group). Otherwise the whole lines decide.
+ */
+function compareInGroup(a: Line, b: Line): number {
+  if (a.cookie === b.cookie) return a.match < b.match ? -1 : 1;
+  return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
 }
 
 /** Sorts lines of an `ovs-ofctl dump-flows` the way renderFlows orders them. */
