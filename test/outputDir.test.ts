@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.js';
-import { buildUnlessBuilt, DPC, runCommand } from './dpcCommand.js';
+import { buildUnlessBuilt, DPC } from './dpcCommand.js';
+import { runCommand } from './harness/command.js';
 import { clusterSources, twoNodes } from './fixtures/clusters.js';
 import { compile } from '../compiler/compile.js';
 import { OutputWriteError, writeBundles, type WriteFs } from '../cli/writeBundles.js';

@@ -2,8 +2,9 @@
 // the commands a Node uses, veth links between namespaces, and processes run inside. Only namespaces this module
 // created are touched, and each is deleted by name when the test ends.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { runCommand } from './command.js';
 
 const TIMEOUT_MS = 30_000;
 
@@ -62,16 +63,9 @@ export function createNetns(tag: string): Netns {
       const r = spawnSync('ip', ['-n', name, '-batch', '-'], { input: `${lines.join('\n')}\n`, encoding: 'utf8', timeout: TIMEOUT_MS });
       if (r.status !== 0) throw new Error(`ip -batch in ${name} failed (${r.status}): ${(r.stderr ?? String(r.error)).trim()}`);
     },
-    runAsync(cmd, args, timeoutMs = TIMEOUT_MS) {
-      const proc = spawn('ip', ['netns', 'exec', name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-      let stdout = '';
-      let stderr = '';
-      proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      return new Promise((resolve) => {
-        proc.on('error', (e) => (stderr += String(e)));
-        proc.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-      });
+    async runAsync(cmd, args, timeoutMs = TIMEOUT_MS) {
+      const r = await runCommand('ip', ['netns', 'exec', name, cmd, ...args], { timeoutMs });
+      return { status: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
     delete() {
       spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore', timeout: TIMEOUT_MS });

@@ -11,6 +11,7 @@ import { compile } from '../../compiler/compile.js';
 import type { SourceText } from '../../compiler/ingest/documents.js';
 import { writeBundles } from '../../cli/writeBundles.js';
 import { REPO_ROOT } from '../repoRoot.js';
+import { runCommand, type CommandRun } from '../harness/command.js';
 import type { Ovs } from '../harness/ovs.js';
 import { createNetns, type Netns } from '../harness/netns.js';
 
@@ -54,11 +55,7 @@ export function compileTo(sources: readonly SourceText[], nodes?: string[]): str
   return out;
 }
 
-export interface DpcResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type DpcResult = CommandRun;
 
 export function nodeEnv(ovs: Ovs, stateDir: string): NodeJS.ProcessEnv {
   return { ...ovs.env, DPC_STATE_DIR: stateDir, NODE_NAME: '' };
@@ -117,12 +114,5 @@ export function addPodsAssumedBy(ovs: Ovs, out: string, node: string): void {
 /** dpc without blocking the test worker's event loop (long runs otherwise starve vitest's own messages). */
 export function dpcAsync(ovs: Ovs, stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}, netns?: string | null): Promise<DpcResult> {
   const [cmd, argv] = command(args, netns === undefined ? netnsOf(ovs).name : netns);
-  return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { env: { ...nodeEnv(ovs, stateDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand(cmd, argv, { env: { ...nodeEnv(ovs, stateDir), ...env } });
 }
