@@ -68,6 +68,16 @@ export function createNetns(tag: string): Netns {
       return { status: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
     delete() {
+      // Processes the test started inside (a server's children included) would outlive the name and keep the
+      // namespace alive: they go first, by PID.
+      const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8', timeout: TIMEOUT_MS }).stdout ?? '';
+      for (const pid of pids.split('\n').filter((l) => /^\d+$/.test(l))) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore', timeout: TIMEOUT_MS });
     },
   };
