@@ -26,7 +26,7 @@ import type { Step } from './cases.js';
 import { commonPrefix, type Cluster, type ClusterNode } from './cluster.js';
 import { probeFrame } from './frames.js';
 import { checkPrintedBack } from './hostnet/cluster.js';
-import { measureEgressRate, type RateHost } from './snatRate.js';
+import { markAgain, markText, measureEgressRate, type RateHost, type SkbMark } from './snatRate.js';
 
 type Obj = Record<string, unknown>;
 type Fail = (where: string, message: string) => never;
@@ -396,9 +396,9 @@ interface OvsLeg {
   /** The Node whose switch handed the SYN to its gateway; undefined when no switch did. */
   exit?: ClusterNode;
   /** skb_mark actions the exit switch's datapath applied: value and mask. */
-  marks: { value: number; mask: number }[];
+  marks: SkbMark[];
   /** The marks of a hop walked with ofproto/trace, when the exit was reached that way. */
-  traced?: { value: number; mask: number }[];
+  traced?: SkbMark[];
   /** The outer destination of the first tunnel the SYN took, when it took one. */
   tunnelDst?: string;
   path: string[];
@@ -500,7 +500,7 @@ export async function runSnatCheck(cluster: Cluster, hosts: SnatHosts, step: Ste
   const lines: string[] = [];
   const srcPort = nextSourcePort++ > 59000 ? (nextSourcePort = 47000) : nextSourcePort;
   const leg = await ovsLeg(cluster, hosts, step, c, srcPort);
-  lines.push(`OVS: ${leg.path.join(' -> ')}${leg.exit ? `; mark ${leg.marks.map((m) => `0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)}`).join(',') || 'none'}` : '; left nowhere'}`);
+  lines.push(`OVS: ${leg.path.join(' -> ')}${leg.exit ? `; mark ${leg.marks.map(markText).join(',') || 'none'}` : '; left nowhere'}`);
   if (!leg.exit) return { ok: c.verdict === 'deny', lines };
   const node = hosts.nodes.get(leg.exit.name);
   const pod = step.pods.find((p) => p.key === c.from)!;
@@ -517,7 +517,7 @@ export async function runSnatCheck(cluster: Cluster, hosts: SnatHosts, step: Ste
     ns.ip([`link add eth0 type veth peer name ${hostEnd} netns ${node.ns.name}`, `addr add ${pod.ip}/32 dev eth0`, 'link set eth0 up', `route add default via ${node.gatewayIP} dev eth0 onlink`]);
     node.ns.ip([`link set ${hostEnd} master ${GATEWAY}`, `link set ${hostEnd} up`, `route replace ${pod.ip}/32 dev ${GATEWAY}`]);
     const tuple = ['-i', GATEWAY, '-s', pod.ip, '-d', c.to, '-p', 'tcp', '--sport', String(srcPort), '--dport', String(c.port)];
-    for (const m of leg.marks) node.ns.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', ...tuple, '-j', 'MARK', '--set-xmark', `0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)}`]);
+    markAgain(node.ns, tuple, leg.marks);
     const out = ns.exec(PYTHON, ['-c', CLIENT, c.to, String(c.port), String(srcPort)]).trim();
     const seen = /^seen (\S*)$/.exec(out)?.[1];
     lines.push(`kernel: ${leg.exit.name} sent it on; ${seen !== undefined ? `the server saw ${seen}` : out}`);

@@ -76,6 +76,20 @@ async function iperf(pod: Netns, c: SnatCheck): Promise<number | string> {
   return report.error ?? (typeof bps === 'number' ? bps / 1e6 : 'iperf3 reported no sender rate');
 }
 
+export type SkbMark = { value: number; mask: number };
+
+export function markText(m: SkbMark): string {
+  return `0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)}`;
+}
+
+/**
+ * Sets again, on the Node's kernel, the marks the flows set on this traffic (`match`: iptables match arguments):
+ * a userspace datapath cannot hand skb marks to the kernel.
+ */
+export function markAgain(ns: Netns, match: readonly string[], marks: readonly SkbMark[]): void {
+  for (const m of marks) ns.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', ...match, '-j', 'MARK', '--set-xmark', markText(m)]);
+}
+
 function offloadsOff(ns: Netns, dev: string): void {
   ns.exec('ethtool', ['-K', dev, 'tso', 'off', 'gso', 'off', 'tx', 'off']);
 }
@@ -141,7 +155,7 @@ export async function measureEgressRate(
   exit: RateHost,
   c: SnatCheck,
   podIP: string,
-  marks: readonly { value: number; mask: number }[],
+  marks: readonly SkbMark[],
   tunnelDst?: string,
 ): Promise<RateResult> {
   const rate = c.rateMbps!;
@@ -176,7 +190,7 @@ export async function measureEgressRate(
     }
     // Replies leave the Egress Node's kernel through its gateway: to the Pod's port, or into the tunnel back.
     exit.ns.ip([`route replace ${podIP}/32 dev ${GATEWAY_STANDIN}`, `neigh replace ${podIP} lladdr ${remote ? GLOBAL_VIRTUAL_MAC : pod.mac} dev ${GATEWAY_STANDIN}`]);
-    for (const m of marks) exit.ns.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', ...mangle, '-j', 'MARK', '--set-xmark', `0x${m.value.toString(16)}/0x${(m.mask >>> 0).toString(16)}`]);
+    markAgain(exit.ns, mangle, marks);
     const meters = switches.at(-1)!.ovs.dumpMeters().filter((m) => !/pktps/.test(m));
     const got = await withHostLock('iperf3', () => iperf(podNs, c));
     const path = remote ? `${podHost.name}'s switch, the tunnel to ${tunnelDst}, ${exit.name}'s switch` : `${exit.name}'s switch`;
