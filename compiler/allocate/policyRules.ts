@@ -10,7 +10,7 @@ import type { TableName } from './pipeline.js';
 import { assignPriorities, bandOf, BaselineBand, K8sRulePriority, MultiTierBand, priorityOf, type PriorityBand, type PrioritySlot } from './priorities.js';
 import { allocateRuleIds } from './ruleIds.js';
 import { allocateNodeRules, type AllocatedNodeRule } from './nodeRuleIds.js';
-import { groupIdenticalIsolation, groupIdenticalRules } from './sharedRules.js';
+import { groupIdenticalIsolation, groupIdenticalRules, podSetNumbers } from './sharedRules.js';
 
 export interface AllocatedRule extends RuleIntent {
   readonly id: number;
@@ -63,8 +63,9 @@ export function allocatePolicyRules(
     table: ruleTable(r),
     priority: r.tierPriority === undefined ? K8sRulePriority.match : priorityOf(bands.get(bandOf(r.tierPriority))!, slot(r)),
   }));
-  const ruleGroups = groupIdenticalRules(placed);
-  const isolationGroups = groupIdenticalIsolation(intents.isolation);
+  const podSets = podSetNumbers();
+  const ruleGroups = groupIdenticalRules(placed, podSets);
+  const isolationGroups = groupIdenticalIsolation(intents.isolation, podSets);
   // Only the rule standing for a group draws an ID: the others share it.
   const ids = allocateRuleIds([...ruleGroups.map((g) => g.first.key), ...isolationGroups.map((g) => g.first.key)], hash);
   const rules: AllocatedRule[] = ruleGroups.map(({ first, others }) => ({ ...first, id: ids.get(first.key)!, sharedWith: others }));

