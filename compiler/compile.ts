@@ -28,6 +28,7 @@ import { deepFreeze } from './util/deepFreeze.js';
 import { DPC_VERSION } from './version.js';
 import { notCompiledFeatures } from './model/notCompiled.js';
 import { canonicalJson } from './util/canonicalJson.js';
+import { appendAll } from './util/append.js';
 
 export interface CompileOptions {
   /** Compile only these Nodes (all when empty or absent). */
@@ -103,7 +104,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const { snapshot, diagnostics } = ingest(sources, options.previous);
   const objects = Object.values(snapshot).reduce((n, list) => n + list.length, 0);
   const { model, diagnostics: modelDiags } = buildModel(snapshot);
-  diagnostics.push(...modelDiags);
+  appendAll(diagnostics, modelDiags);
   if (objects === 0 && !hasErrors(diagnostics)) diagnostics.push({ severity: 'error', ...Msg.noInput() });
   const stats = { objects, nodes: model.nodes.length, pods: model.pods.length };
   const wanted = options.nodes && options.nodes.length > 0 ? new Set(options.nodes) : undefined;
@@ -114,7 +115,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join('; ')) });
   // Before validate stops: two TrafficControls configuring one port differently is an input error.
   const { ports: tcPortSet, diagnostics: tcDiags } = collectTrafficControlPorts(model.trafficControls);
-  diagnostics.push(...tcDiags);
+  appendAll(diagnostics, tcDiags);
 
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
@@ -122,11 +123,11 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   // resolve: Node-independent intents.
   progress({ phase: 'resolve' });
   const { intents, diagnostics: policyDiags } = resolvePolicies(model);
-  diagnostics.push(...policyDiags);
+  appendAll(diagnostics, policyDiags);
   const tcEnabled = model.config.features.trafficControl;
   const tcResolved = resolveTrafficControls(model);
   const egress: ResolvedEgress = resolveEgress(model);
-  diagnostics.push(...egress.diagnostics);
+  appendAll(diagnostics, egress.diagnostics);
   const exporter = model.config.features.flowExporter ? resolveFlowExporter(model, egress) : undefined;
   const podBandwidth = resolvePodBandwidth(model);
   if (hasErrors(diagnostics)) {
@@ -134,7 +135,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   }
   // allocate: rule IDs, tables and priorities, table IDs; each Node's ports.
   const { allocated, diagnostics: allocDiags } = allocatePolicyRules(intents);
-  diagnostics.push(...allocDiags);
+  appendAll(diagnostics, allocDiags);
   const shard = options.shard;
   const nodePorts = model.nodes
     .filter((node, i) => (!wanted || wanted.has(node.name)) && (!shard || i % shard.count === shard.index - 1))
@@ -143,7 +144,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
       const tcPorts = tcEnabled ? allocateTrafficControlPorts(model, node, tcPortSet, own.ports) : undefined;
       return { node, ports: own.ports, tcPorts, diagnostics: [...own.diagnostics, ...(tcPorts?.diagnostics ?? [])] };
     });
-  for (const n of nodePorts) diagnostics.push(...n.diagnostics);
+  for (const n of nodePorts) appendAll(diagnostics, n.diagnostics);
   // validate stops here, after the last stage that can refuse input: planning and rendering never do.
   if (hasErrors(diagnostics) || options.validateOnly) {
     return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };

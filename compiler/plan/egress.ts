@@ -27,6 +27,7 @@ import { comment, type HostOrigin, type HostRules, type IptablesRule } from './i
 import type { NetRecord } from './net.js';
 import { CookieCategory, DROP, bitsValue, cookie, goto, loadMark, regMatch, setBits, type Action, type Flow, type Match, type Origin } from './flow.js';
 import { firstTableOfStage, hasTable, type TableMap, type TableName } from '../allocate/pipeline.js';
+import { appendAll } from '../util/append.js';
 
 const COOKIE = cookie(CookieCategory.egress);
 const ORIGIN: Origin = { feature: 'Egress', kind: 'Feature', name: 'Egress' };
@@ -88,7 +89,7 @@ export function planEgressInit(model: ClusterModel, ports: NodePorts, tables: Ta
     flow('EgressMark', Priority.low, { ctState: '+new+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [DROP]),
     flow('EgressMark', Priority.miss, {}, toGateway),
   ];
-  out.push(...bypassFlows(model, tables, cache));
+  appendAll(out, bypassFlows(model, tables, cache));
   if (hasTable(tables, 'EgressQoS')) out.push(flow('EgressQoS', Priority.low, {}, [goto(switching)]));
   return out;
 }
