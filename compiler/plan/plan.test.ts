@@ -13,7 +13,7 @@ import { allocateNodePorts } from '../allocate/ports.js';
 import { computeTableMap } from '../allocate/pipeline.js';
 import { indexPoliciesByNode } from './policyIndex.js';
 import { createSharedFlows } from './podConnectivity.js';
-import { createPlanCache, planNode, type NodePlan } from './nodePlan.js';
+import { allFlows, createPlanCache, flowCount, planNode, type NodePlan } from './nodePlan.js';
 import { deepFreeze } from '../util/deepFreeze.js';
 import { TargetOFPortField } from './fields.js';
 
@@ -90,7 +90,9 @@ describe('NetworkPolicy plan', () => {
 
   test('every record carries its origin; every NetworkPolicy rule flow names its policy and rule', () => {
     const plan = planFor();
-    for (const f of plan.flows) expect(f.origin.feature, `${f.table} ${f.priority}`).toBeTruthy();
+    const flows = allFlows(plan);
+    expect(flows.length).toBe(flowCount(plan));
+    for (const f of flows) expect(f.origin.feature, `${f.table} ${f.priority}`).toBeTruthy();
     for (const g of plan.groups) expect(g.origin.feature).toBe('NetworkPolicy');
     // Antrea's start-up meters: NetworkPolicy packet-ins, Traceflow (no dpc feature), DNS interception.
     expect(plan.meters.map((m) => [m.id, m.origin.feature])).toEqual([

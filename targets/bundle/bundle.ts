@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { formatIP, formatCidr } from '../../compiler/net/ip.js';
-import type { NodePlan } from '../../compiler/plan/nodePlan.js';
+import { flowCount, type NodePlan } from '../../compiler/plan/nodePlan.js';
 import { renderFlowPieces, type SpellingCache } from '../openflow/render.js';
 import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
@@ -69,7 +69,7 @@ function bundleJson(plan: NodePlan, digests: ReadonlyMap<string, string>): strin
 export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spelling?: SpellingCache, ruleEntries?: WeakMap<object, string>): NodeBundle {
   // Artifacts as pieces (./text.ts): the two that grow with the cluster are rendered that way.
   const artifacts = new Map<string, readonly string[]>([
-    ['openflow/flows.txt', renderFlowPieces(plan.flows, plan.tables, spelling)],
+    ['openflow/flows.txt', renderFlowPieces(plan.flows, plan.tables, spelling, plan.families, plan.ports.gateway.mac)],
     ['openflow/groups.txt', [renderGroups(plan.groups, plan.tables)]],
     ['openflow/meters.txt', [renderMeters(plan.meters)]],
     ['ovsdb/transact.json', [renderTransact(plan)]],
@@ -97,7 +97,7 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
   return {
     node: plan.node.name,
     files,
-    flowCount: plan.flows.length,
+    flowCount: flowCount(plan),
     podCount: plan.ports.pods.length,
     digest: sha256(meta),
   };
