@@ -1,7 +1,7 @@
 /**
- * Flow families: flows a thousand Nodes have in common, one per Node of the cluster (ARP answers for peer
- * gateways, routes to peer Pod CIDRs, the EgressMark bypass of every transport IP). A Node's plan names the family
- * and the one member it leaves out (its own entry) instead of holding ~1,000 records of it, so the renderer can
+ * Flow families: flows many Nodes have in common, such as one per Node of the cluster (ARP answers for peer
+ * gateways, routes to peer Pod CIDRs, the EgressMark bypass of every transport IP) or a rule's peer clause. A Node's
+ * plan names the family and the member it leaves out (its own entry) instead of holding ~1,000 records, so the renderer can
  * spell and order each family once per compile (targets/openflow/render.ts) and each Node only cuts out its line.
  * Families are built once per compile and passed explicitly; `familyFlows` gives the records a Node has.
  */
@@ -51,4 +51,4 @@ export function familyFlows(uses: readonly FamilyUse[], gatewayMac: string): Flo
 
 /** How many flows a Node's families give it. */
 export const familyFlowCount = (uses: readonly FamilyUse[]): number =>
-  uses.reduce((n, { family, without }) => n + family.members.length - (family.members.some((m) => m.key === without) ? 1 : 0), 0);
+  uses.reduce((n, { family, without }) => n + family.members.length - (without !== undefined && family.members.some((m) => m.key === without) ? 1 : 0), 0);

@@ -151,7 +151,7 @@ export function planNode(
     tables,
     ports,
     flows,
-    families: [...pc.families, ...eg.families],
+    families: [...pc.families, ...eg.families, ...np.flowFamilies],
     groups: np.groups,
     meters: [...packetInMeters(model.config, node), ...eg.meters],
     policy: { rules: np.rules, isolation: np.isolation },

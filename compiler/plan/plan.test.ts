@@ -58,7 +58,7 @@ function planFor(policy = POLICY): NodePlan {
 describe('NetworkPolicy plan', () => {
   test('ingress rules land in AntreaPolicyIngressRule as conjunctions over peer, local Pod and service', () => {
     const plan = planFor();
-    const rules = plan.flows.filter((f) => f.table === 'AntreaPolicyIngressRule' && f.origin.feature === 'NetworkPolicy');
+    const rules = allFlows(plan).filter((f) => f.table === 'AntreaPolicyIngressRule' && f.origin.feature === 'NetworkPolicy');
     const allow = plan.policy.rules.find((r) => r.ruleName === 'from-web')!;
     const conj = rules.filter((f) => f.actions.some((a) => a.kind === 'conjunction' && a.id === allow.id));
     // peer (web's IP), local (db's ofport in reg1), service (tcp 5432): three clauses.
@@ -101,7 +101,7 @@ describe('NetworkPolicy plan', () => {
       [258, 'NetworkPolicy'],
     ]);
     for (const p of plan.ovsdbPorts) expect(p.origin.kind).toBe('Node');
-    const ruleFlows = plan.flows.filter((f) => f.cookie & 0xffffffffn);
+    const ruleFlows = flows.filter((f) => f.cookie & 0xffffffffn);
     expect(ruleFlows.length).toBeGreaterThan(5);
     for (const f of ruleFlows) {
       expect(f.origin).toMatchObject({ feature: 'NetworkPolicy', kind: 'AntreaClusterNetworkPolicy', name: 'web-only' });

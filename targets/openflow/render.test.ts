@@ -16,12 +16,41 @@ import type { TableMap } from '../../compiler/allocate/pipeline.js';
 const sortedAlone = (flows: readonly Flow[], tables: TableMap): string =>
   `${sortDumpedFlows(flows.map((f) => renderFlows([f], tables))).join('\n')}\n`;
 
+/** A rule alone at its table and priority (its peer clause a family) and one sharing them (its flows the Node's own). */
+const POLICIES = `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: alone}
+spec:
+  priority: 3
+  tier: application
+  appliedTo: [{podSelector: {matchLabels: {app: a}}}]
+  ingress:
+  - {action: Allow, from: [{podSelector: {matchLabels: {app: b}}}], ports: [{protocol: TCP, port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: k8s-one, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: a}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: k8s-two, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{from: [{podSelector: {}}], ports: [{port: 53, protocol: UDP}]}]
+`;
+
 function compiled(nodes = 5) {
   const result = compile(
-    clusterSources({
-      nodes: Array.from({ length: nodes }, (_, i) => ({ name: `n${i}`, podCIDR: `10.9.${i}.0/24`, internalIP: `192.0.2.${i + 1}` })),
-      pods: Array.from({ length: nodes * 2 }, (_, i) => ({ namespace: 'shop', name: `p${i}`, node: `n${i % nodes}`, ip: `10.9.${i % nodes}.${10 + i}`, labels: { app: 'x' } })),
-    }),
+    [
+      ...clusterSources({
+        nodes: Array.from({ length: nodes }, (_, i) => ({ name: `n${i}`, podCIDR: `10.9.${i}.0/24`, internalIP: `192.0.2.${i + 1}` })),
+        pods: Array.from({ length: nodes * 2 }, (_, i) => ({ namespace: 'shop', name: `p${i}`, node: `n${i % nodes}`, ip: `10.9.${i % nodes}.${10 + i}`, labels: { app: i % 2 ? 'a' : 'b' } })),
+      }),
+      { name: 'policies.yaml', text: POLICIES },
+    ],
     { keepPlans: true },
   );
   expect(result.ok).toBe(true);
@@ -41,6 +70,8 @@ describe('flow families', () => {
   test('every Node of a compile: the families merged with its own flows are the text sorted from scratch', () => {
     const result = compiled();
     const cache = createSpellingCache();
+    // The alone rule's peer clause is a family on the Nodes of its Pods.
+    expect(result.plans!.some((p) => p.families.some((u) => u.family.name.startsWith('rule ')))).toBe(true);
     for (const plan of result.plans!) {
       const flows = allFlows(plan);
       // Its own line is left out of each peer family: one ARP answer and one route fewer than there are Nodes.
@@ -49,6 +80,7 @@ describe('flow families', () => {
       const text = renderFlows(plan.flows, plan.tables, cache, plan.families, plan.ports.gateway.mac);
       expect(text).toBe(sortedAlone(flows, plan.tables));
       expect(text).not.toContain(LOCAL_GATEWAY_MAC);
+      expect(text).toMatch(/conjunction/);
       expect(result.bundles.find((b) => b.node === plan.node.name)!.files.get('openflow/flows.txt')).toBe(text);
     }
   });

@@ -6,21 +6,18 @@ import { CHUNK, joinPieces, textBuilder, type TextBuilder } from '../bundle/text
 import { LOCAL_GATEWAY_MAC, type FamilyUse, type FlowFamily } from '../../compiler/plan/family.js';
 
 /**
- * Text already spelled within one compile: matches by record (clause matches are shared by every Node that
- * has the rule) and whole lines of records marked shared. Created by the compile, passed explicitly, so no
- * state outlives it.
+ * Text already spelled within one compile: matches by record (a local Pod's clause match is shared by every rule
+ * that protects it) and flow families. Created by the compile, passed explicitly, so no state outlives it.
  */
 export interface SpellingCache {
   readonly matches: WeakMap<Match, string>;
-  /** Whole lines, newline included, of records marked shared. */
-  readonly sharedLines: WeakMap<Flow, string>;
   /** `cookie=0x…, ` by cookie: a few hundred distinct values spelled for millions of lines. */
   readonly cookies: Map<bigint, string>;
   /** Each flow family spelled and ordered once (see FamilyBlock). */
   readonly families: WeakMap<FlowFamily, FamilyBlock>;
 }
 
-export const createSpellingCache = (): SpellingCache => ({ matches: new WeakMap(), sharedLines: new WeakMap(), cookies: new Map(), families: new WeakMap() });
+export const createSpellingCache = (): SpellingCache => ({ matches: new WeakMap(), cookies: new Map(), families: new WeakMap() });
 
 function cookieText(c: bigint, cache: SpellingCache): string {
   let text = cache.cookies.get(c);
@@ -51,16 +48,6 @@ function matchText(m: Match, cache: SpellingCache): string {
   if (text === undefined) {
     text = spellMatch(m);
     cache.matches.set(m, text);
-  }
-  return text;
-}
-
-function render(f: Flow, tables: TableMap, match: string, cache: SpellingCache): string {
-  if (!f.shared) return spell(f, tables, match, cache);
-  let text = cache.sharedLines.get(f);
-  if (text === undefined) {
-    text = spell(f, tables, match, cache);
-    cache.sharedLines.set(f, text);
   }
   return text;
 }
@@ -106,7 +93,7 @@ export function renderFlowPieces(
     if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
     if (g.matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
     g.matches.add(match);
-    g.lines.push({ cookie: f.cookie, match, text: render(f, tables, match, cache) });
+    g.lines.push({ cookie: f.cookie, match, text: spell(f, tables, match, cache) });
   }
   const shared = new Map<number, { block: SlotBlock; without: number }>();
   for (const use of families) {
