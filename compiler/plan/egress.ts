@@ -23,7 +23,7 @@ import {
   ToTunnelRegMark,
 } from './fields.js';
 import type { MeterPlan } from './meters.js';
-import { comment, type HostOrigin, type HostRules, type IptablesRule } from './iptables.js';
+import { comment, type HostOrigin, type HostRules, type IptablesRule, type Ipset } from './iptables.js';
 import type { NetRecord } from './net.js';
 import { CookieCategory, DROP, bitsValue, cookie, goto, loadMark, regMatch, setBits, type Action, type Flow, type Match, type Origin } from './flow.js';
 import { firstTableOfStage, hasTable, type TableMap, type TableName } from '../allocate/pipeline.js';
@@ -60,6 +60,8 @@ export function egressBypassCIDRs(model: ClusterModel): Cidr[] {
  */
 export interface EgressPlanCache {
   bypass?: FlowFamily;
+  /** ANTREA-POD-IP, every Node's Pod CIDR: the same set on every Node, sorted once. */
+  podIPSet?: Ipset;
 }
 
 export const createEgressPlanCache = (): EgressPlanCache => ({});
@@ -115,7 +117,7 @@ const hostOrigin = (name?: string): HostOrigin => (name ? { feature: 'Egress', k
  * Antrea's nat ANTREA-POSTROUTING, as restore input refills it whole: one SNAT rule per local Egress IP (in mark
  * order), then the Pod masquerade and the LOCAL masquerade that Antrea keeps in the same chain (route_linux.go).
  */
-function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['local']): HostRules {
+function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['local'], cache: EgressPlanCache): HostRules {
   const gw = model.config.gatewayName;
   const chain = 'ANTREA-POSTROUTING';
   const family = 4 as const;
@@ -160,12 +162,12 @@ function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['lo
     { name: 'MASQUERADE', args: ['--random-fully'] },
   );
   // ipset's sorted order (see `Ipset.members`), not the Nodes' order.
-  const podCIDRs = model.nodes.map((n) => n.podCIDR).sort(compareCidr);
+  cache.podIPSet ??= { name: 'ANTREA-POD-IP', type: 'hash:net', family, members: model.nodes.map((n) => n.podCIDR).sort(compareCidr).map(formatCidr), origin: hostOrigin() };
   return {
     chains: [{ family, table: 'nat', chain, origin: hostOrigin() }],
     rules: [...snat, masquerade, localMasquerade],
     jumps: [{ family, table: 'nat', builtin: 'POSTROUTING', position: 'append', chain, comment: 'Antrea: jump to Antrea postrouting rules', origin: hostOrigin() }],
-    ipsets: [{ name: 'ANTREA-POD-IP', type: 'hash:net', family, members: podCIDRs.map(formatCidr), origin: hostOrigin() }],
+    ipsets: [cache.podIPSet],
   };
 }
 
@@ -214,7 +216,7 @@ export function planEgress(
   const { flows, families } = planEgressInit(model, ports, tables, cache);
   // The Pod masquerade is Antrea's route client's, there with or without the Egress feature: a Pod that no Egress
   // SNATs leaves with its Node's address.
-  const empty: EgressNodePlan = { flows, families, meters: [], host: natRules(model, node, []), net: [], local: [] };
+  const empty: EgressNodePlan = { flows, families, meters: [], host: natRules(model, node, [], cache), net: [], local: [] };
   if (flows.length === 0) return empty;
   const switching = firstTableOfStage(tables, 'switching');
   const shaping = hasTable(tables, 'EgressQoS');
@@ -280,5 +282,5 @@ export function planEgress(
     }
   }
   if (local.length === 0) return { ...empty, flows };
-  return { flows, families, meters, host: natRules(model, node, local), net: netRecords(model, local, decisions), local };
+  return { flows, families, meters, host: natRules(model, node, local, cache), net: netRecords(model, local, decisions), local };
 }

@@ -6,18 +6,18 @@ import { CHUNK, joinPieces, textBuilder, type TextBuilder } from '../bundle/text
 import { LOCAL_GATEWAY_MAC, type FamilyUse, type FlowFamily } from '../../compiler/plan/family.js';
 
 /**
- * Text already spelled within one compile: matches by record (a local Pod's clause match is shared by every rule
- * that protects it) and flow families. Created by the compile, passed explicitly, so no state outlives it.
+ * Text already spelled within one compile: cookies and flow families. Created by the compile, passed explicitly,
+ * so no state outlives it. Matches are not kept across Nodes: a weak map of every Node's match records cost the
+ * garbage collector more than spelling the Node's own matches again saves.
  */
 export interface SpellingCache {
-  readonly matches: WeakMap<Match, string>;
   /** `cookie=0x…, ` by cookie: a few hundred distinct values spelled for millions of lines. */
   readonly cookies: Map<bigint, string>;
   /** Each flow family spelled and ordered once (see FamilyBlock). */
   readonly families: WeakMap<FlowFamily, FamilyBlock>;
 }
 
-export const createSpellingCache = (): SpellingCache => ({ matches: new WeakMap(), cookies: new Map(), families: new WeakMap() });
+export const createSpellingCache = (): SpellingCache => ({ cookies: new Map(), families: new WeakMap() });
 
 function cookieText(c: bigint, cache: SpellingCache): string {
   let text = cache.cookies.get(c);
@@ -41,15 +41,6 @@ function spell(f: Flow, tables: TableMap, match: string, cache: SpellingCache): 
   for (let i = 0; i < f.actions.length; i++) parts.push(i === 0 ? '' : ',', spellAction(f.actions[i]!, tid));
   parts.push('\n');
   return parts.join('');
-}
-
-function matchText(m: Match, cache: SpellingCache): string {
-  let text = cache.matches.get(m);
-  if (text === undefined) {
-    text = spellMatch(m);
-    cache.matches.set(m, text);
-  }
-  return text;
 }
 
 interface Keyed {
@@ -86,8 +77,11 @@ export function renderFlowPieces(
   // Flows grouped by (table, priority): the group key orders the file, and within a group the matches must be
   // distinct (the uniqueness check) and the lines are sorted as plain strings.
   const groups = new Map<number, { matches: Set<string>; lines: Line[] }>();
+  // One record can serve several flows of the Node (a local Pod's clause in each rule protecting it).
+  const perNode = new Map<Match, string>();
   for (const f of flows) {
-    const match = matchText(f.match, cache);
+    let match = perNode.get(f.match);
+    if (match === undefined) perNode.set(f.match, (match = spellMatch(f.match)));
     const slot = slotOf(tableId(tables, f.table), f.priority);
     let g = groups.get(slot);
     if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
@@ -166,7 +160,7 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
   if (cached && cached.tables === tables) return cached;
   const bySlot = new Map<number, { flow: Flow; key: string; line: Line }[]>();
   for (const { key, flow } of family.members) {
-    const match = matchText(flow.match, cache);
+    const match = spellMatch(flow.match);
     const slot = slotOf(tableId(tables, flow.table), flow.priority);
     let list = bySlot.get(slot);
     if (!list) bySlot.set(slot, (list = []));
