@@ -22,8 +22,7 @@ import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNod
 import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
 import { resolveFlowExporter } from './resolve/flowExporter.js';
 import { resolvePodBandwidth } from './resolve/podBandwidth.js';
-import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
-import { createSpellingCache } from '../targets/openflow/render.js';
+import { buildNodeBundle, createBundleCache, type NodeBundle } from '../targets/bundle/bundle.js';
 import { deepFreeze } from './util/deepFreeze.js';
 import { DPC_VERSION } from './version.js';
 import { notCompiledFeatures } from './model/notCompiled.js';
@@ -155,8 +154,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const policiesByNode = freeze(indexPoliciesByNode(allocated));
   const shared = freeze(createSharedFlows(model));
   const planCache = createPlanCache();
-  const spelling = createSpellingCache();
-  const ruleEntries = new WeakMap<object, string>();
+  const bundleCache = createBundleCache();
   const bundles: NodeBundle[] = [];
   const tcSummary: NonNullable<CompileResult['trafficControl']> = [];
   const plans: NodePlan[] = [];
@@ -165,7 +163,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   for (const { node, ports, tcPorts } of nodePorts) {
     const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
     const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc, exporter, podBandwidth.get(node.name)));
-    const bundle = buildNodeBundle(plan, model.config, spelling, ruleEntries);
+    const bundle = buildNodeBundle(plan, model.config, bundleCache);
     if (options.onBundle) {
       options.onBundle(bundle);
       bundles.push({ ...bundle, files: NO_FILES });

@@ -32,6 +32,7 @@ import { portRangeMasks } from './portRange.js';
 import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js';
 import { PacketInMeter } from './meters.js';
 import { appendAll } from '../util/append.js';
+import type { FamilyUse, FlowFamily } from './family.js';
 
 /** Packet-in operations carried in PacketInOperationField (packetin.go). */
 export const PacketInOp = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
@@ -57,6 +58,8 @@ export interface GroupPlan {
 
 export interface PolicyPlan {
   flows: Flow[];
+  /** The peer and service clause flows of rules alone at their table and priority, whole (see RuleClauses.alone). */
+  flowFamilies: FamilyUse[];
   groups: GroupPlan[];
   /** Rules with flows on this Node (for visibility/rules.json). */
   rules: AllocatedRule[];
@@ -295,10 +298,10 @@ interface RuleClauses {
   serviceList?: KeyedMatch[];
   /**
    * The match flows of the peer and service clauses, for Nodes where no other rule shares the rule's table and
-   * priority: they depend on the rule alone, so every such Node gets these very records (marked shared, so their
-   * text is spelled once per compile). Built on first use, with the origin of that use.
+   * priority: they depend on the rule alone, so every such Node gets this very family (./family.ts), spelled and
+   * ordered once per compile. Built on first use, with the origin of that use.
    */
-  alone?: { origin: Origin; flows: readonly Flow[] };
+  alone?: { origin: Origin; family: FlowFamily };
 }
 
 /**
@@ -331,7 +334,7 @@ function aloneFlows(r: AllocatedRule, origin: Origin, clauses: readonly KeyedMat
     const actions: Action[] = [{ kind: 'conjunction', id: r.id, clause: i + 1, of: clauses.length }];
     // A peer named twice (a Pod and its /32 ipBlock) is one flow, as ConjunctionFlows makes it.
     const seen = new Set<string>();
-    for (const m of matches) if (!seen.has(m.key) && seen.add(m.key)) out.push({ table: r.table, priority: r.priority, match: m.match, cookie: npCookie(r.id), origin, actions, shared: true });
+    for (const m of matches) if (!seen.has(m.key) && seen.add(m.key)) out.push({ table: r.table, priority: r.priority, match: m.match, cookie: npCookie(r.id), origin, actions });
   });
   return out;
 }
@@ -351,6 +354,7 @@ export function planNetworkPolicy(
   const portOf = new Map(ports.pods.map((p) => [p.pod.key, p]));
   const conj = new ConjunctionFlows();
   const localRules: AllocatedRule[] = [];
+  const flowFamilies: FamilyUse[] = [];
 
   const mine = policies ?? NO_POLICIES;
   // A local Pod's clause is the same in every rule that protects it: key it once per Node and direction.
@@ -386,12 +390,14 @@ export function planNetworkPolicy(
     // Local clauses match the Pod's port or source address, peer and service clauses peer addresses and L4 fields:
     // a local match never equals a peer or service match, so a rule alone at its table and priority keeps its
     // Node-independent flows whole.
-    const alone = rulesAt.get(`${r.table}/${r.priority}`) === 1 && (c.alone ??= { origin, flows: aloneFlows(r, origin, clauses, localClause) }).origin === origin;
+    const alone =
+      rulesAt.get(`${r.table}/${r.priority}`) === 1 &&
+      (c.alone ??= { origin, family: { name: `rule ${r.id}`, members: aloneFlows(r, origin, clauses, localClause).map((flow, i) => ({ key: String(i), flow })) } }).origin === origin;
     clauses.forEach((matches, i) => {
       if (alone && i !== localClause) return;
       for (const m of matches) conj.add(r.table, r.priority, m, origin, r.id, i + 1, clauses.length);
     });
-    if (alone) appendAll(flows, c.alone!.flows);
+    if (alone) flowFamilies.push({ family: c.alone!.family });
     flows.push(...actionFlows(r, origin, tables, c.families, denyTracking), ...metricFlows(r, origin, tables));
   }
   appendAll(flows, conj.flows());
@@ -414,5 +420,5 @@ export function planNetworkPolicy(
     const match: Match = iso.direction === 'Ingress' ? { regs: regMatch({ field: TargetOFPortField, value: pod.ofport }) } : addressMatch(hostCidr(pod.pod.ip), 'src');
     flows.push({ table, priority: Priority.normal, match, actions: denyTracking ? isolationToController(table, tables) : [DROP], cookie: npCookie(iso.id), origin });
   }
-  return { flows, groups, rules: localRules, isolation: localIsolation };
+  return { flows, flowFamilies, groups, rules: localRules, isolation: localIsolation };
 }
