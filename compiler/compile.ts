@@ -22,12 +22,12 @@ import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNod
 import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
 import { resolveFlowExporter } from './resolve/flowExporter.js';
 import { resolvePodBandwidth } from './resolve/podBandwidth.js';
-import { buildNodeBundle, type NodeBundle } from '../targets/bundle/bundle.js';
-import { createSpellingCache } from '../targets/openflow/render.js';
+import { buildNodeBundle, createBundleCache, type NodeBundle } from '../targets/bundle/bundle.js';
 import { deepFreeze } from './util/deepFreeze.js';
 import { DPC_VERSION } from './version.js';
 import { notCompiledFeatures } from './model/notCompiled.js';
 import { canonicalJson } from './util/canonicalJson.js';
+import { appendAll } from './util/append.js';
 
 export interface CompileOptions {
   /** Compile only these Nodes (all when empty or absent). */
@@ -103,7 +103,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const { snapshot, diagnostics } = ingest(sources, options.previous);
   const objects = Object.values(snapshot).reduce((n, list) => n + list.length, 0);
   const { model, diagnostics: modelDiags } = buildModel(snapshot);
-  diagnostics.push(...modelDiags);
+  appendAll(diagnostics, modelDiags);
   if (objects === 0 && !hasErrors(diagnostics)) diagnostics.push({ severity: 'error', ...Msg.noInput() });
   const stats = { objects, nodes: model.nodes.length, pods: model.pods.length };
   const wanted = options.nodes && options.nodes.length > 0 ? new Set(options.nodes) : undefined;
@@ -114,7 +114,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   if (skipped.length > 0) diagnostics.push({ severity: 'warning', ...Msg.featureNotCompiled(skipped.join('; ')) });
   // Before validate stops: two TrafficControls configuring one port differently is an input error.
   const { ports: tcPortSet, diagnostics: tcDiags } = collectTrafficControlPorts(model.trafficControls);
-  diagnostics.push(...tcDiags);
+  appendAll(diagnostics, tcDiags);
 
   if (hasErrors(diagnostics)) {
     return { ok: false, diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
@@ -122,11 +122,11 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   // resolve: Node-independent intents.
   progress({ phase: 'resolve' });
   const { intents, diagnostics: policyDiags } = resolvePolicies(model);
-  diagnostics.push(...policyDiags);
+  appendAll(diagnostics, policyDiags);
   const tcEnabled = model.config.features.trafficControl;
   const tcResolved = resolveTrafficControls(model);
   const egress: ResolvedEgress = resolveEgress(model);
-  diagnostics.push(...egress.diagnostics);
+  appendAll(diagnostics, egress.diagnostics);
   const exporter = model.config.features.flowExporter ? resolveFlowExporter(model, egress) : undefined;
   const podBandwidth = resolvePodBandwidth(model);
   if (hasErrors(diagnostics)) {
@@ -134,7 +134,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   }
   // allocate: rule IDs, tables and priorities, table IDs; each Node's ports.
   const { allocated, diagnostics: allocDiags } = allocatePolicyRules(intents);
-  diagnostics.push(...allocDiags);
+  appendAll(diagnostics, allocDiags);
   const shard = options.shard;
   const nodePorts = model.nodes
     .filter((node, i) => (!wanted || wanted.has(node.name)) && (!shard || i % shard.count === shard.index - 1))
@@ -143,7 +143,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
       const tcPorts = tcEnabled ? allocateTrafficControlPorts(model, node, tcPortSet, own.ports) : undefined;
       return { node, ports: own.ports, tcPorts, diagnostics: [...own.diagnostics, ...(tcPorts?.diagnostics ?? [])] };
     });
-  for (const n of nodePorts) diagnostics.push(...n.diagnostics);
+  for (const n of nodePorts) appendAll(diagnostics, n.diagnostics);
   // validate stops here, after the last stage that can refuse input: planning and rendering never do.
   if (hasErrors(diagnostics) || options.validateOnly) {
     return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
@@ -154,8 +154,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const policiesByNode = freeze(indexPoliciesByNode(allocated));
   const shared = freeze(createSharedFlows(model));
   const planCache = createPlanCache();
-  const spelling = createSpellingCache();
-  const ruleEntries = new WeakMap<object, string>();
+  const bundleCache = createBundleCache();
   const bundles: NodeBundle[] = [];
   const tcSummary: NonNullable<CompileResult['trafficControl']> = [];
   const plans: NodePlan[] = [];
@@ -164,7 +163,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   for (const { node, ports, tcPorts } of nodePorts) {
     const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
     const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc, exporter, podBandwidth.get(node.name)));
-    const bundle = buildNodeBundle(plan, model.config, spelling, ruleEntries);
+    const bundle = buildNodeBundle(plan, model.config, bundleCache);
     if (options.onBundle) {
       options.onBundle(bundle);
       bundles.push({ ...bundle, files: NO_FILES });

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { caseSources, GOLDEN_DIR, listCases, readExpected, renderCase } from './golden/golden.js';
 import { compile } from '../compiler/compile.js';
+import { allFlows } from '../compiler/plan/nodePlan.js';
 
 describe('golden cases (make golden-update regenerates; review the diff)', () => {
   const cases = listCases();
@@ -25,7 +26,8 @@ describe('provenance: every NetworkPolicy flow of the policy goldens traces back
     let traced = 0;
     for (const plan of result.plans!) {
       const rules = new Map([...plan.policy.rules, ...plan.policy.isolation].map((r) => [r.id, r]));
-      for (const f of plan.flows) {
+      const flows = allFlows(plan);
+      for (const f of flows) {
         if (f.origin.feature !== 'NetworkPolicy' || f.origin.kind === 'Node') continue;
         const id = Number(f.cookie & 0xffffffffn);
         const rule = rules.get(id);
@@ -39,7 +41,7 @@ describe('provenance: every NetworkPolicy flow of the policy goldens traces back
         traced++;
       }
       // No policy flow is anonymous: the only NetworkPolicy flows without a rule are the Node's shared path.
-      for (const f of plan.flows) if (f.cookie & 0xffffffffn) expect(f.origin.kind).not.toBe('Node');
+      for (const f of flows) if (f.cookie & 0xffffffffn) expect(f.origin.kind).not.toBe('Node');
     }
     expect(traced).toBeGreaterThan(20);
   });

@@ -12,6 +12,7 @@ import { CONTROLLER_CONFIG_KEYS, type ControllerConfig } from '../../schemas/con
 import { validateAgainst, type ObjectIdentity } from './validate.js';
 import { readYamlDocuments } from './documents.js';
 import { embeddedPosition } from './positions.js';
+import { appendAll } from '../util/append.js';
 
 export const AGENT_CONFIG_KEY = 'antrea-agent.conf';
 export const CONTROLLER_CONFIG_KEY = 'antrea-controller.conf';
@@ -61,7 +62,7 @@ export function readEmbeddedConfig<T>(
       const inner = d.at?.field?.slice(field.length) ?? [];
       if (d.at) d.at = { loc: cm.loc, field, embedded: embeddedPosition(text, inner) };
     }
-    diagnostics.push(...diags);
+    appendAll(diagnostics, diags);
     return undefined;
   }
   return { obj: value as T, loc: cm.loc, embedded: { key, text } };

@@ -53,6 +53,7 @@ import { CniConfigListSchema, type CniConfigList } from '../../schemas/cniConfig
 import { upstreamPolicyKind, type LocatedUpstreamPolicy } from './upstreamPolicies.js';
 import { groupOf, servedInstead } from './servedVersions.js';
 import { checkNamespacesExist } from './namespaceLifecycle.js';
+import { appendAll } from '../util/append.js';
 
 /** The agent config, wherever it came from; for one inside a ConfigMap, the key and the text it came from. */
 export type LocatedAgentConfig = LocatedConfig<AgentConfig>;
@@ -164,13 +165,13 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigM
   // Before the agent's: both may hold only featureGates, and then the file name decides.
   if (isStandaloneControllerConfig(value, loc.file)) {
     const diags = validateAgainst(ControllerConfigSchema, value, loc, { kind: 'ControllerConfig' });
-    if (diags.length > 0) out.diagnostics.push(...diags);
+    if (diags.length > 0) appendAll(out.diagnostics, diags);
     else out.snapshot.controllerConfigs.push({ obj: value as ControllerConfig, loc });
     return;
   }
   if (isStandaloneAgentConfig(value)) {
     const diags = validateAgainst(AgentConfigSchema, value, loc, { kind: 'AgentConfig' });
-    if (diags.length > 0) out.diagnostics.push(...diags);
+    if (diags.length > 0) appendAll(out.diagnostics, diags);
     else out.snapshot.agentConfigs.push({ obj: value as AgentConfig, loc });
     return;
   }
@@ -204,7 +205,7 @@ function classify(raw: RawObject, out: IngestResult, configMaps: Located<ConfigM
   }
   const diags = validateAgainst(entry.schema, value, loc, id);
   if (diags.length > 0) {
-    out.diagnostics.push(...diags);
+    appendAll(out.diagnostics, diags);
     return;
   }
   if (entry.into === 'configMap') {
@@ -222,11 +223,11 @@ const ANTREA_CONFIG_MAP = 'antrea-config';
  */
 export function ingest(sources: readonly SourceText[], previous?: readonly SourceText[]): IngestResult {
   const out = readSnapshot(sources);
-  out.diagnostics.push(...checkNamespacesExist(out.snapshot));
+  appendAll(out.diagnostics, checkNamespacesExist(out.snapshot));
   const prior = previous ? readSnapshot(previous).snapshot : undefined;
   admitPolicies(out, prior);
   const tc = checkTrafficControls(out.snapshot.trafficControls);
-  out.diagnostics.push(...tc.diagnostics);
+  appendAll(out.diagnostics, tc.diagnostics);
   out.snapshot.trafficControls = tc.accepted;
   return out;
 }
@@ -249,7 +250,7 @@ function admitPolicies(out: IngestResult, prior: Snapshot | undefined): void {
   // The previous snapshot stands for what the cluster had admitted: its own refused objects never existed.
   const before = prior ? validatePolicies(policyObjectsOf(prior), undefined, featureGatesOf(prior)).accepted : undefined;
   const result = validatePolicies(policyObjectsOf(out.snapshot), before, featureGatesOf(out.snapshot));
-  out.diagnostics.push(...result.diagnostics);
+  appendAll(out.diagnostics, result.diagnostics);
   const a = result.accepted;
   const s = out.snapshot;
   s.networkPolicies = [...a.networkPolicies];

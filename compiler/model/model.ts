@@ -33,6 +33,7 @@ import type {
   TierObject,
 } from '../../schemas/antreaPolicy.js';
 import { effectiveTierName, SYSTEM_TIERS } from '../../schemas/tiers.js';
+import { appendAll } from '../util/append.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -467,9 +468,9 @@ function transportAddresses(text: string | undefined): IPAddr[] {
 export function buildModel(snapshot: Snapshot): ModelResult {
   const diagnostics: Diagnostic[] = [];
   const { config, diagnostics: configDiags } = normalizeAgentConfig(snapshot.agentConfigs);
-  diagnostics.push(...configDiags);
+  appendAll(diagnostics, configDiags);
   const { settings: controller, diagnostics: controllerDiags } = normalizeControllerConfig(snapshot.controllerConfigs);
-  diagnostics.push(...controllerDiags, ...checkUpstreamPolicies(snapshot.upstreamPolicies, controller));
+  appendAll(appendAll(diagnostics, controllerDiags), checkUpstreamPolicies(snapshot.upstreamPolicies, controller));
   const nodes = buildNodes(snapshot, diagnostics);
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const namespaces = buildNamespaces(snapshot, diagnostics);

@@ -23,10 +23,11 @@ import {
   ToTunnelRegMark,
 } from './fields.js';
 import type { MeterPlan } from './meters.js';
-import { comment, type HostOrigin, type HostRules, type IptablesRule } from './iptables.js';
+import { comment, type HostOrigin, type HostRules, type IptablesRule, type Ipset } from './iptables.js';
 import type { NetRecord } from './net.js';
 import { CookieCategory, DROP, bitsValue, cookie, goto, loadMark, regMatch, setBits, type Action, type Flow, type Match, type Origin } from './flow.js';
 import { firstTableOfStage, hasTable, type TableMap, type TableName } from '../allocate/pipeline.js';
+import type { FamilyUse, FlowFamily } from './family.js';
 
 const COOKIE = cookie(CookieCategory.egress);
 const ORIGIN: Origin = { feature: 'Egress', kind: 'Feature', name: 'Egress' };
@@ -53,25 +54,29 @@ export function egressBypassCIDRs(model: ClusterModel): Cidr[] {
 }
 
 /**
- * Per compile: the bypass flows, the same records on every Node (one per Node of the cluster, so made once and
- * spelled once rather than a thousand times on each of a thousand Nodes). Created by the compile, passed explicitly.
+ * Per compile: the bypass flows, one family (./family.ts) every Node has whole (one member per Node of the
+ * cluster, so made once and ordered once rather than a thousand times on each of a thousand Nodes). Created by
+ * the compile, passed explicitly.
  */
 export interface EgressPlanCache {
-  bypass?: readonly Flow[];
+  bypass?: FlowFamily;
+  /** ANTREA-POD-IP, every Node's Pod CIDR: the same set on every Node, sorted once. */
+  podIPSet?: Ipset;
 }
 
 export const createEgressPlanCache = (): EgressPlanCache => ({});
 
-function bypassFlows(model: ClusterModel, tables: TableMap, cache: EgressPlanCache): readonly Flow[] {
+function bypassFamily(model: ClusterModel, tables: TableMap, cache: EgressPlanCache): FlowFamily {
   if (cache.bypass === undefined) {
     const toGateway = [loadMark(ToGatewayRegMark), goto(firstTableOfStage(tables, 'switching'))];
-    cache.bypass = egressBypassCIDRs(model).map((c): Flow => ({ ...flow('EgressMark', Priority.high, { proto: 'ip', nwDst: c }, toGateway), shared: true }));
+    const members = egressBypassCIDRs(model).map((c) => ({ key: formatCidr(c), flow: flow('EgressMark', Priority.high, { proto: 'ip', nwDst: c }, toGateway) }));
+    cache.bypass = { name: 'EgressMark bypass', members };
   }
   return cache.bypass;
 }
 
-export function planEgressInit(model: ClusterModel, ports: NodePorts, tables: TableMap, cache: EgressPlanCache): Flow[] {
-  if (!model.config.features.egress || !hasTable(tables, 'EgressMark')) return [];
+export function planEgressInit(model: ClusterModel, ports: NodePorts, tables: TableMap, cache: EgressPlanCache): { flows: Flow[]; families: FamilyUse[] } {
+  if (!model.config.features.egress || !hasTable(tables, 'EgressMark')) return { flows: [], families: [] };
   const switching = firstTableOfStage(tables, 'switching');
   const toGateway = [loadMark(ToGatewayRegMark), goto(switching)];
   const out: Flow[] = [
@@ -88,9 +93,8 @@ export function planEgressInit(model: ClusterModel, ports: NodePorts, tables: Ta
     flow('EgressMark', Priority.low, { ctState: '+new+trk', proto: 'ip', regs: regMatch(FromTunnelRegMark) }, [DROP]),
     flow('EgressMark', Priority.miss, {}, toGateway),
   ];
-  out.push(...bypassFlows(model, tables, cache));
   if (hasTable(tables, 'EgressQoS')) out.push(flow('EgressQoS', Priority.low, {}, [goto(switching)]));
-  return out;
+  return { flows: out, families: [{ family: bypassFamily(model, tables, cache) }] };
 }
 
 /** The dummy device that holds Egress IPs without a VLAN (pkg/agent/ipassigner). */
@@ -99,6 +103,7 @@ const vlanDevice = (vlan: number) => `antrea-ext.${vlan}`;
 
 export interface EgressNodePlan {
   flows: Flow[];
+  families: FamilyUse[];
   meters: MeterPlan[];
   host: HostRules;
   net: NetRecord[];
@@ -112,7 +117,7 @@ const hostOrigin = (name?: string): HostOrigin => (name ? { feature: 'Egress', k
  * Antrea's nat ANTREA-POSTROUTING, as restore input refills it whole: one SNAT rule per local Egress IP (in mark
  * order), then the Pod masquerade and the LOCAL masquerade that Antrea keeps in the same chain (route_linux.go).
  */
-function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['local']): HostRules {
+function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['local'], cache: EgressPlanCache): HostRules {
   const gw = model.config.gatewayName;
   const chain = 'ANTREA-POSTROUTING';
   const family = 4 as const;
@@ -157,12 +162,12 @@ function natRules(model: ClusterModel, node: NodeInfo, local: EgressNodePlan['lo
     { name: 'MASQUERADE', args: ['--random-fully'] },
   );
   // ipset's sorted order (see `Ipset.members`), not the Nodes' order.
-  const podCIDRs = model.nodes.map((n) => n.podCIDR).sort(compareCidr);
+  cache.podIPSet ??= { name: 'ANTREA-POD-IP', type: 'hash:net', family, members: model.nodes.map((n) => n.podCIDR).sort(compareCidr).map(formatCidr), origin: hostOrigin() };
   return {
     chains: [{ family, table: 'nat', chain, origin: hostOrigin() }],
     rules: [...snat, masquerade, localMasquerade],
     jumps: [{ family, table: 'nat', builtin: 'POSTROUTING', position: 'append', chain, comment: 'Antrea: jump to Antrea postrouting rules', origin: hostOrigin() }],
-    ipsets: [{ name: 'ANTREA-POD-IP', type: 'hash:net', family, members: podCIDRs.map(formatCidr), origin: hostOrigin() }],
+    ipsets: [cache.podIPSet],
   };
 }
 
@@ -208,10 +213,10 @@ export function planEgress(
   resolved: ResolvedEgress,
   cache: EgressPlanCache,
 ): EgressNodePlan {
-  const flows = planEgressInit(model, ports, tables, cache);
+  const { flows, families } = planEgressInit(model, ports, tables, cache);
   // The Pod masquerade is Antrea's route client's, there with or without the Egress feature: a Pod that no Egress
   // SNATs leaves with its Node's address.
-  const empty: EgressNodePlan = { flows, meters: [], host: natRules(model, node, []), net: [], local: [] };
+  const empty: EgressNodePlan = { flows, families, meters: [], host: natRules(model, node, [], cache), net: [], local: [] };
   if (flows.length === 0) return empty;
   const switching = firstTableOfStage(tables, 'switching');
   const shaping = hasTable(tables, 'EgressQoS');
@@ -277,5 +282,5 @@ export function planEgress(
     }
   }
   if (local.length === 0) return { ...empty, flows };
-  return { flows, meters, host: natRules(model, node, local), net: netRecords(model, local, decisions), local };
+  return { flows, families, meters, host: natRules(model, node, local, cache), net: netRecords(model, local, decisions), local };
 }

@@ -90,8 +90,6 @@ export interface Flow {
   readonly actions: readonly Action[];
   readonly cookie: bigint;
   readonly origin: Origin;
-  /** The same record stands in many Nodes' plans: the renderer spells it once. */
-  readonly shared?: true;
 }
 
 /**

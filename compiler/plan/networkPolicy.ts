@@ -31,6 +31,8 @@ import { tableId, type TableMap, type TableName } from '../allocate/pipeline.js'
 import { portRangeMasks } from './portRange.js';
 import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js';
 import { PacketInMeter } from './meters.js';
+import { appendAll } from '../util/append.js';
+import type { FamilyUse, FlowFamily } from './family.js';
 
 /** Packet-in operations carried in PacketInOperationField (packetin.go). */
 export const PacketInOp = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
@@ -56,6 +58,8 @@ export interface GroupPlan {
 
 export interface PolicyPlan {
   flows: Flow[];
+  /** The peer and service clause flows of rules alone at their table and priority, whole (see RuleClauses.alone). */
+  flowFamilies: FamilyUse[];
   groups: GroupPlan[];
   /** Rules with flows on this Node (for visibility/rules.json). */
   rules: AllocatedRule[];
@@ -292,6 +296,12 @@ interface RuleClauses {
   families: (4 | 6)[];
   peerMatches: KeyedMatch[];
   serviceList?: KeyedMatch[];
+  /**
+   * The match flows of the peer and service clauses, for Nodes where no other rule shares the rule's table and
+   * priority: they depend on the rule alone, so every such Node gets this very family (./family.ts), spelled and
+   * ordered once per compile. Built on first use, with the origin of that use.
+   */
+  alone?: { origin: Origin; family: FlowFamily };
 }
 
 /**
@@ -316,6 +326,19 @@ function ruleClauses(r: AllocatedRule, nodeFamilies: readonly (4 | 6)[], cache: 
   return out;
 }
 
+/** A rule's conjunctive match flows of every clause but the local one, as ConjunctionFlows spells a flow of one rule. */
+function aloneFlows(r: AllocatedRule, origin: Origin, clauses: readonly KeyedMatch[][], localClause: number): Flow[] {
+  const out: Flow[] = [];
+  clauses.forEach((matches, i) => {
+    if (i === localClause) return;
+    const actions: Action[] = [{ kind: 'conjunction', id: r.id, clause: i + 1, of: clauses.length }];
+    // A peer named twice (a Pod and its /32 ipBlock) is one flow, as ConjunctionFlows makes it.
+    const seen = new Set<string>();
+    for (const m of matches) if (!seen.has(m.key) && seen.add(m.key)) out.push({ table: r.table, priority: r.priority, match: m.match, cookie: npCookie(r.id), origin, actions });
+  });
+  return out;
+}
+
 export function planNetworkPolicy(
   model: ClusterModel,
   node: NodeInfo,
@@ -331,6 +354,7 @@ export function planNetworkPolicy(
   const portOf = new Map(ports.pods.map((p) => [p.pod.key, p]));
   const conj = new ConjunctionFlows();
   const localRules: AllocatedRule[] = [];
+  const flowFamilies: FamilyUse[] = [];
 
   const mine = policies ?? NO_POLICIES;
   // A local Pod's clause is the same in every rule that protects it: key it once per Node and direction.
@@ -344,22 +368,39 @@ export function planNetworkPolicy(
     }
     return m;
   };
+  const active: { r: AllocatedRule; origin: Origin; local: readonly PodInfo[]; clauses: RuleClauses }[] = [];
+  // Rules per (table, priority) on this Node: only there can two rules' match flows coincide and merge.
+  const rulesAt = new Map<string, number>();
   for (const { rule: r, origin, local: candidates } of mine.rules as readonly NodeRule[]) {
     const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localRules.push(r);
-    const { families, peerMatches, serviceList } = ruleClauses(r, node.ipFamilies, cache);
-    const localMatches = local.map((p) => localMatch(p, r.direction));
+    const clauses = ruleClauses(r, node.ipFamilies, cache);
     // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
-    if (peerMatches.length === 0 || serviceList?.length === 0) continue;
-    const clauses = r.direction === 'Ingress' ? [peerMatches, localMatches] : [localMatches, peerMatches];
-    if (serviceList) clauses.push(serviceList);
+    if (clauses.peerMatches.length === 0 || clauses.serviceList?.length === 0) continue;
+    active.push({ r, origin, local, clauses });
+    const at = `${r.table}/${r.priority}`;
+    rulesAt.set(at, (rulesAt.get(at) ?? 0) + 1);
+  }
+  for (const { r, origin, local, clauses: c } of active) {
+    const localMatches = local.map((p) => localMatch(p, r.direction));
+    const clauses = r.direction === 'Ingress' ? [c.peerMatches, localMatches] : [localMatches, c.peerMatches];
+    if (c.serviceList) clauses.push(c.serviceList);
+    const localClause = r.direction === 'Ingress' ? 1 : 0;
+    // Local clauses match the Pod's port or source address, peer and service clauses peer addresses and L4 fields:
+    // a local match never equals a peer or service match, so a rule alone at its table and priority keeps its
+    // Node-independent flows whole.
+    const alone =
+      rulesAt.get(`${r.table}/${r.priority}`) === 1 &&
+      (c.alone ??= { origin, family: { name: `rule ${r.id}`, members: aloneFlows(r, origin, clauses, localClause).map((flow, i) => ({ key: String(i), flow })) } }).origin === origin;
     clauses.forEach((matches, i) => {
+      if (alone && i !== localClause) return;
       for (const m of matches) conj.add(r.table, r.priority, m, origin, r.id, i + 1, clauses.length);
     });
-    flows.push(...actionFlows(r, origin, tables, families, denyTracking), ...metricFlows(r, origin, tables));
+    if (alone) flowFamilies.push({ family: c.alone!.family });
+    flows.push(...actionFlows(r, origin, tables, c.families, denyTracking), ...metricFlows(r, origin, tables));
   }
-  flows.push(...conj.flows());
+  appendAll(flows, conj.flows());
 
   // K8s isolation: one drop flow per isolated local Pod and direction, owned by the first isolating policy.
   const localIsolation: AllocatedIsolation[] = [];
@@ -379,5 +420,5 @@ export function planNetworkPolicy(
     const match: Match = iso.direction === 'Ingress' ? { regs: regMatch({ field: TargetOFPortField, value: pod.ofport }) } : addressMatch(hostCidr(pod.pod.ip), 'src');
     flows.push({ table, priority: Priority.normal, match, actions: denyTracking ? isolationToController(table, tables) : [DROP], cookie: npCookie(iso.id), origin });
   }
-  return { flows, groups, rules: localRules, isolation: localIsolation };
+  return { flows, flowFamilies, groups, rules: localRules, isolation: localIsolation };
 }

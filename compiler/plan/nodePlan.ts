@@ -9,6 +9,7 @@ import { CookieCategory, cookie, DROP, goto, type Flow, type Origin } from './fl
 import { Priority } from './fields.js';
 import type { TableMap } from '../allocate/pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
+import { familyFlowCount, familyFlows, type FamilyUse } from './family.js';
 import { createPolicyPlanCache, planNetworkPolicy, type GroupPlan, type PolicyPlan, type PolicyPlanCache } from './networkPolicy.js';
 import { packetInMeters, type MeterPlan } from './meters.js';
 import { createEgressPlanCache, planEgress, type EgressPlanCache } from './egress.js';
@@ -41,7 +42,10 @@ export interface NodePlan {
   readonly node: NodeInfo;
   readonly tables: TableMap;
   readonly ports: NodePorts;
+  /** The Node's own flows; with `families`, every flow of its flows.txt (`allFlows` lists them together). */
   readonly flows: readonly Flow[];
+  /** Flows it shares with every other Node, as families minus its own entry (./family.ts). */
+  readonly families: readonly FamilyUse[];
   readonly groups: readonly GroupPlan[];
   readonly meters: readonly MeterPlan[];
   /** NetworkPolicy rules and K8s isolations with flows on this Node. */
@@ -70,6 +74,11 @@ export interface PlanCache {
 export const createPlanCache = (): PlanCache => ({ policy: createPolicyPlanCache(), host: createNodePolicyCache(), egress: createEgressPlanCache() });
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
+
+/** Every flow of the Node's flows.txt as records: its own and its families' (tests and tools; the renderer takes families whole). */
+export const allFlows = (plan: NodePlan): Flow[] => [...plan.flows, ...familyFlows(plan.families, plan.ports.gateway.mac)];
+
+export const flowCount = (plan: NodePlan): number => plan.flows.length + familyFlowCount(plan.families);
 
 function missFlows(origin: Origin, tables: TableMap, claimed: ReadonlySet<string>): Flow[] {
   const out: Flow[] = [];
@@ -132,7 +141,9 @@ export function planNode(
   const np = planNetworkPolicy(model, node, ports, tables, policies, cache.policy);
   const eg = planEgress(model, node, ports, tables, egress, cache.egress);
   const tc = trafficControl ? planTrafficControl(node, ports, tables, trafficControl) : undefined;
-  const featureFlows = [...planPodConnectivity(model, node, ports, tables, shared), ...eg.flows, ...np.flows, ...(tc?.flows ?? [])];
+  const pc = planPodConnectivity(model, node, ports, tables, shared);
+  const featureFlows = [...pc.flows, ...eg.flows, ...np.flows, ...(tc?.flows ?? [])];
+  // Family members are never miss flows: each matches its own peer.
   const claimed = new Set(featureFlows.filter((f) => f.priority === Priority.miss && Object.keys(f.match).length === 0).map((f) => f.table));
   const flows = [...featureFlows, ...missFlows({ feature: 'Pipeline', kind: 'Node', name: node.name }, tables, claimed)];
   return {
@@ -140,6 +151,7 @@ export function planNode(
     tables,
     ports,
     flows,
+    families: [...pc.families, ...eg.families, ...np.flowFamilies],
     groups: np.groups,
     meters: [...packetInMeters(model.config, node), ...eg.meters],
     policy: { rules: np.rules, isolation: np.isolation },

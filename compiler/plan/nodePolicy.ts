@@ -36,6 +36,7 @@ import {
   type IptTarget,
   type Ipset,
 } from './iptables.js';
+import { appendAll } from '../util/append.js';
 
 export const NODE_POLICY_CHAINS = {
   input: 'ANTREA-INPUT',
@@ -202,9 +203,9 @@ export function planNodePolicy(
   const jumps: IptablesJump[] = [];
   for (const family of families(node)) {
     const s = staticRules(family, config);
-    chains.push(...s.chains);
-    out.rules.push(...s.rules);
-    jumps.push(...s.jumps);
+    appendAll(chains, s.chains);
+    appendAll(out.rules, s.rules);
+    appendAll(jumps, s.jumps);
     for (const r of rules) ruleRecords(r, family, out, cache);
   }
   return { chains, rules: out.rules, jumps, ipsets: out.ipsets };

@@ -13,7 +13,7 @@ import { allocateNodePorts } from '../allocate/ports.js';
 import { computeTableMap } from '../allocate/pipeline.js';
 import { indexPoliciesByNode } from './policyIndex.js';
 import { createSharedFlows } from './podConnectivity.js';
-import { createPlanCache, planNode, type NodePlan } from './nodePlan.js';
+import { allFlows, createPlanCache, flowCount, planNode, type NodePlan } from './nodePlan.js';
 import { deepFreeze } from '../util/deepFreeze.js';
 import { TargetOFPortField } from './fields.js';
 
@@ -58,7 +58,7 @@ function planFor(policy = POLICY): NodePlan {
 describe('NetworkPolicy plan', () => {
   test('ingress rules land in AntreaPolicyIngressRule as conjunctions over peer, local Pod and service', () => {
     const plan = planFor();
-    const rules = plan.flows.filter((f) => f.table === 'AntreaPolicyIngressRule' && f.origin.feature === 'NetworkPolicy');
+    const rules = allFlows(plan).filter((f) => f.table === 'AntreaPolicyIngressRule' && f.origin.feature === 'NetworkPolicy');
     const allow = plan.policy.rules.find((r) => r.ruleName === 'from-web')!;
     const conj = rules.filter((f) => f.actions.some((a) => a.kind === 'conjunction' && a.id === allow.id));
     // peer (web's IP), local (db's ofport in reg1), service (tcp 5432): three clauses.
@@ -90,7 +90,9 @@ describe('NetworkPolicy plan', () => {
 
   test('every record carries its origin; every NetworkPolicy rule flow names its policy and rule', () => {
     const plan = planFor();
-    for (const f of plan.flows) expect(f.origin.feature, `${f.table} ${f.priority}`).toBeTruthy();
+    const flows = allFlows(plan);
+    expect(flows.length).toBe(flowCount(plan));
+    for (const f of flows) expect(f.origin.feature, `${f.table} ${f.priority}`).toBeTruthy();
     for (const g of plan.groups) expect(g.origin.feature).toBe('NetworkPolicy');
     // Antrea's start-up meters: NetworkPolicy packet-ins, Traceflow (no dpc feature), DNS interception.
     expect(plan.meters.map((m) => [m.id, m.origin.feature])).toEqual([
@@ -99,7 +101,7 @@ describe('NetworkPolicy plan', () => {
       [258, 'NetworkPolicy'],
     ]);
     for (const p of plan.ovsdbPorts) expect(p.origin.kind).toBe('Node');
-    const ruleFlows = plan.flows.filter((f) => f.cookie & 0xffffffffn);
+    const ruleFlows = flows.filter((f) => f.cookie & 0xffffffffn);
     expect(ruleFlows.length).toBeGreaterThan(5);
     for (const f of ruleFlows) {
       expect(f.origin).toMatchObject({ feature: 'NetworkPolicy', kind: 'AntreaClusterNetworkPolicy', name: 'web-only' });

@@ -35,36 +35,31 @@ import {
 } from './fields.js';
 import { DROP, bitsMatch, bitsRef, featureCookie, goto, headerRef, loadField, loadMark, regMatch, regRef, type Action, type Flow, type Feature, type Match, type Origin } from './flow.js';
 import { firstTableOfStage, hasTable, nextTable, type TableMap, type TableName } from '../allocate/pipeline.js';
+import { LOCAL_GATEWAY_MAC, type FamilyUse, type FlowFamily } from './family.js';
 
 /**
- * Flows that are the same on every Node that has them, built once per compile. With a thousand Nodes each
- * Node answers ARP for 999 peers; sharing the records also lets the renderer spell each line once.
+ * Flows that are the same on every Node that has them, built once per compile: with a thousand Nodes each Node
+ * answers ARP for 999 peer gateways and routes to 999 peer Pod CIDRs. Each is a family (./family.ts) keyed by the
+ * peer's name, so a Node's plan holds the family minus its own entry and the renderer orders each family once.
  */
 export interface SharedFlows {
-  arpResponder: ReadonlyMap<string, Flow>;
-  /**
-   * Per peer Node, the parts of the route to it that do not depend on which Node is local: every Node but the
-   * peer has the same match (so the renderer spells it once) and the same actions after its own gateway MAC.
-   */
-  peerRoutes: ReadonlyMap<string, PeerRoute>;
+  readonly arpResponder: FlowFamily;
+  /** The route to each peer's Pod CIDR; the source MAC is the local gateway's (LOCAL_GATEWAY_MAC). */
+  readonly peerRoutes: FlowFamily;
 }
 
-interface PeerRoute {
-  readonly origin: Origin;
-  readonly match: Match;
-  readonly tail: readonly Action[];
-}
-
-function peerRoute(peer: NodeInfo): PeerRoute {
-  return {
-    origin: nodeOrigin(peer),
-    match: { proto: 'ip', nwDst: peer.podCIDR },
-    tail: [{ kind: 'setMac', field: 'eth_dst', mac: GlobalVirtualMAC }, { kind: 'setIP', field: 'tun_dst', ip: peer.internalIP }, loadMark(ToTunnelRegMark), goto('L3DecTTL')],
-  };
+function peerRouteFlow(peer: NodeInfo): Flow {
+  return flow(nodeOrigin(peer), 'L3Forwarding', Priority.normal, { proto: 'ip', nwDst: peer.podCIDR }, [
+    { kind: 'setMac', field: 'eth_src', mac: LOCAL_GATEWAY_MAC },
+    { kind: 'setMac', field: 'eth_dst', mac: GlobalVirtualMAC },
+    { kind: 'setIP', field: 'tun_dst', ip: peer.internalIP },
+    loadMark(ToTunnelRegMark),
+    goto('L3DecTTL'),
+  ]);
 }
 
 function arpResponderFlow(peer: NodeInfo): Flow {
-  return sharedFlow(nodeOrigin(peer), 'ARPResponder', Priority.normal, { proto: 'arp', arpTpa: peer.gatewayIP, arpOp: 1 }, [
+  return flow(nodeOrigin(peer), 'ARPResponder', Priority.normal, { proto: 'arp', arpTpa: peer.gatewayIP, arpOp: 1 }, [
     { kind: 'move', src: headerRef('NXM_OF_ETH_SRC'), dst: headerRef('NXM_OF_ETH_DST') },
     { kind: 'setMac', field: 'eth_src', mac: GlobalVirtualMAC },
     { kind: 'setArpOp', value: 2 },
@@ -77,10 +72,8 @@ function arpResponderFlow(peer: NodeInfo): Flow {
 }
 
 export function createSharedFlows(model: ClusterModel): SharedFlows {
-  return {
-    arpResponder: new Map(model.nodes.map((n) => [n.name, arpResponderFlow(n)])),
-    peerRoutes: new Map(model.nodes.map((n) => [n.name, peerRoute(n)])),
-  };
+  const family = (name: string, make: (peer: NodeInfo) => Flow): FlowFamily => ({ name, members: model.nodes.map((n) => ({ key: n.name, flow: make(n) })) });
+  return { arpResponder: family('ARP responder for peer gateways', arpResponderFlow), peerRoutes: family('routes to peer Pod CIDRs', peerRouteFlow) };
 }
 
 interface Ctx {
@@ -89,11 +82,9 @@ interface Ctx {
   service: Origin;
   policy: Origin;
   egressOrigin: Origin;
-  shared: SharedFlows;
   tables: TableMap;
   node: NodeInfo;
   ports: NodePorts;
-  peers: readonly NodeInfo[];
   proxy: boolean;
 }
 
@@ -107,10 +98,6 @@ function flow(origin: Origin, table: TableName, priority: number, match: Match, 
 }
 
 const asFeature = (feature: Feature, origin: Origin): Origin => ({ ...origin, feature });
-
-function sharedFlow(origin: Origin, table: TableName, priority: number, match: Match, actions: Action[]): Flow {
-  return { ...flow(origin, table, priority, match, actions), shared: true };
-}
 
 /** Flows a Node has for itself, for a peer Node, or for one of its Pods. */
 export const nodeOrigin = (node: NodeInfo): Origin => ({ feature: 'PodConnectivity', kind: 'Node', name: node.name });
@@ -130,8 +117,6 @@ function arpFlows(c: Ctx): Flow[] {
     flow(origin, 'ARPSpoofGuard', Priority.normal, { proto: 'arp', inPort, arpSpa: ip, arpSha: mac }, [goto('ARPResponder')]);
   const out: Flow[] = [guard(c.origin, ports.gateway.ofport, node.gatewayIP, ports.gateway.mac)];
   for (const p of ports.pods) out.push(guard(podOrigin(p), p.ofport, p.pod.ip, p.mac));
-  // Peer gateways are reached through the tunnel, so nothing on this bridge would answer ARP for them.
-  for (const peer of c.peers) out.push(c.shared.arpResponder.get(peer.name)!);
   out.push(flow(c.origin, 'ARPResponder', Priority.low, { proto: 'arp' }, [{ kind: 'normal' }]));
   return out;
 }
@@ -239,11 +224,6 @@ function l3Flows(c: Ctx): Flow[] {
     // Same-Node Pod traffic is switched, not routed: MACs and TTL stay as they are.
     flow(c.origin, 'L3Forwarding', Priority.normal, { proto: 'ip', regs: regMatch(NotRewriteMACRegMark), nwDst: node.podCIDR }, [goto('L2ForwardingCalc')]),
   ];
-  const fromGateway: Action = { kind: 'setMac', field: 'eth_src', mac: gwMac };
-  for (const peer of c.peers) {
-    const r = c.shared.peerRoutes.get(peer.name)!;
-    out.push(flow(r.origin, 'L3Forwarding', Priority.normal, r.match, [fromGateway, ...r.tail]));
-  }
   for (const p of ports.pods) {
     out.push(
       flow(podOrigin(p), 'L3Forwarding', Priority.normal, { proto: 'ip', regs: regMatch(RewriteMACRegMark), nwDst: hostCidr(p.pod.ip) }, [
@@ -328,7 +308,18 @@ export function podConnectivityMissFlows(origin: Origin, tables: TableMap, proxy
   return out;
 }
 
-export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: NodePorts, tables: TableMap, shared: SharedFlows): Flow[] {
+/**
+ * The Node's own flows, and the families it shares with every other Node minus its own entry: peer gateways are
+ * reached through the tunnel, so nothing on this bridge would answer ARP for them, and a Node routes its own Pod
+ * CIDR locally.
+ */
+export function planPodConnectivity(
+  model: ClusterModel,
+  node: NodeInfo,
+  ports: NodePorts,
+  tables: TableMap,
+  shared: SharedFlows,
+): { flows: Flow[]; families: FamilyUse[] } {
   const f = model.config.features;
   const origin = nodeOrigin(node);
   const c: Ctx = {
@@ -336,14 +327,16 @@ export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: 
     service: asFeature('Service', origin),
     policy: asFeature('NetworkPolicy', origin),
     egressOrigin: asFeature('Egress', origin),
-    shared,
     tables,
     node,
     ports,
-    peers: model.nodes.filter((n) => n.name !== node.name),
     proxy: f.antreaProxy,
   };
-  return [
+  const families: FamilyUse[] = [
+    { family: shared.arpResponder, without: node.name },
+    { family: shared.peerRoutes, without: node.name },
+  ];
+  const flows = [
     ...rootFlows(c),
     ...arpFlows(c),
     ...classifierFlows(c),
@@ -356,4 +349,5 @@ export function planPodConnectivity(model: ClusterModel, node: NodeInfo, ports: 
     ...outputFlows(c),
     ...podConnectivityMissFlows(c.origin, tables, c.proxy),
   ];
+  return { flows, families };
 }

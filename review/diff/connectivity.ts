@@ -17,6 +17,7 @@ import { externalSegments, podCidrsOf, podsOf, policyCidrs, cidrRange, ipToInt, 
 import { addIptablesBoundaries, addPortBoundaries, parseFlow, type FlowFields } from './flowFields.js';
 import type { NodeArtifactDiff } from './artifacts.js';
 import type { CompiledVersion } from './version.js';
+import { appendAll } from '../../compiler/util/append.js';
 
 export interface Probe {
   readonly protocol: Protocol;
@@ -279,7 +280,7 @@ export function candidateRects(ix: Index, diffs: readonly NodeArtifactDiff[], ol
     for (const file of d.files) {
       if (VERDICT_NEUTRAL.has(file.path)) continue;
       if (file.path !== 'openflow/flows.txt') {
-        rects.push(...throughNode(ix, d.node, everything));
+        appendAll(rects, throughNode(ix, d.node, everything));
         continue;
       }
       for (const l of file.lines) {
@@ -291,7 +292,7 @@ export function candidateRects(ix: Index, diffs: readonly NodeArtifactDiff[], ol
           const id = f.conjId ?? (f.ruleId || undefined);
           if (id !== undefined) r = ruleRect(id);
         }
-        rects.push(...throughNode(ix, d.node, r));
+        appendAll(rects, throughNode(ix, d.node, r));
       }
     }
   }

@@ -7,6 +7,7 @@
 import { lines } from '../bundle.js';
 import { checkpoint, run, runAsync, runTool } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
+import { appendAll } from '../../compiler/util/append.js';
 
 const FILE = 'ipset/ipsets.txt';
 const OWNED = 'ANTREA-';
@@ -41,7 +42,7 @@ async function planIpset(ctx: KindContext): Promise<KindPlan> {
     if (have && JSON.stringify(have) === JSON.stringify(want)) continue;
     if (!have) {
       changes.push(`+ ipset ${name} (${want.length - 1} members)`);
-      restore.push(...want);
+      appendAll(restore, want);
       continue;
     }
     changes.push(`~ ipset ${name} (${want.length - 1} members)`);

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { lines as textLines, type BundleMeta } from '../bundle.js';
 import { checkpoint, run, runTool } from '../tools.js';
 import type { ArtifactKind, KindContext, KindPlan } from './kind.js';
+import { appendAll } from '../../compiler/util/append.js';
 
 const LINKS = 'tc/links.txt';
 const TC = 'tc/tc.txt';
@@ -201,7 +202,7 @@ export function tcChanges(live: TcState, want: TcState, tick: number): TcChanges
     if (have.join('\n') === [...lines].sort().join('\n')) continue;
     // Filters this device should not have go with the whole set at its parent; the bundle's follow at once.
     if (have.length > 0) add.push(`filter del dev ${dev} parent ffff:`);
-    add.push(...lines);
+    appendAll(add, lines);
   }
   for (const [dev, lines] of [...live.filters].sort()) {
     if (!want.filters.has(dev) && want.ingress.has(dev) && lines.length > 0) del.push(`filter del dev ${dev} parent ffff:`);

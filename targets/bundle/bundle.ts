@@ -4,8 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { formatIP, formatCidr } from '../../compiler/net/ip.js';
-import type { NodePlan } from '../../compiler/plan/nodePlan.js';
-import { renderFlowPieces, type SpellingCache } from '../openflow/render.js';
+import { flowCount, type NodePlan } from '../../compiler/plan/nodePlan.js';
+import { createSpellingCache, renderFlowPieces, type SpellingCache } from '../openflow/render.js';
+import type { Ipset } from '../../compiler/plan/iptables.js';
 import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
 import { renderRulesJsonPieces } from '../visibility/rules.js';
@@ -65,11 +66,21 @@ function bundleJson(plan: NodePlan, digests: ReadonlyMap<string, string>): strin
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-/** `spelling` and `ruleEntries` are caches owned by one compile: text every Node's bundle shares is made once. */
-export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spelling?: SpellingCache, ruleEntries?: WeakMap<object, string>): NodeBundle {
+/** Text every Node's bundle shares, made once: owned by one compile, passed explicitly. */
+export interface BundleCache {
+  readonly spelling: SpellingCache;
+  /** rules.json entries by rule. */
+  readonly ruleEntries: WeakMap<object, string>;
+  readonly ipsets: WeakMap<Ipset, string>;
+}
+
+export const createBundleCache = (): BundleCache => ({ spelling: createSpellingCache(), ruleEntries: new WeakMap(), ipsets: new WeakMap() });
+
+export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, cache: BundleCache = createBundleCache()): NodeBundle {
+  const { spelling, ruleEntries } = cache;
   // Artifacts as pieces (./text.ts): the two that grow with the cluster are rendered that way.
   const artifacts = new Map<string, readonly string[]>([
-    ['openflow/flows.txt', renderFlowPieces(plan.flows, plan.tables, spelling)],
+    ['openflow/flows.txt', renderFlowPieces(plan.flows, plan.tables, spelling, plan.families, plan.ports.gateway.mac)],
     ['openflow/groups.txt', [renderGroups(plan.groups, plan.tables)]],
     ['openflow/meters.txt', [renderMeters(plan.meters)]],
     ['ovsdb/transact.json', [renderTransact(plan)]],
@@ -84,7 +95,7 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
     ['iptables/ipv4.rules', renderIptablesRestore(plan.host, 4)],
     ['iptables/ipv6.rules', renderIptablesRestore(plan.host, 6)],
     ['iptables/jumps.txt', renderIptablesJumps(plan.host.jumps)],
-    ['ipset/ipsets.txt', renderIpsetRestore(plan.host.ipsets)],
+    ['ipset/ipsets.txt', renderIpsetRestore(plan.host.ipsets, cache.ipsets)],
     ['net/routes.txt', renderNetBatch(plan.net, 4)],
     ['net/routes6.txt', renderNetBatch(plan.net, 6)],
     ['tc/links.txt', renderIfbLinks(plan.tc)],
@@ -97,7 +108,7 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, spellin
   return {
     node: plan.node.name,
     files,
-    flowCount: plan.flows.length,
+    flowCount: flowCount(plan),
     podCount: plan.ports.pods.length,
     digest: sha256(meta),
   };

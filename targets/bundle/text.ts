@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 
 /** Small pieces are joined up to about this many characters: well below V8's large-object threshold (128 KiB). */
-const CHUNK = 32_768;
+export const CHUNK = 32_768;
 
 export interface TextBuilder {
   add(piece: string): void;

@@ -8,12 +8,19 @@
  */
 import type { Ipset } from '../../compiler/plan/iptables.js';
 
-export function renderIpsetRestore(sets: readonly Ipset[]): string {
-  const out: string[] = [];
+export function renderIpsetRestore(sets: readonly Ipset[], cache?: WeakMap<Ipset, string>): string {
   const sorted = [...sets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const s of sorted) {
-    out.push(`create ${s.name} ${s.type} family ${s.family === 4 ? 'inet' : 'inet6'} hashsize 1024 maxelem 65536`);
-    for (const m of s.members) out.push(`add ${s.name} ${m}`);
+  return sorted.map((s) => setText(s, cache)).join('');
+}
+
+/** One set's lines; a set shared by many Nodes (ANTREA-POD-IP lists every Node's Pod CIDR) is spelled once per compile. */
+function setText(s: Ipset, cache?: WeakMap<Ipset, string>): string {
+  let text = cache?.get(s);
+  if (text === undefined) {
+    const lines = [`create ${s.name} ${s.type} family ${s.family === 4 ? 'inet' : 'inet6'} hashsize 1024 maxelem 65536`];
+    for (const m of s.members) lines.push(`add ${s.name} ${m}`);
+    text = `${lines.join('\n')}\n`;
+    cache?.set(s, text);
   }
-  return out.length > 0 ? `${out.join('\n')}\n` : '';
+  return text;
 }

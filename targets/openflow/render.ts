@@ -2,22 +2,22 @@
 import type { Flow, Match } from '../../compiler/plan/flow.js';
 import { tableId, type TableMap, type TableName } from '../../compiler/allocate/pipeline.js';
 import { spellAction, spellMatch } from './spelling.js';
-import { joinPieces, textBuilder } from '../bundle/text.js';
+import { CHUNK, joinPieces, textBuilder, type TextBuilder } from '../bundle/text.js';
+import { LOCAL_GATEWAY_MAC, type FamilyUse, type FlowFamily } from '../../compiler/plan/family.js';
 
 /**
- * Text already spelled within one compile: matches by record (clause matches are shared by every Node that
- * has the rule) and whole lines of records marked shared. Created by the compile, passed explicitly, so no
- * state outlives it.
+ * Text already spelled within one compile: cookies and flow families. Created by the compile, passed explicitly,
+ * so no state outlives it. Matches are not kept across Nodes: a weak map of every Node's match records cost the
+ * garbage collector more than spelling the Node's own matches again saves.
  */
 export interface SpellingCache {
-  readonly matches: WeakMap<Match, string>;
-  /** Whole lines, newline included, of records marked shared. */
-  readonly sharedLines: WeakMap<Flow, string>;
   /** `cookie=0x…, ` by cookie: a few hundred distinct values spelled for millions of lines. */
   readonly cookies: Map<bigint, string>;
+  /** Each flow family spelled and ordered once (see FamilyBlock). */
+  readonly families: WeakMap<FlowFamily, FamilyBlock>;
 }
 
-export const createSpellingCache = (): SpellingCache => ({ matches: new WeakMap(), sharedLines: new WeakMap(), cookies: new Map() });
+export const createSpellingCache = (): SpellingCache => ({ cookies: new Map(), families: new WeakMap() });
 
 function cookieText(c: bigint, cache: SpellingCache): string {
   let text = cache.cookies.get(c);
@@ -43,25 +43,6 @@ function spell(f: Flow, tables: TableMap, match: string, cache: SpellingCache): 
   return parts.join('');
 }
 
-function matchText(m: Match, cache: SpellingCache): string {
-  let text = cache.matches.get(m);
-  if (text === undefined) {
-    text = spellMatch(m);
-    cache.matches.set(m, text);
-  }
-  return text;
-}
-
-function render(f: Flow, tables: TableMap, match: string, cache: SpellingCache): string {
-  if (!f.shared) return spell(f, tables, match, cache);
-  let text = cache.sharedLines.get(f);
-  if (text === undefined) {
-    text = spell(f, tables, match, cache);
-    cache.sharedLines.set(f, text);
-  }
-  return text;
-}
-
 interface Keyed {
   table: number;
   priority: number;
@@ -75,33 +56,207 @@ export function compareFlowLines(a: Keyed, b: Keyed): number {
 
 /**
  * Fails loudly on two flows with one (table, priority, match): OVS would keep only one of them, so this is a
- * compiler bug, never an input problem.
+ * compiler bug, never an input problem. `families` are the Node's shared flow families (compiler/plan/family.ts),
+ * `gatewayMac` the MAC their LOCAL_GATEWAY_MAC stands for.
  */
-export function renderFlows(flows: readonly Flow[], tables: TableMap, cache: SpellingCache = createSpellingCache()): string {
-  return joinPieces(renderFlowPieces(flows, tables, cache));
+export function renderFlows(flows: readonly Flow[], tables: TableMap, cache: SpellingCache = createSpellingCache(), families: readonly FamilyUse[] = [], gatewayMac = ''): string {
+  return joinPieces(renderFlowPieces(flows, tables, cache, families, gatewayMac));
 }
 
+/** A flow's place in the file: tables in order, higher priority first within one (the slot counts priorities down). */
+const slotOf = (table: number, priority: number): number => table * 0x10000 + (0xffff - priority);
+
 /** flows.txt as pieces (targets/bundle/text.ts), for the bundle. */
-export function renderFlowPieces(flows: readonly Flow[], tables: TableMap, cache: SpellingCache = createSpellingCache()): string[] {
+export function renderFlowPieces(
+  flows: readonly Flow[],
+  tables: TableMap,
+  cache: SpellingCache = createSpellingCache(),
+  families: readonly FamilyUse[] = [],
+  gatewayMac = '',
+): string[] {
   // Flows grouped by (table, priority): the group key orders the file, and within a group the matches must be
   // distinct (the uniqueness check) and the lines are sorted as plain strings.
   const groups = new Map<number, { matches: Set<string>; lines: Line[] }>();
+  // One record can serve several flows of the Node (a local Pod's clause in each rule protecting it).
+  const perNode = new Map<Match, string>();
   for (const f of flows) {
-    const table = tableId(tables, f.table);
-    const match = matchText(f.match, cache);
-    // Higher priority first: the slot counts priorities down within a table.
-    const slot = table * 0x10000 + (0xffff - f.priority);
+    let match = perNode.get(f.match);
+    if (match === undefined) perNode.set(f.match, (match = spellMatch(f.match)));
+    const slot = slotOf(tableId(tables, f.table), f.priority);
     let g = groups.get(slot);
     if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
     if (g.matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
     g.matches.add(match);
-    g.lines.push({ cookie: f.cookie, match, text: render(f, tables, match, cache) });
+    g.lines.push({ cookie: f.cookie, match, text: spell(f, tables, match, cache) });
+  }
+  const shared = new Map<number, { block: SlotBlock; without: number }>();
+  for (const use of families) {
+    const fb = familyBlock(use.family, tables, cache);
+    const own = use.without !== undefined ? fb.byKey.get(use.without) : undefined;
+    for (const block of fb.slots) {
+      if (shared.has(block.slot)) throw new Error(`internal: two flow families share table ${block.table}, priority ${block.priority}`);
+      shared.set(block.slot, { block, without: own?.block === block ? own.index : -1 });
+    }
   }
   const text = textBuilder();
-  for (const slot of [...groups.keys()].sort((a, b) => a - b)) {
-    for (const l of groups.get(slot)!.lines.sort(compareInGroup)) text.add(l.text);
+  for (const slot of [...new Set([...groups.keys(), ...shared.keys()])].sort((a, b) => a - b)) {
+    const local = groups.get(slot)?.lines.sort(compareInGroup) ?? [];
+    const fam = shared.get(slot);
+    if (!fam) {
+      for (const l of local) text.add(l.text);
+      continue;
+    }
+    // The family's lines are in order already: each local line goes where a binary search puts it.
+    const { block, without } = fam;
+    let from = 0;
+    for (const l of local) {
+      const same = block.byMatch.get(l.match);
+      if (same !== undefined && same !== without) throw new Error(`internal: two flows share table ${block.table}, priority ${block.priority}, match ${l.match}`);
+      const at = insertionPoint(block, l, gatewayMac);
+      addFamilyLines(text, block, from, at, without, gatewayMac);
+      text.add(l.text);
+      from = at;
+    }
+    addFamilyLines(text, block, from, block.keys.length, without, gatewayMac);
   }
   return text.done();
+}
+
+/**
+ * One (table, priority) of a family, spelled and sorted once per compile. Lines without the gateway MAC are kept
+ * joined (a range of them is a slice, no copy); a line with it is kept as the text before and after the MAC, and
+ * `glue[i]` is the text between line i-1's MAC and line i's, so a range is one join with the Node's MAC.
+ */
+interface SlotBlock {
+  readonly slot: number;
+  readonly table: string;
+  readonly priority: number;
+  /** Per line, in file order. */
+  readonly keys: readonly string[];
+  readonly cookies: readonly bigint[];
+  readonly matches: readonly string[];
+  /** Index of the line by its match. */
+  readonly byMatch: ReadonlyMap<string, number>;
+  readonly holed: boolean;
+  /** Unholed: every line joined, and where line i starts (offsets[n] = length). */
+  readonly joined: string;
+  readonly offsets: readonly number[];
+  /** Holed: the text before and after the MAC, and the glue (see above). */
+  readonly before: readonly string[];
+  readonly after: readonly string[];
+  readonly glue: readonly string[];
+  /** Lines per piece handed to the text builder: about one CHUNK. */
+  readonly perPiece: number;
+}
+
+interface FamilyBlock {
+  readonly tables: TableMap;
+  readonly slots: readonly SlotBlock[];
+  readonly byKey: ReadonlyMap<string, { block: SlotBlock; index: number }>;
+}
+
+function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache): FamilyBlock {
+  const cached = cache.families.get(family);
+  if (cached && cached.tables === tables) return cached;
+  const bySlot = new Map<number, { flow: Flow; key: string; line: Line }[]>();
+  for (const { key, flow } of family.members) {
+    const match = spellMatch(flow.match);
+    const slot = slotOf(tableId(tables, flow.table), flow.priority);
+    let list = bySlot.get(slot);
+    if (!list) bySlot.set(slot, (list = []));
+    list.push({ flow, key, line: { cookie: flow.cookie, match, text: spell(flow, tables, match, cache) } });
+  }
+  const slots: SlotBlock[] = [];
+  const byKey = new Map<string, { block: SlotBlock; index: number }>();
+  for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) {
+    const entries = bySlot.get(slot)!;
+    const { table, priority } = entries[0]!.flow;
+    const byMatch = new Map<string, number>();
+    const holed = entries.some((e) => e.line.text.includes(LOCAL_GATEWAY_MAC));
+    if (holed && entries.some((e) => e.line.cookie !== entries[0]!.line.cookie)) {
+      // Lines of different cookies order by their whole text, which the gateway MAC would then be part of.
+      throw new Error(`internal: flow family ${family.name} mixes cookies at table ${table}, priority ${priority}`);
+    }
+    entries.sort((a, b) => compareInGroup(a.line, b.line));
+    const before: string[] = [];
+    const after: string[] = [];
+    const offsets = [0];
+    entries.forEach((e, i) => {
+      if (byMatch.has(e.line.match)) throw new Error(`internal: two flows of family ${family.name} share table ${table}, priority ${priority}, match ${e.line.match}`);
+      byMatch.set(e.line.match, i);
+      offsets.push(offsets[i]! + e.line.text.length);
+      if (!holed) return;
+      const parts = e.line.text.split(LOCAL_GATEWAY_MAC);
+      if (parts.length !== 2) throw new Error(`internal: flow family ${family.name}: a line holds the local gateway MAC ${parts.length - 1} times`);
+      before.push(parts[0]!);
+      after.push(parts[1]!);
+    });
+    const average = offsets[entries.length]! / entries.length;
+    const block: SlotBlock = {
+      slot,
+      table,
+      priority,
+      keys: entries.map((e) => e.key),
+      cookies: entries.map((e) => e.line.cookie),
+      matches: entries.map((e) => e.line.match),
+      byMatch,
+      holed,
+      joined: holed ? '' : entries.map((e) => e.line.text).join(''),
+      offsets,
+      before,
+      after,
+      glue: before.map((b, i) => (i === 0 ? b : after[i - 1]! + b)),
+      perPiece: Math.max(1, Math.ceil(CHUNK / average)),
+    };
+    slots.push(block);
+    entries.forEach((e, i) => {
+      if (byKey.has(e.key)) throw new Error(`internal: flow family ${family.name} has two members ${e.key}`);
+      byKey.set(e.key, { block, index: i });
+    });
+  }
+  const fb: FamilyBlock = { tables, slots, byKey };
+  cache.families.set(family, fb);
+  return fb;
+}
+
+const familyLine = (b: SlotBlock, i: number, mac: string): string =>
+  b.holed ? b.before[i]! + mac + b.after[i]! : b.joined.slice(b.offsets[i]!, b.offsets[i + 1]!);
+
+/** The first family line that sorts after the local line (the order compareInGroup gives). */
+function insertionPoint(b: SlotBlock, l: Line, mac: string): number {
+  let lo = 0;
+  let hi = b.keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = b.matches[mid]!;
+    const after = l.cookie === b.cookies[mid] ? m > l.match : familyLine(b, mid, mac) > l.text;
+    if (after) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Family lines [from, to), less the Node's own (`without`), into the text. */
+function addFamilyLines(text: TextBuilder, b: SlotBlock, from: number, to: number, without: number, mac: string): void {
+  if (without >= from && without < to) {
+    addFamilyRange(text, b, from, without, mac);
+    addFamilyRange(text, b, without + 1, to, mac);
+  } else addFamilyRange(text, b, from, to, mac);
+}
+
+function addFamilyRange(text: TextBuilder, b: SlotBlock, from: number, to: number, mac: string): void {
+  if (from >= to) return;
+  if (!b.holed) {
+    text.add(b.joined.slice(b.offsets[from]!, b.offsets[to]!));
+    return;
+  }
+  for (let start = from; start < to; start += b.perPiece) {
+    const end = Math.min(to, start + b.perPiece);
+    const parts = b.glue.slice(start, end);
+    parts[0] = b.before[start]!;
+    parts.push(b.after[end - 1]!);
+    text.add(parts.join(mac));
+  }
 }
 
 interface Line {

@@ -58,6 +58,7 @@ import { egressIPsNotSupported } from './egressIPsNotSupported.js'; // §6.2 web
 import { egressExternalIPPoolsNotSupported } from './egressExternalIPPoolsNotSupported.js'; // §6.2 webhook 2
 import { egressBandwidthQuantity } from './egressBandwidthQuantity.js'; // §6.2 webhook 3
 import { egressIPInPool } from './egressIPInPool.js'; // §6.2 webhook 4
+import { appendAll } from '../../util/append.js';
 
 export type { PolicyObjects, PolicyRule, RuleContext } from './context.js';
 export { EMPTY_POLICY_OBJECTS } from './context.js';
@@ -199,7 +200,7 @@ export function validatePolicies(
   const diagnostics: Diagnostic[] = [];
   for (const rule of rules) {
     const found = rule.check(ctx);
-    diagnostics.push(...found);
+    appendAll(diagnostics, found);
     for (const key of refusedAmong(found, ids)) refused.add(key);
   }
   return { diagnostics, refused, accepted: withoutRefused(objects, refused) };

@@ -1,0 +1,54 @@
+/**
+ * Flow families: flows many Nodes have in common, such as one per Node of the cluster (ARP answers for peer
+ * gateways, routes to peer Pod CIDRs, the EgressMark bypass of every transport IP) or a rule's peer clause. A Node's
+ * plan names the family and the member it leaves out (its own entry) instead of holding ~1,000 records, so the renderer can
+ * spell and order each family once per compile (targets/openflow/render.ts) and each Node only cuts out its line.
+ * Families are built once per compile and passed explicitly; `familyFlows` gives the records a Node has.
+ */
+import type { Action, Flow } from './flow.js';
+
+/**
+ * Stands for the local Node's gateway MAC in a family member's actions: a peer route leaves the local gateway
+ * with that MAC as its source, the only part of the line that differs between Nodes. Not a MAC, so it cannot
+ * be mistaken for one; `familyFlows` puts the Node's MAC in its place, and so does the renderer.
+ */
+export const LOCAL_GATEWAY_MAC = '<local-gateway-mac>';
+
+export interface FamilyMember {
+  /** The Node the member exists for; a Node leaves out the member keyed by its own name. */
+  readonly key: string;
+  readonly flow: Flow;
+}
+
+export interface FlowFamily {
+  /** For messages only. */
+  readonly name: string;
+  /** Distinct keys; each member's (table, priority, match) distinct from every other member's. */
+  readonly members: readonly FamilyMember[];
+}
+
+/** One Node's share of a family: every member but the one keyed `without`. */
+export interface FamilyUse {
+  readonly family: FlowFamily;
+  readonly without?: string;
+}
+
+const withGatewayMac = (actions: readonly Action[], mac: string): Action[] =>
+  actions.map((a) => (a.kind === 'setMac' && a.mac === LOCAL_GATEWAY_MAC ? { ...a, mac } : a));
+
+/** The records a Node has from its families, with its gateway MAC in place (tests and tools; never the renderer). */
+export function familyFlows(uses: readonly FamilyUse[], gatewayMac: string): Flow[] {
+  const out: Flow[] = [];
+  for (const { family, without } of uses) {
+    for (const m of family.members) {
+      if (m.key === without) continue;
+      const holed = m.flow.actions.some((a) => a.kind === 'setMac' && a.mac === LOCAL_GATEWAY_MAC);
+      out.push(holed ? { ...m.flow, actions: withGatewayMac(m.flow.actions, gatewayMac) } : m.flow);
+    }
+  }
+  return out;
+}
+
+/** How many flows a Node's families give it. */
+export const familyFlowCount = (uses: readonly FamilyUse[]): number =>
+  uses.reduce((n, { family, without }) => n + family.members.length - (without !== undefined && family.members.some((m) => m.key === without) ? 1 : 0), 0);

@@ -1,0 +1,115 @@
+/**
+ * Families (compiler/plan/family.ts) are ordered once per compile and each Node's own lines merged into them: the
+ * result must be the text of every flow sorted from scratch, whatever the interleaving.
+ */
+import { describe, expect, test } from 'vitest';
+import { compile } from '../../compiler/compile.js';
+import { clusterSources } from '../../test/fixtures/clusters.js';
+import { allFlows } from '../../compiler/plan/nodePlan.js';
+import { familyFlows, LOCAL_GATEWAY_MAC, type FamilyUse, type FlowFamily } from '../../compiler/plan/family.js';
+import { cookie, featureCookie, goto, type Flow } from '../../compiler/plan/flow.js';
+import { parseCidr } from '../../compiler/net/ip.js';
+import { createSpellingCache, renderFlows, sortDumpedFlows } from './render.js';
+import type { TableMap } from '../../compiler/allocate/pipeline.js';
+
+/** The oracle: each flow spelled alone, all lines sorted as a dump is. */
+const sortedAlone = (flows: readonly Flow[], tables: TableMap): string =>
+  `${sortDumpedFlows(flows.map((f) => renderFlows([f], tables))).join('\n')}\n`;
+
+/** A rule alone at its table and priority (its peer clause a family) and one sharing them (its flows the Node's own). */
+const POLICIES = `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: alone}
+spec:
+  priority: 3
+  tier: application
+  appliedTo: [{podSelector: {matchLabels: {app: a}}}]
+  ingress:
+  - {action: Allow, from: [{podSelector: {matchLabels: {app: b}}}], ports: [{protocol: TCP, port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: k8s-one, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: a}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: k8s-two, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress: [{from: [{podSelector: {}}], ports: [{port: 53, protocol: UDP}]}]
+`;
+
+function compiled(nodes = 5) {
+  const result = compile(
+    [
+      ...clusterSources({
+        nodes: Array.from({ length: nodes }, (_, i) => ({ name: `n${i}`, podCIDR: `10.9.${i}.0/24`, internalIP: `192.0.2.${i + 1}` })),
+        pods: Array.from({ length: nodes * 2 }, (_, i) => ({ namespace: 'shop', name: `p${i}`, node: `n${i % nodes}`, ip: `10.9.${i % nodes}.${10 + i}`, labels: { app: i % 2 ? 'a' : 'b' } })),
+      }),
+      { name: 'policies.yaml', text: POLICIES },
+    ],
+    { keepPlans: true },
+  );
+  expect(result.ok).toBe(true);
+  return result;
+}
+
+const route = (cidr: string, key: string, c = featureCookie('PodConnectivity')): Flow => ({
+  table: 'L3Forwarding',
+  priority: 200,
+  match: { proto: 'ip', nwDst: parseCidr(cidr)! },
+  actions: [{ kind: 'setMac', field: 'eth_src', mac: LOCAL_GATEWAY_MAC }, goto('L3DecTTL')],
+  cookie: c,
+  origin: { feature: 'PodConnectivity', kind: 'Node', name: key },
+});
+
+describe('flow families', () => {
+  test('every Node of a compile: the families merged with its own flows are the text sorted from scratch', () => {
+    const result = compiled();
+    const cache = createSpellingCache();
+    // The alone rule's peer clause is a family on the Nodes of its Pods.
+    expect(result.plans!.some((p) => p.families.some((u) => u.family.name.startsWith('rule ')))).toBe(true);
+    for (const plan of result.plans!) {
+      const flows = allFlows(plan);
+      // Its own line is left out of each peer family: one ARP answer and one route fewer than there are Nodes.
+      expect(flows.filter((f) => f.table === 'ARPResponder' && f.origin.kind === 'Node' && f.origin.name !== plan.node.name)).toHaveLength(4);
+      expect(flows.some((f) => f.table === 'ARPResponder' && f.match.arpTpa && f.origin.name === plan.node.name)).toBe(false);
+      const text = renderFlows(plan.flows, plan.tables, cache, plan.families, plan.ports.gateway.mac);
+      expect(text).toBe(sortedAlone(flows, plan.tables));
+      expect(text).not.toContain(LOCAL_GATEWAY_MAC);
+      expect(text).toMatch(/conjunction/);
+      expect(result.bundles.find((b) => b.node === plan.node.name)!.files.get('openflow/flows.txt')).toBe(text);
+    }
+  });
+
+  test('local lines before, between and after family lines, a cookie of their own, the left-out member’s match reused', () => {
+    const { tables } = compiled(1).plans![0]!;
+    const family: FlowFamily = { name: 'test routes', members: ['10.1.0.0/24', '10.3.0.0/24', '10.5.0.0/24', '10.7.0.0/24'].map((c, i) => ({ key: `k${i}`, flow: route(c, `k${i}`) })) };
+    const uses: FamilyUse[] = [{ family, without: 'k1' }];
+    const local = [
+      route('10.0.0.0/24', 'local'),
+      route('10.3.0.0/24', 'local'), // the match of k1, which this Node leaves out
+      route('10.4.0.0/24', 'local', cookie(9)),
+      route('10.6.0.0/24', 'local'),
+      route('10.9.0.0/24', 'local'),
+    ].map((f) => ({ ...f, actions: [{ kind: 'setMac' as const, field: 'eth_src' as const, mac: '02:00:00:00:00:01' }, goto('L3DecTTL')] }));
+    const mac = '0a:00:00:00:00:02';
+    const text = renderFlows(local, tables, createSpellingCache(), uses, mac);
+    expect(text).toBe(sortedAlone([...local, ...familyFlows(uses, mac)], tables));
+    expect(text.split('\n').filter((l) => l.includes(mac))).toHaveLength(3);
+    // Twice through one cache: the family's block is reused, the text the same.
+    const cache = createSpellingCache();
+    expect(renderFlows(local, tables, cache, uses, mac)).toBe(text);
+    expect(renderFlows(local, tables, cache, uses, mac)).toBe(text);
+  });
+
+  test('a local flow with the match of a member the Node keeps is refused, as two local flows are', () => {
+    const { tables } = compiled(1).plans![0]!;
+    const family: FlowFamily = { name: 'test routes', members: [{ key: 'a', flow: route('10.1.0.0/24', 'a') }, { key: 'b', flow: route('10.2.0.0/24', 'b') }] };
+    expect(() => renderFlows([route('10.2.0.0/24', 'local')], tables, createSpellingCache(), [{ family, without: 'a' }], 'm')).toThrow(/two flows share/);
+    expect(() => renderFlows([], tables, createSpellingCache(), [{ family }, { family }], 'm')).toThrow(/two flow families share/);
+  });
+});
