@@ -22,12 +22,14 @@ export async function compileCommand(args: Args, output: OutputOptions): Promise
   const sources = readInputs(args.paths, () => readFileSync(0));
   const previous = args.previous.length > 0 ? readInputs(args.previous, () => readFileSync(0)) : undefined;
   const progress = progressLine(!args.quiet && process.stderr.isTTY === true, process.stderr);
-  // Threads only where they can share the work: a whole compile of more than one Node (--shard and --node
-  // already choose Nodes, and run in this thread).
-  const jobs = args.command === 'compile' && !args.shard && args.nodes.length === 0 ? (args.jobs ?? availableParallelism()) : 1;
+  // A compile of the whole cluster or of a --shard runs in threads (cli/jobs.ts: they get a larger young
+  // generation), several where they can share the work: a whole compile. --node compiles a few Nodes, and
+  // validate renders nothing: both run in this thread.
+  const threaded = args.command === 'compile' && args.nodes.length === 0;
+  const jobs = threaded && !args.shard ? (args.jobs ?? availableParallelism()) : 1;
   let result: CompileResult;
   try {
-    if (jobs > 1) result = await compileInThreads(sources, previous, jobs, writer, progress.update);
+    if (threaded) result = await compileInThreads(sources, previous, jobs, writer, progress.update, args.shard);
     else result = compile(sources, {
       nodes: args.nodes,
       validateOnly: args.command === 'validate',

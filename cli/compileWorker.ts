@@ -9,7 +9,7 @@ import type { JobInput, JobMessage } from './jobs.js';
 const input = workerData as JobInput;
 const post = (m: JobMessage) => parentPort!.postMessage(m);
 const result = compile(input.sources, {
-  shard: input.shard,
+  ...(input.shard ? { shard: input.shard } : {}),
   ...(input.previous ? { previous: input.previous } : {}),
   onBundle: (b) => post({ kind: 'bundle', node: b.node, files: [...b.files] }),
   onProgress: (p) => post({ kind: 'progress', progress: p }),
