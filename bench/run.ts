@@ -99,6 +99,15 @@ class UsageError extends Error {}
 function parseShape(text: string): Shape {
   const named = NAMED_SHAPES[text];
   if (named) return { name: text, ...named };
+  // small-namespaces@F: the same generator profile with every count scaled (4 Pods, 3 policies per Namespace kept),
+  // so resolution can be iterated on in seconds and confirmed at full size.
+  const small = /^small-namespaces@(0?\.\d+|1(?:\.0*)?)$/.exec(text);
+  if (small) {
+    const f = Number(small[1]);
+    if (!(f > 0)) throw new UsageError(`--shape ${text}: the scale must be above 0`);
+    const n = (full: number) => Math.max(1, Math.round(full * f));
+    return { name: text, nodes: 1000, pods: n(100_000), namespaces: n(25_000), policies: n(75_000), profile: 'antrea-controller' };
+  }
   const antrea = antreaShape(text);
   if (antrea) return antrea;
   const m = /^(\d+)x(\d+)(?:x(\d+))?$/.exec(text);
@@ -171,8 +180,8 @@ function parseArgs(argv: readonly string[]): Args {
         process.stdout.write(
           [
             'Usage: node --expose-gc dist/bench/run.js [options]',
-            '  --shape SHAPE       NODESxPODS[xPOLICIES] or antrea-controller (25,000 Namespaces, 100,000 Pods, 75,000',
-            '                      policies); repeatable or comma-separated; default 100x3000, 1000x30000, 1000x30000x3000',
+            '  --shape SHAPE       NODESxPODS[xPOLICIES] or antrea-controller / small-namespaces[@F] (25,000 Namespaces,',
+            '                      100,000 Pods, 75,000 policies, scaled by F); repeatable or comma-separated; default 100x3000, 1000x30000, 1000x30000x3000',
             '  --phase P           validate, resolve, compile or write (repeatable; default all, resolve only with policies)',
             '  --runs N            measurements per phase (default 3 up to 10,000 Pods, else 1); wall = median, memory = max',
             '  --seed N            generator seed (default 1)',

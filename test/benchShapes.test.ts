@@ -2,9 +2,12 @@
  * Antrea's controller-benchmark shapes (bench/antreaShapes.ts), shrunk: each compiles without errors, the same for a
  * seed, and the one-Namespace shape (every policy the same) compiles to the rules and flows of one policy.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ANTREA_SHAPES, antreaShapeCounts, generateAntreaShape } from '../bench/antreaShapes.js';
 import { compile } from '../compiler/compile.js';
+import { REPO_ROOT } from './repoRoot.js';
 
 describe("Antrea's controller-benchmark shapes", () => {
   test.each(ANTREA_SHAPES)('%s compiles at 1/100 of its size, with the counts it promises', (shape) => {
@@ -29,4 +32,19 @@ describe("Antrea's controller-benchmark shapes", () => {
       expect(conj).toHaveLength(100 + b.podCount);
     }
   });
+
+  // The small-Namespace shape scales like the others (issue 13: iterate on resolution at @0.1, confirm at full size):
+  // 4 Pods and 3 NetworkPolicies per Namespace, every Namespace's policies resolved to their own rules.
+  test('small-namespaces@F: the bench scales every count and resolves each Namespace apart', () => {
+    const run = join(REPO_ROOT, 'dist', 'bench', 'run.js');
+    const r = spawnSync(process.execPath, ['--expose-gc', run, '--shape', 'small-namespaces@0.01', '--phase', 'resolve', '--runs', '1', '--json'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const shape = (JSON.parse(r.stdout) as { shapes: { namespaces: number; pods: number; policies: number; resolved: { rules: number; isolation: number } }[] }).shapes[0]!;
+    expect([shape.namespaces, shape.pods, shape.policies]).toEqual([250, 1000, 750]);
+    // default-deny-all isolates both directions; np-1 and np-2 each add an ingress rule and isolate both directions.
+    expect(shape.resolved).toEqual({ rules: 2 * 250, isolation: 3 * 2 * 250 });
+  }, 180_000);
 });

@@ -64,6 +64,52 @@ describe('rule IDs', () => {
     expect(one.get('p/c')).toBe(9);
     expect(one.get('q/c')).toBe(40);
   });
+
+  test('probing past the top of the ID space wraps to the bottom and skips the IDs taken there', () => {
+    const top = 0x7fffffff - 1;
+    // z/ keys want the lowest ID, p/ keys the highest (sorted by wanted ID, z/ keys are given theirs first).
+    const wrap = (key: string) => (key.startsWith('z/') ? FIRST_RULE_ID + (key === 'z/b' ? 1 : 0) : top);
+    const ids = allocateRuleIds(['p/c', 'z/a', 'p/a', 'z/b', 'p/b', 'p/d'], wrap);
+    expect(ids.get('z/a')).toBe(FIRST_RULE_ID);
+    expect(ids.get('z/b')).toBe(FIRST_RULE_ID + 1);
+    expect(ids.get('p/a')).toBe(top);
+    expect(ids.get('p/b')).toBe(FIRST_RULE_ID + 2);
+    expect(ids.get('p/c')).toBe(FIRST_RULE_ID + 3);
+    expect(ids.get('p/d')).toBe(FIRST_RULE_ID + 4);
+  });
+
+  test('crowded ID spaces give what probing every taken ID gives', () => {
+    const top = 0x7fffffff - 1;
+    const probeAll = (keys: string[], hash: (k: string) => number) => {
+      const wanted = [...new Set(keys)].map((key) => ({ key, id: hash(key) })).sort((a, b) => a.id - b.id || (a.key < b.key ? -1 : 1));
+      const used = new Set<number>();
+      const out = new Map<string, number>();
+      for (const { key, id } of wanted) {
+        let v = id;
+        while (used.has(v)) v = v + 1 > top ? FIRST_RULE_ID : v + 1;
+        used.add(v);
+        out.set(key, v);
+      }
+      return out;
+    };
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 0x7fffffff);
+    for (let round = 0; round < 20; round++) {
+      const keys = Array.from({ length: 400 }, () => `k${next() % 300}`);
+      // Wanted IDs crowd near the bottom and the top of the space, so runs collide and wrap.
+      const hash = (k: string) => {
+        const n = Number(k.slice(1)) * (round + 1);
+        return n % 3 === 0 ? top - (n % 11) : FIRST_RULE_ID + (n % 50);
+      };
+      expect([...allocateRuleIds(keys, hash)].sort()).toEqual([...probeAll(keys, hash)].sort());
+    }
+  });
+
+  test('a run of collisions ends just above the IDs given, past gaps below the wanted ID', () => {
+    const wanted: Record<string, number> = { a: 10, b: 20, c: 20, d: 21, e: 21, f: 30, g: 15 };
+    const ids = allocateRuleIds(Object.keys(wanted), (k) => wanted[k]!);
+    expect(Object.fromEntries(ids)).toEqual({ a: 10, g: 15, b: 20, c: 21, d: 22, e: 23, f: 30 });
+  });
 });
 
 describe('port ranges as masks', () => {

@@ -14,7 +14,7 @@ import { serviceKey } from '../resolve/services.js';
 import type { IsolationIntent, RuleIntent } from '../resolve/types.js';
 
 /** Numbers the distinct contents of arrays; an array already seen costs a map lookup. */
-class SetNumbers<T> {
+export class SetNumbers<T> {
   private readonly byArray = new Map<readonly T[], number>();
   private readonly byContent = new Map<string, number>();
   constructor(private readonly keyOf: (item: T) => string) {}
@@ -50,11 +50,19 @@ function groupBy<T extends { key: string }>(items: readonly T[], signature: (ite
 }
 
 const podKey = (p: PodInfo) => p.key;
+/**
+ * Pod sets numbered for one compile's sharing groups. Rules and isolations share one: a K8s policy's isolation and
+ * its rules hold the same appliedTo array, whose Pods are then read once (at 10^5 small Namespaces, reading the Pods'
+ * keys is most of the grouping's cost).
+ */
+export const podSetNumbers = (): SetNumbers<PodInfo> => new SetNumbers<PodInfo>(podKey);
 const cidrKey = (c: Cidr) => `${c.family}/${c.base}/${c.prefix}`;
 
 /** Sharing groups of rules already placed in a table at a priority. */
-export function groupIdenticalRules<R extends RuleIntent & { table: string; priority: number }>(rules: readonly R[]): Group<R>[] {
-  const pods = new SetNumbers<PodInfo>(podKey);
+export function groupIdenticalRules<R extends RuleIntent & { table: string; priority: number }>(
+  rules: readonly R[],
+  pods: SetNumbers<PodInfo> = podSetNumbers(),
+): Group<R>[] {
   const cidrs = new SetNumbers<Cidr>(cidrKey);
   return groupBy(rules, (r) =>
     [
@@ -72,7 +80,9 @@ export function groupIdenticalRules<R extends RuleIntent & { table: string; prio
 }
 
 /** Sharing groups of K8s isolations: same direction, same Pods. */
-export function groupIdenticalIsolation<I extends IsolationIntent>(isolation: readonly I[]): Group<I>[] {
-  const pods = new SetNumbers<PodInfo>(podKey);
+export function groupIdenticalIsolation<I extends IsolationIntent>(
+  isolation: readonly I[],
+  pods: SetNumbers<PodInfo> = podSetNumbers(),
+): Group<I>[] {
   return groupBy(isolation, (i) => `${i.direction}|${pods.of(i.pods)}`);
 }

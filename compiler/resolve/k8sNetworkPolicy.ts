@@ -22,7 +22,12 @@ function peerSet(peers: readonly K8sNetworkPolicyPeer[] | undefined, namespace: 
 
 /** policyTypes as the API server defaults them: Ingress always, Egress when there are egress rules. */
 export function effectivePolicyTypes(spec: NetworkPolicyObject['spec']): Direction[] {
-  if (spec.policyTypes && spec.policyTypes.length > 0) return [...new Set(spec.policyTypes)].sort() as Direction[];
+  const types = spec.policyTypes;
+  if (types && types.length > 0) {
+    // Most policies say [Ingress, Egress]: answered without a Set and a sort (75,000 policies at small Namespaces).
+    if (types.length === 2 && types[0] !== types[1]) return ['Egress', 'Ingress'];
+    return [...new Set(types)].sort() as Direction[];
+  }
   return spec.egress && spec.egress.length > 0 ? ['Egress', 'Ingress'] : ['Ingress'];
 }
 

@@ -22,13 +22,30 @@ export interface Selection {
   nodeAddresses(node: NodeInfo): Cidr[];
 }
 
-const canonical = (s: LabelSelector | undefined): string =>
-  s === undefined
-    ? '-'
-    : JSON.stringify([
-        Object.entries(s.matchLabels ?? {}).sort(),
-        (s.matchExpressions ?? []).map((e) => [e.key, e.operator, [...(e.values ?? [])].sort()]).sort(),
-      ]);
+/**
+ * A cache key per selector meaning. Most selectors are one label (`app: x`): keyed without building and sorting
+ * arrays (one key per policy and peer at 10^5 small Namespaces); the `=` prefix keeps those apart from the general
+ * form, a JSON array.
+ */
+const canonical = (s: LabelSelector | undefined): string => {
+  if (s === undefined) return '-';
+  if (s.matchExpressions === undefined || s.matchExpressions.length === 0) {
+    const labels = s.matchLabels ?? {};
+    let one: string | undefined;
+    let count = 0;
+    for (const k in labels) {
+      if (!Object.prototype.hasOwnProperty.call(labels, k)) continue;
+      if (++count > 1) break;
+      one = `=${JSON.stringify(k)}:${JSON.stringify(labels[k])}`;
+    }
+    if (count === 0) return '=';
+    if (count === 1) return one!;
+  }
+  return JSON.stringify([
+    Object.entries(s.matchLabels ?? {}).sort(),
+    (s.matchExpressions ?? []).map((e) => [e.key, e.operator, [...(e.values ?? [])].sort()]).sort(),
+  ]);
+};
 
 export function createSelection(model: ClusterModel): Selection {
   const podsByNamespace = new Map<string, PodInfo[]>();
