@@ -1,4 +1,5 @@
 /** `-o DIR` never costs a user a file: what dpc may replace, what it refuses, permissions, and a failed rename. */
+import { tempDir } from './harness/tempDir.js';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,7 +24,7 @@ function dpc(args: string[], opts: { cwd?: string; umask?: string } = {}) {
 
 /** A temp dir with the snapshot in `in/`; returns both paths. */
 function workspace(): { dir: string; input: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'dpc-out-'));
+  const dir = tempDir('dpc-out-');
   const input = join(dir, 'in');
   mkdirSync(input);
   for (const s of clusterSources(twoNodes)) writeFileSync(join(input, s.name), s.text);

@@ -3,9 +3,9 @@
  * them (Interface external_ids antrea-type=container, pod-namespace, pod-name, attached-mac, ip-address), and
  * the dpc command run against it as an operator would run it on the Node.
  */
+import { tempDir } from '../harness/tempDir.js';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../../compiler/compile.js';
 import type { SourceText } from '../../compiler/ingest/documents.js';
@@ -50,7 +50,7 @@ export function compileTo(sources: readonly SourceText[], nodes?: string[]): str
   const r = compile(sources, nodes ? { nodes } : {});
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (!r.ok) throw new Error(`compile failed: ${JSON.stringify(errors)}`);
-  const out = join(mkdtempSync(join(tmpdir(), 'dpc-out-')), 'out');
+  const out = join(tempDir('dpc-out-'), 'out');
   writeBundles(out, r.bundles, r.manifest);
   return out;
 }
