@@ -3,8 +3,7 @@ import { tempDir } from './harness/tempDir.js';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.js';
 import { buildUnlessBuilt, DPC } from './dpcCommand.js';
@@ -154,7 +153,7 @@ describe('a failed final rename puts the previous output back', () => {
   const result = compile(clusterSources(twoNodes));
 
   function previousOutput(): { dir: string; out: string; before: Record<string, string> } {
-    const dir = mkdtempSync(join(tmpdir(), 'dpc-rename-'));
+    const dir = tempDir('dpc-rename-');
     const out = join(dir, 'out');
     writeBundles(out, result.bundles.slice(0, 1), result.manifest);
     return { dir, out, before: tree(out) };
