@@ -1,9 +1,10 @@
 /**
  * Flow families: flows many Nodes have in common, such as one per Node of the cluster (ARP answers for peer
- * gateways, routes to peer Pod CIDRs, the EgressMark bypass of every transport IP) or a rule's peer clause. A Node's
- * plan names the family and the member it leaves out (its own entry) instead of holding ~1,000 records, so the renderer can
- * spell and order each family once per compile (targets/openflow/render.ts) and each Node only cuts out its line.
- * Families are built once per compile and passed explicitly; `familyFlows` gives the records a Node has.
+ * gateways, routes to peer Pod CIDRs, the EgressMark bypass of every transport IP) or a rule's peer and service
+ * clauses. A Node's plan names the family and the members it leaves out (its own entry, or a match another rule's
+ * family holds) instead of holding ~1,000 records, so the renderer can spell and order each family once per compile
+ * (targets/openflow/render.ts) and each Node only cuts out its lines. Families are built once per compile and passed
+ * explicitly; `familyFlows` gives the records a Node has.
  */
 import type { Action, Flow } from './flow.js';
 
@@ -27,10 +28,16 @@ export interface FlowFamily {
   readonly members: readonly FamilyMember[];
 }
 
-/** One Node's share of a family: every member but the one keyed `without`. */
+/**
+ * One Node's share of a family: every member but the one keyed `without` and those in `dropped`, each member in
+ * `extra` with those actions after its own. Rule families sharing a table and priority on a Node use the last
+ * two: a match several rules' clauses have is one flow, the lowest rule's, with every rule's conjunction.
+ */
 export interface FamilyUse {
   readonly family: FlowFamily;
   readonly without?: string;
+  readonly dropped?: ReadonlySet<string>;
+  readonly extra?: ReadonlyMap<string, readonly Action[]>;
 }
 
 const withGatewayMac = (actions: readonly Action[], mac: string): Action[] =>
@@ -39,11 +46,13 @@ const withGatewayMac = (actions: readonly Action[], mac: string): Action[] =>
 /** The records a Node has from its families, with its gateway MAC in place (tests and tools; never the renderer). */
 export function familyFlows(uses: readonly FamilyUse[], gatewayMac: string): Flow[] {
   const out: Flow[] = [];
-  for (const { family, without } of uses) {
+  for (const { family, without, dropped, extra } of uses) {
     for (const m of family.members) {
-      if (m.key === without) continue;
-      const holed = m.flow.actions.some((a) => a.kind === 'setMac' && a.mac === LOCAL_GATEWAY_MAC);
-      out.push(holed ? { ...m.flow, actions: withGatewayMac(m.flow.actions, gatewayMac) } : m.flow);
+      if (m.key === without || dropped?.has(m.key)) continue;
+      const more = extra?.get(m.key);
+      const flow = more ? { ...m.flow, actions: [...m.flow.actions, ...more] } : m.flow;
+      const holed = flow.actions.some((a) => a.kind === 'setMac' && a.mac === LOCAL_GATEWAY_MAC);
+      out.push(holed ? { ...flow, actions: withGatewayMac(flow.actions, gatewayMac) } : flow);
     }
   }
   return out;
@@ -51,4 +60,7 @@ export function familyFlows(uses: readonly FamilyUse[], gatewayMac: string): Flo
 
 /** How many flows a Node's families give it. */
 export const familyFlowCount = (uses: readonly FamilyUse[]): number =>
-  uses.reduce((n, { family, without }) => n + family.members.length - (without !== undefined && family.members.some((m) => m.key === without) ? 1 : 0), 0);
+  uses.reduce(
+    (n, { family, without, dropped }) => n + family.members.length - (without !== undefined && family.members.some((m) => m.key === without) ? 1 : 0) - (dropped?.size ?? 0),
+    0,
+  );

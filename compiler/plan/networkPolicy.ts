@@ -58,7 +58,7 @@ export interface GroupPlan {
 
 export interface PolicyPlan {
   flows: Flow[];
-  /** The peer and service clause flows of rules alone at their table and priority, whole (see RuleClauses.alone). */
+  /** The peer and service clause flows of the Node's rules (RuleClauses.clauseFamily), merged where rules share a match. */
   flowFamilies: FamilyUse[];
   groups: GroupPlan[];
   /** Rules with flows on this Node (for visibility/rules.json). */
@@ -297,11 +297,10 @@ interface RuleClauses {
   peerMatches: KeyedMatch[];
   serviceList?: KeyedMatch[];
   /**
-   * The match flows of the peer and service clauses, for Nodes where no other rule shares the rule's table and
-   * priority: they depend on the rule alone, so every such Node gets this very family (./family.ts), spelled and
-   * ordered once per compile. Built on first use, with the origin of that use.
+   * The match flows of the peer and service clauses: they depend on the rule alone, so every Node of the rule gets
+   * this very family (./family.ts), spelled and ordered once per compile. Built on first use.
    */
-  alone?: { origin: Origin; family: FlowFamily };
+  clauseFamily?: { origin: Origin; family: FlowFamily };
 }
 
 /**
@@ -326,17 +325,50 @@ function ruleClauses(r: AllocatedRule, nodeFamilies: readonly (4 | 6)[], cache: 
   return out;
 }
 
-/** A rule's conjunctive match flows of every clause but the local one, as ConjunctionFlows spells a flow of one rule. */
-function aloneFlows(r: AllocatedRule, origin: Origin, clauses: readonly KeyedMatch[][], localClause: number): Flow[] {
-  const out: Flow[] = [];
+/**
+ * A rule's conjunctive match flows of every clause but the local one, keyed by match, as ConjunctionFlows makes
+ * them for one rule: a peer named twice (a Pod and its /32 ipBlock) is one flow.
+ */
+function clauseFamily(r: AllocatedRule, origin: Origin, clauses: readonly KeyedMatch[][], localClause: number): FlowFamily {
+  const byKey = new Map<string, { match: Match; actions: Action[] }>();
   clauses.forEach((matches, i) => {
     if (i === localClause) return;
-    const actions: Action[] = [{ kind: 'conjunction', id: r.id, clause: i + 1, of: clauses.length }];
-    // A peer named twice (a Pod and its /32 ipBlock) is one flow, as ConjunctionFlows makes it.
-    const seen = new Set<string>();
-    for (const m of matches) if (!seen.has(m.key) && seen.add(m.key)) out.push({ table: r.table, priority: r.priority, match: m.match, cookie: npCookie(r.id), origin, actions });
+    const action: Action = { kind: 'conjunction', id: r.id, clause: i + 1, of: clauses.length };
+    for (const m of matches) {
+      const member = byKey.get(m.key);
+      if (!member) byKey.set(m.key, { match: m.match, actions: [action] });
+      else if (!member.actions.includes(action)) member.actions.push(action);
+    }
   });
-  return out;
+  const c = npCookie(r.id);
+  return { name: `rule ${r.id}`, members: [...byKey].map(([key, { match, actions }]) => ({ key, flow: { table: r.table, priority: r.priority, match, cookie: c, origin, actions } })) };
+}
+
+/**
+ * The clause families of the rules sharing one table and priority on a Node, as ConjunctionFlows would merge their
+ * flows: a match several rules have is one flow, owned by the lowest rule ID (its cookie and origin), with every
+ * rule's conjunctions in (rule ID, clause) order; the other rules leave their member out.
+ */
+function sharedSlotUses(families: readonly { id: number; family: FlowFamily }[]): FamilyUse[] {
+  const byId = [...families].sort((a, b) => a.id - b.id);
+  const owner = new Map<string, { at: number; key: string }>();
+  const dropped: (Set<string> | undefined)[] = [];
+  const extra: (Map<string, Action[]> | undefined)[] = [];
+  byId.forEach(({ family }, at) => {
+    for (const { key, flow } of family.members) {
+      const first = owner.get(key);
+      if (first === undefined) {
+        owner.set(key, { at, key });
+        continue;
+      }
+      const more = (extra[first.at] ??= new Map());
+      const list = more.get(key);
+      if (list) appendAll(list, flow.actions);
+      else more.set(key, [...flow.actions]);
+      (dropped[at] ??= new Set()).add(key);
+    }
+  });
+  return byId.map(({ family }, at) => ({ family, ...(dropped[at] ? { dropped: dropped[at] } : {}), ...(extra[at] ? { extra: extra[at] } : {}) }));
 }
 
 export function planNetworkPolicy(
@@ -368,37 +400,33 @@ export function planNetworkPolicy(
     }
     return m;
   };
-  const active: { r: AllocatedRule; origin: Origin; local: readonly PodInfo[]; clauses: RuleClauses }[] = [];
-  // Rules per (table, priority) on this Node: only there can two rules' match flows coincide and merge.
-  const rulesAt = new Map<string, number>();
+  // Rules by (table, priority) on this Node: only there can two rules' match flows coincide and merge.
+  const bySlot = new Map<string, { id: number; family: FlowFamily }[]>();
   for (const { rule: r, origin, local: candidates } of mine.rules as readonly NodeRule[]) {
     const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
     localRules.push(r);
-    const clauses = ruleClauses(r, node.ipFamilies, cache);
+    const c = ruleClauses(r, node.ipFamilies, cache);
     // A present but empty clause can never match: the rule has no effect on this Node beyond its metric.
-    if (clauses.peerMatches.length === 0 || clauses.serviceList?.length === 0) continue;
-    active.push({ r, origin, local, clauses });
-    const at = `${r.table}/${r.priority}`;
-    rulesAt.set(at, (rulesAt.get(at) ?? 0) + 1);
-  }
-  for (const { r, origin, local, clauses: c } of active) {
+    if (c.peerMatches.length === 0 || c.serviceList?.length === 0) continue;
     const localMatches = local.map((p) => localMatch(p, r.direction));
     const clauses = r.direction === 'Ingress' ? [c.peerMatches, localMatches] : [localMatches, c.peerMatches];
     if (c.serviceList) clauses.push(c.serviceList);
     const localClause = r.direction === 'Ingress' ? 1 : 0;
     // Local clauses match the Pod's port or source address, peer and service clauses peer addresses and L4 fields:
-    // a local match never equals a peer or service match, so a rule alone at its table and priority keeps its
-    // Node-independent flows whole.
-    const alone =
-      rulesAt.get(`${r.table}/${r.priority}`) === 1 &&
-      (c.alone ??= { origin, family: { name: `rule ${r.id}`, members: aloneFlows(r, origin, clauses, localClause).map((flow, i) => ({ key: String(i), flow })) } }).origin === origin;
-    clauses.forEach((matches, i) => {
-      if (alone && i !== localClause) return;
-      for (const m of matches) conj.add(r.table, r.priority, m, origin, r.id, i + 1, clauses.length);
-    });
-    if (alone) flowFamilies.push({ family: c.alone!.family });
+    // a local match never equals a peer or service match, so the Node-independent flows stay a family apart.
+    c.clauseFamily ??= { origin, family: clauseFamily(r, origin, clauses, localClause) };
+    if (c.clauseFamily.origin !== origin) throw new Error(`internal: rule ${r.id} has two origins`);
+    for (const m of clauses[localClause]!) conj.add(r.table, r.priority, m, origin, r.id, localClause + 1, clauses.length);
+    const at = `${r.table}/${r.priority}`;
+    const slot = bySlot.get(at);
+    if (slot) slot.push({ id: r.id, family: c.clauseFamily.family });
+    else bySlot.set(at, [{ id: r.id, family: c.clauseFamily.family }]);
     flows.push(...actionFlows(r, origin, tables, c.families, denyTracking), ...metricFlows(r, origin, tables));
+  }
+  for (const slot of bySlot.values()) {
+    if (slot.length === 1) flowFamilies.push({ family: slot[0]!.family });
+    else appendAll(flowFamilies, sharedSlotUses(slot));
   }
   appendAll(flows, conj.flows());
 

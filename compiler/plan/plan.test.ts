@@ -16,6 +16,8 @@ import { createSharedFlows } from './podConnectivity.js';
 import { allFlows, createPlanCache, flowCount, planNode, type NodePlan } from './nodePlan.js';
 import { deepFreeze } from '../util/deepFreeze.js';
 import { TargetOFPortField } from './fields.js';
+import { matchKey } from './matchKey.js';
+import { formatIP } from '../net/ip.js';
 
 const POLICY = `apiVersion: crd.antrea.io/v1beta1
 kind: ClusterNetworkPolicy
@@ -33,17 +35,19 @@ spec:
     name: rest
 `;
 
-function planFor(policy = POLICY): NodePlan {
+const PODS = [
+  { namespace: 'shop', name: 'web', node: 'n2', ip: '10.9.1.10', labels: { app: 'web' } },
+  { namespace: 'shop', name: 'db', node: 'n1', ip: '10.9.0.11', labels: { app: 'db' } },
+];
+
+function planFor(policy = POLICY, pods = PODS): NodePlan {
   const sources = [
     ...clusterSources({
       nodes: [
         { name: 'n1', podCIDR: '10.9.0.0/24', internalIP: '192.0.2.1' },
         { name: 'n2', podCIDR: '10.9.1.0/24', internalIP: '192.0.2.2' },
       ],
-      pods: [
-        { namespace: 'shop', name: 'web', node: 'n2', ip: '10.9.1.10', labels: { app: 'web' } },
-        { namespace: 'shop', name: 'db', node: 'n1', ip: '10.9.0.11', labels: { app: 'db' } },
-      ],
+      pods,
     }),
     { name: 'policy.yaml', text: policy },
   ];
@@ -109,6 +113,51 @@ describe('NetworkPolicy plan', () => {
     }
     // Per-Pod forwarding flows name their Pod.
     expect(plan.flows.some((f) => f.table === 'SpoofGuard' && f.origin.kind === 'Pod' && f.origin.name === 'db')).toBe(true);
+  });
+
+  test('rules at one table and priority share one flow per common peer or service match, owned by the lowest rule ID', () => {
+    const acnp = (name: string, from: string, ports = '') => `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: ${name}}
+spec:
+  priority: 5
+  tier: application
+  appliedTo: [{podSelector: {matchLabels: {app: db}}}]
+  ingress: [{action: Allow, name: r, from: [{podSelector: ${from}}]${ports}}]
+`;
+    const policies = [
+      acnp('a', '{matchLabels: {app: web}}'),
+      acnp('b', '{matchExpressions: [{key: app, operator: In, values: [web, api]}]}', ', ports: [{protocol: TCP, port: 80}]'),
+      acnp('c', '{matchLabels: {app: api}}', ', ports: [{protocol: TCP, port: 80}]'),
+    ].join('---\n');
+    const pods = [...PODS, { namespace: 'shop', name: 'api', node: 'n2', ip: '10.9.1.12', labels: { app: 'api' } }];
+    const plan = planFor(policies, pods);
+    const id = (policy: string) => plan.policy.rules.find((r) => r.policy.name === policy)!.id;
+    const peersOf: Record<string, string[]> = { a: ['10.9.1.10'], b: ['10.9.1.10', '10.9.1.12'], c: ['10.9.1.12'] };
+    const clauses = allFlows(plan).filter((f) => f.table === 'AntreaPolicyIngressRule' && f.actions.length > 0 && f.actions.every((a) => a.kind === 'conjunction'));
+    // Never two flows with one (priority, match): OVS would keep one of them.
+    const keys = clauses.map((f) => `${f.priority} ${matchKey(f.match)}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const conjs = (f: (typeof clauses)[number]) => f.actions.map((a) => (a.kind === 'conjunction' ? [a.id, a.clause, a.of] : []));
+    // Every rule's peer (clause 1) and service (clause 3 of 3) is in exactly one flow with that match.
+    for (const [policy, ips] of Object.entries(peersOf)) {
+      const r = id(policy);
+      for (const ip of ips) {
+        const holding = clauses.filter((f) => f.match.nwSrc && formatIP({ family: 4, value: f.match.nwSrc.base }) === ip && conjs(f).some(([i, c]) => i === r && c === 1));
+        expect(holding, `${policy} ${ip}`).toHaveLength(1);
+      }
+    }
+    for (const f of clauses) {
+      const list = conjs(f);
+      const sorted = [...list].sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+      expect(list).toEqual(sorted);
+      expect(f.cookie & 0xffffffffn).toBe(BigInt(sorted[0]![0]!));
+    }
+    const web = clauses.find((f) => f.match.nwSrc && formatIP({ family: 4, value: f.match.nwSrc.base }) === '10.9.1.10')!;
+    expect(conjs(web).map(([i]) => i)).toEqual([id('a'), id('b')].sort((x, y) => x - y));
+    const tcp80 = clauses.filter((f) => f.match.proto === 'tcp' && f.match.tpDst?.value === 80n);
+    expect(tcp80).toHaveLength(1);
+    expect(conjs(tcp80[0]!)).toEqual([[id('b'), 3, 3], [id('c'), 3, 3]].sort((x, y) => x[0]! - y[0]!));
   });
 
   test('plans are frozen under test: a change to a record throws instead of reaching another Node', () => {

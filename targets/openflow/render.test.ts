@@ -16,7 +16,7 @@ import type { TableMap } from '../../compiler/allocate/pipeline.js';
 const sortedAlone = (flows: readonly Flow[], tables: TableMap): string =>
   `${sortDumpedFlows(flows.map((f) => renderFlows([f], tables))).join('\n')}\n`;
 
-/** A rule alone at its table and priority (its peer clause a family) and one sharing them (its flows the Node's own). */
+/** A rule alone at its table and priority and two sharing them, with peers in common (each rule's peer clause a family). */
 const POLICIES = `apiVersion: crd.antrea.io/v1beta1
 kind: ClusterNetworkPolicy
 metadata: {name: alone}
@@ -72,6 +72,9 @@ describe('flow families', () => {
     const cache = createSpellingCache();
     // The alone rule's peer clause is a family on the Nodes of its Pods.
     expect(result.plans!.some((p) => p.families.some((u) => u.family.name.startsWith('rule ')))).toBe(true);
+    // k8s-one and k8s-two share a table and priority and both have app a's Pods as peers: one family leaves those
+    // lines out, the other extends them.
+    expect(result.plans!.some((p) => p.families.some((u) => u.dropped?.size) && p.families.some((u) => u.extra?.size))).toBe(true);
     for (const plan of result.plans!) {
       const flows = allFlows(plan);
       // Its own line is left out of each peer family: one ARP answer and one route fewer than there are Nodes.

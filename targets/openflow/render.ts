@@ -89,37 +89,108 @@ export function renderFlowPieces(
     g.matches.add(match);
     g.lines.push({ cookie: f.cookie, match, text: spell(f, tables, match, cache) });
   }
-  const shared = new Map<number, { block: SlotBlock; without: number }>();
+  const shared = new Map<number, FamilyPart[]>();
   for (const use of families) {
     const fb = familyBlock(use.family, tables, cache);
-    const own = use.without !== undefined ? fb.byKey.get(use.without) : undefined;
     for (const block of fb.slots) {
-      if (shared.has(block.slot)) throw new Error(`internal: two flow families share table ${block.table}, priority ${block.priority}`);
-      shared.set(block.slot, { block, without: own?.block === block ? own.index : -1 });
+      const part: FamilyPart = { block, skips: [], next: 0 };
+      let parts = shared.get(block.slot);
+      if (!parts) shared.set(block.slot, (parts = []));
+      parts.push(part);
     }
+    const except = (key: string, line?: (spelled: string) => string) => {
+      const own = fb.byKey.get(key);
+      if (own) shared.get(own.block.slot)!.find((p) => p.block === own.block)!.skips.push({ index: own.index, ...(line ? { line } : {}) });
+    };
+    if (use.without !== undefined) except(use.without);
+    use.dropped?.forEach((key) => except(key));
+    use.extra?.forEach((actions, key) => {
+      const more = actions.map((a) => `,${spellAction(a, (name) => tableId(tables, name as TableName))}`).join('');
+      except(key, (spelled) => `${spelled.slice(0, -1)}${more}\n`);
+    });
   }
   const text = textBuilder();
   for (const slot of [...new Set([...groups.keys(), ...shared.keys()])].sort((a, b) => a - b)) {
-    const local = groups.get(slot)?.lines.sort(compareInGroup) ?? [];
-    const fam = shared.get(slot);
-    if (!fam) {
+    const g = groups.get(slot);
+    const local = g?.lines.sort(compareInGroup) ?? [];
+    const parts = shared.get(slot);
+    if (!parts) {
       for (const l of local) text.add(l.text);
       continue;
     }
-    // The family's lines are in order already: each local line goes where a binary search puts it.
-    const { block, without } = fam;
-    let from = 0;
-    for (const l of local) {
-      const same = block.byMatch.get(l.match);
-      if (same !== undefined && same !== without) throw new Error(`internal: two flows share table ${block.table}, priority ${block.priority}, match ${l.match}`);
-      const at = insertionPoint(block, l, gatewayMac);
-      addFamilyLines(text, block, from, at, without, gatewayMac);
-      text.add(l.text);
-      from = at;
-    }
-    addFamilyLines(text, block, from, block.keys.length, without, gatewayMac);
+    for (const part of parts) part.skips.sort((a, b) => a.index - b.index);
+    if (parts.length === 1) mergeOneFamily(text, parts[0]!, local, gatewayMac);
+    else mergeRuleFamilies(text, parts, local, g?.matches);
   }
   return text.done();
+}
+
+/** A family's lines in one (table, priority) on a Node: the lines it leaves out or extends, in line order. */
+interface FamilyPart {
+  readonly block: SlotBlock;
+  readonly skips: { index: number; line?: (spelled: string) => string }[];
+  /** The first skip not yet passed while the part is written. */
+  next: number;
+}
+
+/** The family's lines are in order already: each local line goes where a binary search puts it. */
+function mergeOneFamily(text: TextBuilder, part: FamilyPart, local: readonly Line[], mac: string): void {
+  const { block } = part;
+  let from = 0;
+  for (const l of local) {
+    const same = block.byMatch.get(l.match);
+    if (same !== undefined && !part.skips.some((s) => s.index === same && !s.line)) {
+      throw new Error(`internal: two flows share table ${block.table}, priority ${block.priority}, match ${l.match}`);
+    }
+    const at = insertionPoint(block, l, mac);
+    addFamilyLines(text, part, from, at, mac);
+    text.add(l.text);
+    from = at;
+  }
+  addFamilyLines(text, part, from, block.keys.length, mac);
+}
+
+/**
+ * Several families at one (table, priority): rule clause families (compiler/plan/networkPolicy.ts), each of one
+ * rule's cookie. Lines of different cookies order by the cookie alone (the texts first differ inside it), so each
+ * family is a run of the slot, the runs in the order of their first lines, and a local line of a family's cookie
+ * goes into its run by binary search. Families leave out the matches another family has (the plan merges those),
+ * and a local line never has a family's match: checked here on whichever side is smaller.
+ */
+function mergeRuleFamilies(text: TextBuilder, parts: FamilyPart[], local: readonly Line[], localMatches: ReadonlySet<string> | undefined): void {
+  const first = new Map<FamilyPart, string>();
+  for (const part of parts) {
+    const b = part.block;
+    if (b.holed || b.cookies.some((c) => c !== b.cookies[0])) throw new Error(`internal: two flow families share table ${b.table}, priority ${b.priority}`);
+    first.set(part, familyLine(b, 0, ''));
+    if (localMatches && localMatches.size > 0) {
+      const clash = b.keys.length <= local.length ? b.matches.find((m) => localMatches.has(m)) : local.find((l) => b.byMatch.has(l.match))?.match;
+      if (clash !== undefined) throw new Error(`internal: two flows share table ${b.table}, priority ${b.priority}, match ${clash}`);
+    }
+  }
+  parts.sort((a, b) => {
+    if (a.block.cookies[0] === b.block.cookies[0]) throw new Error(`internal: two flow families share table ${a.block.table}, priority ${a.block.priority}`);
+    return first.get(a)! < first.get(b)! ? -1 : 1;
+  });
+  let p = 0;
+  let from = 0;
+  for (const l of local) {
+    while (p < parts.length) {
+      const part = parts[p]!;
+      if (part.block.cookies[0] === l.cookie) {
+        const at = insertionPoint(part.block, l, '');
+        addFamilyLines(text, part, from, at, '');
+        from = at;
+        break;
+      }
+      if (first.get(part)! > l.text) break;
+      addFamilyLines(text, part, from, part.block.keys.length, '');
+      p++;
+      from = 0;
+    }
+    text.add(l.text);
+  }
+  for (; p < parts.length; p++, from = 0) addFamilyLines(text, parts[p]!, from, parts[p]!.block.keys.length, '');
 }
 
 /**
@@ -236,12 +307,17 @@ function insertionPoint(b: SlotBlock, l: Line, mac: string): number {
   return lo;
 }
 
-/** Family lines [from, to), less the Node's own (`without`), into the text. */
-function addFamilyLines(text: TextBuilder, b: SlotBlock, from: number, to: number, without: number, mac: string): void {
-  if (without >= from && without < to) {
-    addFamilyRange(text, b, from, without, mac);
-    addFamilyRange(text, b, without + 1, to, mac);
-  } else addFamilyRange(text, b, from, to, mac);
+/** Family lines [from, to) into the text, less those the part leaves out, with the lines it extends rewritten. */
+function addFamilyLines(text: TextBuilder, part: FamilyPart, from: number, to: number, mac: string): void {
+  const { block, skips } = part;
+  while (part.next < skips.length && skips[part.next]!.index < to) {
+    const skip = skips[part.next++]!;
+    if (skip.index < from) continue;
+    addFamilyRange(text, block, from, skip.index, mac);
+    if (skip.line) text.add(skip.line(familyLine(block, skip.index, mac)));
+    from = skip.index + 1;
+  }
+  addFamilyRange(text, block, from, to, mac);
 }
 
 function addFamilyRange(text: TextBuilder, b: SlotBlock, from: number, to: number, mac: string): void {
