@@ -73,9 +73,17 @@ export interface PolicyPlan {
 export interface PolicyPlanCache {
   /** Per rule, its clauses for each set of IP families a Node runs (`4` or `4,6`). */
   clauses: WeakMap<AllocatedRule, Map<string, RuleClauses>>;
+  /** A number per distinct clause match of the compile, so merging a Node's rule families indexes arrays. */
+  matchNumbers: Map<string, number>;
+  /** Scratch of sharedSlotUses, by match number: the family owning it in the merge `round` it was last seen. */
+  merge: { owner: Int32Array; round: Int32Array; current: number };
 }
 
-export const createPolicyPlanCache = (): PolicyPlanCache => ({ clauses: new WeakMap() });
+export const createPolicyPlanCache = (): PolicyPlanCache => ({
+  clauses: new WeakMap(),
+  matchNumbers: new Map(),
+  merge: { owner: new Int32Array(1024), round: new Int32Array(1024), current: 0 },
+});
 
 const npCookie = (id: number) => cookie(CookieCategory.networkPolicy, id);
 
@@ -300,7 +308,14 @@ interface RuleClauses {
    * The match flows of the peer and service clauses: they depend on the rule alone, so every Node of the rule gets
    * this very family (./family.ts), spelled and ordered once per compile. Built on first use.
    */
-  clauseFamily?: { origin: Origin; family: FlowFamily };
+  clauseFamily?: RuleFamily;
+}
+
+/** A rule's clause family, with each member's match number (PolicyPlanCache.matchNumbers). */
+interface RuleFamily {
+  origin: Origin;
+  family: FlowFamily;
+  numbers: Int32Array;
 }
 
 /**
@@ -329,7 +344,7 @@ function ruleClauses(r: AllocatedRule, nodeFamilies: readonly (4 | 6)[], cache: 
  * A rule's conjunctive match flows of every clause but the local one, keyed by match, as ConjunctionFlows makes
  * them for one rule: a peer named twice (a Pod and its /32 ipBlock) is one flow.
  */
-function clauseFamily(r: AllocatedRule, origin: Origin, clauses: readonly KeyedMatch[][], localClause: number): FlowFamily {
+function clauseFamily(r: AllocatedRule, origin: Origin, clauses: readonly KeyedMatch[][], localClause: number, cache: PolicyPlanCache): RuleFamily {
   const byKey = new Map<string, { match: Match; actions: Action[] }>();
   clauses.forEach((matches, i) => {
     if (i === localClause) return;
@@ -341,34 +356,53 @@ function clauseFamily(r: AllocatedRule, origin: Origin, clauses: readonly KeyedM
     }
   });
   const c = npCookie(r.id);
-  return { name: `rule ${r.id}`, members: [...byKey].map(([key, { match, actions }]) => ({ key, flow: { table: r.table, priority: r.priority, match, cookie: c, origin, actions } })) };
+  const members = [...byKey].map(([key, { match, actions }]) => ({ key, flow: { table: r.table, priority: r.priority, match, cookie: c, origin, actions } }));
+  const numbers = new Int32Array(members.length);
+  members.forEach(({ key }, i) => {
+    let n = cache.matchNumbers.get(key);
+    if (n === undefined) cache.matchNumbers.set(key, (n = cache.matchNumbers.size));
+    numbers[i] = n;
+  });
+  return { origin, family: { name: `rule ${r.id}`, members }, numbers };
 }
 
 /**
  * The clause families of the rules sharing one table and priority on a Node, as ConjunctionFlows would merge their
  * flows: a match several rules have is one flow, owned by the lowest rule ID (its cookie and origin), with every
- * rule's conjunctions in (rule ID, clause) order; the other rules leave their member out.
+ * rule's conjunctions in (rule ID, clause) order; the other rules leave their member out. Matches are compared by
+ * number in the cache's scratch arrays: a slot of a hundred rules holds ten thousand members on every Node.
  */
-function sharedSlotUses(families: readonly { id: number; family: FlowFamily }[]): FamilyUse[] {
-  const byId = [...families].sort((a, b) => a.id - b.id);
-  const owner = new Map<string, { at: number; key: string }>();
+function sharedSlotUses(slot: readonly { id: number; rule: RuleFamily }[], cache: PolicyPlanCache): FamilyUse[] {
+  const byId = [...slot].sort((a, b) => a.id - b.id);
+  const scratch = cache.merge;
+  const size = cache.matchNumbers.size;
+  if (scratch.owner.length < size) {
+    const length = Math.max(size, 2 * scratch.owner.length);
+    scratch.owner = new Int32Array(length);
+    scratch.round = new Int32Array(length);
+    scratch.current = 0;
+  }
+  const round = ++scratch.current;
+  const { owner, round: seen } = scratch;
   const dropped: (Set<string> | undefined)[] = [];
   const extra: (Map<string, Action[]> | undefined)[] = [];
-  byId.forEach(({ family }, at) => {
-    for (const { key, flow } of family.members) {
-      const first = owner.get(key);
-      if (first === undefined) {
-        owner.set(key, { at, key });
+  byId.forEach(({ rule: { family, numbers } }, at) => {
+    for (let i = 0; i < numbers.length; i++) {
+      const n = numbers[i]!;
+      if (seen[n] !== round) {
+        seen[n] = round;
+        owner[n] = at;
         continue;
       }
-      const more = (extra[first.at] ??= new Map());
+      const { key, flow } = family.members[i]!;
+      const more = (extra[owner[n]!] ??= new Map());
       const list = more.get(key);
       if (list) appendAll(list, flow.actions);
       else more.set(key, [...flow.actions]);
       (dropped[at] ??= new Set()).add(key);
     }
   });
-  return byId.map(({ family }, at) => ({ family, ...(dropped[at] ? { dropped: dropped[at] } : {}), ...(extra[at] ? { extra: extra[at] } : {}) }));
+  return byId.map(({ rule: { family } }, at) => ({ family, ...(dropped[at] ? { dropped: dropped[at] } : {}), ...(extra[at] ? { extra: extra[at] } : {}) }));
 }
 
 export function planNetworkPolicy(
@@ -401,7 +435,7 @@ export function planNetworkPolicy(
     return m;
   };
   // Rules by (table, priority) on this Node: only there can two rules' match flows coincide and merge.
-  const bySlot = new Map<string, { id: number; family: FlowFamily }[]>();
+  const bySlot = new Map<string, { id: number; rule: RuleFamily }[]>();
   for (const { rule: r, origin, local: candidates } of mine.rules as readonly NodeRule[]) {
     const local = candidates.filter((p) => portOf.has(p.key));
     if (local.length === 0) continue;
@@ -415,18 +449,18 @@ export function planNetworkPolicy(
     const localClause = r.direction === 'Ingress' ? 1 : 0;
     // Local clauses match the Pod's port or source address, peer and service clauses peer addresses and L4 fields:
     // a local match never equals a peer or service match, so the Node-independent flows stay a family apart.
-    c.clauseFamily ??= { origin, family: clauseFamily(r, origin, clauses, localClause) };
+    c.clauseFamily ??= clauseFamily(r, origin, clauses, localClause, cache);
     if (c.clauseFamily.origin !== origin) throw new Error(`internal: rule ${r.id} has two origins`);
     for (const m of clauses[localClause]!) conj.add(r.table, r.priority, m, origin, r.id, localClause + 1, clauses.length);
     const at = `${r.table}/${r.priority}`;
     const slot = bySlot.get(at);
-    if (slot) slot.push({ id: r.id, family: c.clauseFamily.family });
-    else bySlot.set(at, [{ id: r.id, family: c.clauseFamily.family }]);
+    if (slot) slot.push({ id: r.id, rule: c.clauseFamily });
+    else bySlot.set(at, [{ id: r.id, rule: c.clauseFamily }]);
     flows.push(...actionFlows(r, origin, tables, c.families, denyTracking), ...metricFlows(r, origin, tables));
   }
   for (const slot of bySlot.values()) {
-    if (slot.length === 1) flowFamilies.push({ family: slot[0]!.family });
-    else appendAll(flowFamilies, sharedSlotUses(slot));
+    if (slot.length === 1) flowFamilies.push({ family: slot[0]!.rule.family });
+    else appendAll(flowFamilies, sharedSlotUses(slot, cache));
   }
   appendAll(flows, conj.flows());
 
