@@ -115,4 +115,21 @@ describe('flow families', () => {
     expect(() => renderFlows([route('10.2.0.0/24', 'local')], tables, createSpellingCache(), [{ family, without: 'a' }], 'm')).toThrow(/two flows share/);
     expect(() => renderFlows([], tables, createSpellingCache(), [{ family }, { family }], 'm')).toThrow(/two flow families share/);
   });
+
+  test('families of one cookie each share a table and priority: runs by cookie, local lines placed among them, clashes refused', () => {
+    const { tables } = compiled(1).plans![0]!;
+    const plain = (f: Flow): Flow => ({ ...f, actions: [goto('L3DecTTL')] });
+    const familyOf = (c: bigint, cidrs: string[]): FlowFamily => ({ name: `cookie ${c}`, members: cidrs.map((cidr) => ({ key: cidr, flow: plain(route(cidr, cidr, cookie(2, Number(c)))) })) });
+    const uses: FamilyUse[] = [
+      { family: familyOf(0x21n, ['10.1.0.0/24', '10.4.0.0/24']), dropped: new Set(['10.4.0.0/24']) },
+      { family: familyOf(0x3n, ['10.2.0.0/24', '10.5.0.0/24']), extra: new Map([['10.5.0.0/24', [goto('Output')]]]) },
+      { family: familyOf(0x200n, ['10.3.0.0/24']) },
+    ];
+    const local = [plain(route('10.0.0.0/24', 'local', cookie(2, 0x3))), plain(route('10.9.0.0/24', 'local', cookie(2, 0x1f))), plain(route('10.8.0.0/24', 'local', cookie(0)))];
+    const text = renderFlows(local, tables, createSpellingCache(), uses, 'm');
+    expect(text).toBe(sortedAlone([...local, ...familyFlows(uses, 'm')], tables));
+    expect(text).not.toContain('10.4.0.0/24');
+    expect(text).toMatch(/nw_dst=10\.5\.0\.0\/24 actions=goto_table:\d+,goto_table:\d+/);
+    expect(() => renderFlows([plain(route('10.3.0.0/24', 'local', cookie(2, 0x3)))], tables, createSpellingCache(), uses, 'm')).toThrow(/two flows share/);
+  });
 });

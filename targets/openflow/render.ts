@@ -99,7 +99,7 @@ export function renderFlowPieces(
       parts.push(part);
     }
     const except = (key: string, line?: (spelled: string) => string) => {
-      const own = fb.byKey.get(key);
+      const own = memberLine(fb, key);
       if (own) shared.get(own.block.slot)!.find((p) => p.block === own.block)!.skips.push({ index: own.index, ...(line ? { line } : {}) });
     };
     if (use.without !== undefined) except(use.without);
@@ -120,7 +120,7 @@ export function renderFlowPieces(
     }
     for (const part of parts) part.skips.sort((a, b) => a.index - b.index);
     if (parts.length === 1) mergeOneFamily(text, parts[0]!, local, gatewayMac);
-    else mergeRuleFamilies(text, parts, local, g?.matches);
+    else mergeRuleFamilies(text, parts, local);
   }
   return text.done();
 }
@@ -138,7 +138,7 @@ function mergeOneFamily(text: TextBuilder, part: FamilyPart, local: readonly Lin
   const { block } = part;
   let from = 0;
   for (const l of local) {
-    const same = block.byMatch.get(l.match);
+    const same = lineOfMatch(block, l.match);
     if (same !== undefined && !part.skips.some((s) => s.index === same && !s.line)) {
       throw new Error(`internal: two flows share table ${block.table}, priority ${block.priority}, match ${l.match}`);
     }
@@ -157,20 +157,26 @@ function mergeOneFamily(text: TextBuilder, part: FamilyPart, local: readonly Lin
  * goes into its run by binary search. Families leave out the matches another family has (the plan merges those),
  * and a local line never has a family's match: checked here on whichever side is smaller.
  */
-function mergeRuleFamilies(text: TextBuilder, parts: FamilyPart[], local: readonly Line[], localMatches: ReadonlySet<string> | undefined): void {
-  const first = new Map<FamilyPart, string>();
-  for (const part of parts) {
-    const b = part.block;
+function mergeRuleFamilies(text: TextBuilder, parts: FamilyPart[], local: readonly Line[]): void {
+  const byShape = new Map<string, Line[]>();
+  for (const l of local) {
+    const shape = matchShape(l.match);
+    const same = byShape.get(shape);
+    if (same) same.push(l);
+    else byShape.set(shape, [l]);
+  }
+  for (const { block: b } of parts) {
     if (b.holed || b.cookies.some((c) => c !== b.cookies[0])) throw new Error(`internal: two flow families share table ${b.table}, priority ${b.priority}`);
-    first.set(part, familyLine(b, 0, ''));
-    if (localMatches && localMatches.size > 0) {
-      const clash = b.keys.length <= local.length ? b.matches.find((m) => localMatches.has(m)) : local.find((l) => b.byMatch.has(l.match))?.match;
-      if (clash !== undefined) throw new Error(`internal: two flows share table ${b.table}, priority ${b.priority}, match ${clash}`);
+    for (const [shape, lines] of byShape) {
+      if (!b.shapes.has(shape)) continue;
+      const clash = lines.find((l) => lineOfMatch(b, l.match) !== undefined);
+      if (clash) throw new Error(`internal: two flows share table ${b.table}, priority ${b.priority}, match ${clash.match}`);
     }
   }
+  const first = (part: FamilyPart) => part.block.first;
   parts.sort((a, b) => {
     if (a.block.cookies[0] === b.block.cookies[0]) throw new Error(`internal: two flow families share table ${a.block.table}, priority ${a.block.priority}`);
-    return first.get(a)! < first.get(b)! ? -1 : 1;
+    return first(a) < first(b) ? -1 : 1;
   });
   let p = 0;
   let from = 0;
@@ -183,7 +189,7 @@ function mergeRuleFamilies(text: TextBuilder, parts: FamilyPart[], local: readon
         from = at;
         break;
       }
-      if (first.get(part)! > l.text) break;
+      if (first(part) > l.text) break;
       addFamilyLines(text, part, from, part.block.keys.length, '');
       p++;
       from = 0;
@@ -206,9 +212,16 @@ interface SlotBlock {
   readonly keys: readonly string[];
   readonly cookies: readonly bigint[];
   readonly matches: readonly string[];
-  /** Index of the line by its match. */
-  readonly byMatch: ReadonlyMap<string, number>;
+  /**
+   * The field names of each distinct match shape (`ip,nw_src`): a line can only have a match the block has if its
+   * shape is here, so the uniqueness check of a Node's lines against a family costs a lookup, not a map per family.
+   */
+  readonly shapes: ReadonlySet<string>;
+  /** Index of the line by its match, made when a line of a shape the block has needs it. */
+  byMatch?: ReadonlyMap<string, number>;
   readonly holed: boolean;
+  /** The first line's text. */
+  readonly first: string;
   /** Unholed: every line joined, and where line i starts (offsets[n] = length). */
   readonly joined: string;
   readonly offsets: readonly number[];
@@ -221,9 +234,11 @@ interface SlotBlock {
 }
 
 interface FamilyBlock {
+  readonly family: FlowFamily;
   readonly tables: TableMap;
   readonly slots: readonly SlotBlock[];
-  readonly byKey: ReadonlyMap<string, { block: SlotBlock; index: number }>;
+  /** Each member's line, made when a Node first leaves a member out or extends one. */
+  byKey?: ReadonlyMap<string, { block: SlotBlock; index: number }>;
 }
 
 function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache): FamilyBlock {
@@ -238,11 +253,10 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
     list.push({ flow, key, line: { cookie: flow.cookie, match, text: spell(flow, tables, match, cache) } });
   }
   const slots: SlotBlock[] = [];
-  const byKey = new Map<string, { block: SlotBlock; index: number }>();
+  const keys = new Set<string>();
   for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) {
     const entries = bySlot.get(slot)!;
     const { table, priority } = entries[0]!.flow;
-    const byMatch = new Map<string, number>();
     const holed = entries.some((e) => e.line.text.includes(LOCAL_GATEWAY_MAC));
     if (holed && entries.some((e) => e.line.cookie !== entries[0]!.line.cookie)) {
       // Lines of different cookies order by their whole text, which the gateway MAC would then be part of.
@@ -252,9 +266,14 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
     const before: string[] = [];
     const after: string[] = [];
     const offsets = [0];
+    const shapes = new Set<string>();
+    const seen = new Set<string>();
     entries.forEach((e, i) => {
-      if (byMatch.has(e.line.match)) throw new Error(`internal: two flows of family ${family.name} share table ${table}, priority ${priority}, match ${e.line.match}`);
-      byMatch.set(e.line.match, i);
+      if (seen.has(e.line.match)) throw new Error(`internal: two flows of family ${family.name} share table ${table}, priority ${priority}, match ${e.line.match}`);
+      seen.add(e.line.match);
+      if (keys.has(e.key)) throw new Error(`internal: flow family ${family.name} has two members ${e.key}`);
+      keys.add(e.key);
+      shapes.add(matchShape(e.line.match));
       offsets.push(offsets[i]! + e.line.text.length);
       if (!holed) return;
       const parts = e.line.text.split(LOCAL_GATEWAY_MAC);
@@ -263,31 +282,44 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
       after.push(parts[1]!);
     });
     const average = offsets[entries.length]! / entries.length;
-    const block: SlotBlock = {
+    const joined = holed ? '' : entries.map((e) => e.line.text).join('');
+    slots.push({
       slot,
       table,
       priority,
       keys: entries.map((e) => e.key),
       cookies: entries.map((e) => e.line.cookie),
       matches: entries.map((e) => e.line.match),
-      byMatch,
+      shapes,
       holed,
-      joined: holed ? '' : entries.map((e) => e.line.text).join(''),
+      first: entries[0]!.line.text,
+      joined,
       offsets,
       before,
       after,
       glue: before.map((b, i) => (i === 0 ? b : after[i - 1]! + b)),
       perPiece: Math.max(1, Math.ceil(CHUNK / average)),
-    };
-    slots.push(block);
-    entries.forEach((e, i) => {
-      if (byKey.has(e.key)) throw new Error(`internal: flow family ${family.name} has two members ${e.key}`);
-      byKey.set(e.key, { block, index: i });
     });
   }
-  const fb: FamilyBlock = { tables, slots, byKey };
+  const fb: FamilyBlock = { family, tables, slots };
   cache.families.set(family, fb);
   return fb;
+}
+
+/** A match's field names without their values: `ip,nw_src=10.1.0.4` → `ip,nw_src`. */
+const matchShape = (match: string): string => match.replace(/=[^,]*/g, '');
+
+/** The block's line with this match, if any. */
+function lineOfMatch(b: SlotBlock, match: string): number | undefined {
+  if (!b.shapes.has(matchShape(match))) return undefined;
+  b.byMatch ??= new Map(b.matches.map((m, i) => [m, i]));
+  return b.byMatch.get(match);
+}
+
+/** The block and line of a family member. */
+function memberLine(fb: FamilyBlock, key: string): { block: SlotBlock; index: number } | undefined {
+  fb.byKey ??= new Map(fb.slots.flatMap((block) => block.keys.map((k, index) => [k, { block, index }] as const)));
+  return fb.byKey.get(key);
 }
 
 const familyLine = (b: SlotBlock, i: number, mac: string): string =>
