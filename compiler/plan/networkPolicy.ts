@@ -73,6 +73,8 @@ export interface PolicyPlan {
 export interface PolicyPlanCache {
   /** Per rule, its clauses for each set of IP families a Node runs (`4` or `4,6`). */
   clauses: WeakMap<AllocatedRule, Map<string, RuleClauses>>;
+  /** Each peer Pod's address match, as source and as destination: one record however many rules name the Pod. */
+  peerMatches: { src: WeakMap<PodInfo, KeyedMatch>; dst: WeakMap<PodInfo, KeyedMatch> };
   /** A number per distinct clause match of the compile, so merging a Node's rule families indexes arrays. */
   matchNumbers: Map<string, number>;
   /** Scratch of sharedSlotUses, by match number: the family owning it in the merge `round` it was last seen. */
@@ -81,6 +83,7 @@ export interface PolicyPlanCache {
 
 export const createPolicyPlanCache = (): PolicyPlanCache => ({
   clauses: new WeakMap(),
+  peerMatches: { src: new WeakMap(), dst: new WeakMap() },
   matchNumbers: new Map(),
   merge: { owner: new Int32Array(1024), round: new Int32Array(1024), current: 0 },
 });
@@ -331,10 +334,24 @@ function ruleClauses(r: AllocatedRule, nodeFamilies: readonly (4 | 6)[], cache: 
   if (!byFamilies) cache.clauses.set(r, (byFamilies = new Map()));
   const hit = byFamilies.get(familiesKey);
   if (hit) return hit;
-  const peerCidrs = [...r.peers.pods.map((p) => hostCidr(p.ip)), ...r.peers.cidrs].filter((c) => nodeFamilies.includes(c.family));
-  const families = [...new Set([4 as const, ...peerCidrs.map((c) => c.family)])].sort() as (4 | 6)[];
   const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
-  const out: RuleClauses = { families, peerMatches: peerCidrs.map((c) => keyed(addressMatch(c, peerSide))) };
+  const byPod = cache.peerMatches[peerSide];
+  const peerMatches: KeyedMatch[] = [];
+  const familySet = new Set<4 | 6>([4]);
+  for (const p of r.peers.pods) {
+    if (!nodeFamilies.includes(p.ip.family)) continue;
+    let m = byPod.get(p);
+    if (!m) byPod.set(p, (m = keyed(addressMatch(hostCidr(p.ip), peerSide))));
+    peerMatches.push(m);
+    familySet.add(p.ip.family);
+  }
+  for (const c of r.peers.cidrs) {
+    if (!nodeFamilies.includes(c.family)) continue;
+    peerMatches.push(keyed(addressMatch(c, peerSide)));
+    familySet.add(c.family);
+  }
+  const families = [...familySet].sort();
+  const out: RuleClauses = { families, peerMatches };
   if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(keyed);
   byFamilies.set(familiesKey, out);
   return out;

@@ -15,9 +15,11 @@ export interface SpellingCache {
   readonly cookies: Map<bigint, string>;
   /** Each flow family spelled and ordered once (see FamilyBlock). */
   readonly families: WeakMap<FlowFamily, FamilyBlock>;
+  /** Family members' matches: one record serves every rule with that peer (a Pod's address), spelled once. */
+  readonly familyMatches: WeakMap<Match, string>;
 }
 
-export const createSpellingCache = (): SpellingCache => ({ cookies: new Map(), families: new WeakMap() });
+export const createSpellingCache = (): SpellingCache => ({ cookies: new Map(), families: new WeakMap(), familyMatches: new WeakMap() });
 
 function cookieText(c: bigint, cache: SpellingCache): string {
   let text = cache.cookies.get(c);
@@ -246,7 +248,8 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
   if (cached && cached.tables === tables) return cached;
   const bySlot = new Map<number, { flow: Flow; key: string; line: Line }[]>();
   for (const { key, flow } of family.members) {
-    const match = spellMatch(flow.match);
+    let match = cache.familyMatches.get(flow.match);
+    if (match === undefined) cache.familyMatches.set(flow.match, (match = spellMatch(flow.match)));
     const slot = slotOf(tableId(tables, flow.table), flow.priority);
     let list = bySlot.get(slot);
     if (!list) bySlot.set(slot, (list = []));
