@@ -366,10 +366,12 @@ function clauseFamily(r: AllocatedRule, origin: Origin, clauses: readonly KeyedM
   clauses.forEach((matches, i) => {
     if (i === localClause) return;
     const action: Action = { kind: 'conjunction', id: r.id, clause: i + 1, of: clauses.length };
+    // One actions record for the clause's members (the renderer spells it once); a match in two clauses gets its own.
+    const only = [action];
     for (const m of matches) {
       const member = byKey.get(m.key);
-      if (!member) byKey.set(m.key, { match: m.match, actions: [action] });
-      else if (!member.actions.includes(action)) member.actions.push(action);
+      if (!member) byKey.set(m.key, { match: m.match, actions: only });
+      else if (!member.actions.includes(action)) member.actions = [...member.actions, action];
     }
   });
   const c = npCookie(r.id);

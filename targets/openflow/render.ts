@@ -1,5 +1,5 @@
 /** flows.txt: one flow a line in OVS's canonical spelling, ordered by table, priority (high first), then text. */
-import type { Flow, Match } from '../../compiler/plan/flow.js';
+import type { Action, Flow, Match } from '../../compiler/plan/flow.js';
 import { tableId, type TableMap, type TableName } from '../../compiler/allocate/pipeline.js';
 import { spellAction, spellMatch } from './spelling.js';
 import { CHUNK, joinPieces, textBuilder, type TextBuilder } from '../bundle/text.js';
@@ -17,9 +17,11 @@ export interface SpellingCache {
   readonly families: WeakMap<FlowFamily, FamilyBlock>;
   /** Family members' matches: one record serves every rule with that peer (a Pod's address), spelled once. */
   readonly familyMatches: WeakMap<Match, string>;
+  /** matchShape of each spelled family match. */
+  readonly shapes: Map<string, string>;
 }
 
-export const createSpellingCache = (): SpellingCache => ({ cookies: new Map(), families: new WeakMap(), familyMatches: new WeakMap() });
+export const createSpellingCache = (): SpellingCache => ({ cookies: new Map(), families: new WeakMap(), familyMatches: new WeakMap(), shapes: new Map() });
 
 function cookieText(c: bigint, cache: SpellingCache): string {
   let text = cache.cookies.get(c);
@@ -36,13 +38,14 @@ function cookieText(c: bigint, cache: SpellingCache): string {
  * with `+=` it would be a tree of pieces that every later copy (a cached line is copied into each Node's text)
  * walks again.
  */
-function spell(f: Flow, tables: TableMap, match: string, cache: SpellingCache): string {
+function spell(f: Flow, tables: TableMap, match: string, cache: SpellingCache, actions = spellActions(f.actions, tables)): string {
   const id = tableId(tables, f.table);
-  const parts = [cookieText(f.cookie, cache), id !== 0 ? `table=${id}, ` : '', `priority=${f.priority}`, match ? `,${match} actions=` : ' actions='];
+  return [cookieText(f.cookie, cache), id !== 0 ? `table=${id}, ` : '', `priority=${f.priority}`, match ? `,${match} actions=` : ' actions=', actions, '\n'].join('');
+}
+
+function spellActions(actions: readonly Action[], tables: TableMap): string {
   const tid = (name: string) => tableId(tables, name as TableName);
-  for (let i = 0; i < f.actions.length; i++) parts.push(i === 0 ? '' : ',', spellAction(f.actions[i]!, tid));
-  parts.push('\n');
-  return parts.join('');
+  return actions.map((a) => spellAction(a, tid)).join(',');
 }
 
 interface Keyed {
@@ -247,16 +250,19 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
   const cached = cache.families.get(family);
   if (cached && cached.tables === tables) return cached;
   const bySlot = new Map<number, { flow: Flow; key: string; line: Line }[]>();
+  // A rule's members share one actions record per clause: spelled once.
+  const actionTexts = new Map<readonly Action[], string>();
   for (const { key, flow } of family.members) {
     let match = cache.familyMatches.get(flow.match);
     if (match === undefined) cache.familyMatches.set(flow.match, (match = spellMatch(flow.match)));
+    let actions = actionTexts.get(flow.actions);
+    if (actions === undefined) actionTexts.set(flow.actions, (actions = spellActions(flow.actions, tables)));
     const slot = slotOf(tableId(tables, flow.table), flow.priority);
     let list = bySlot.get(slot);
     if (!list) bySlot.set(slot, (list = []));
-    list.push({ flow, key, line: { cookie: flow.cookie, match, text: spell(flow, tables, match, cache) } });
+    list.push({ flow, key, line: { cookie: flow.cookie, match, text: spell(flow, tables, match, cache, actions) } });
   }
   const slots: SlotBlock[] = [];
-  const keys = new Set<string>();
   for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) {
     const entries = bySlot.get(slot)!;
     const { table, priority } = entries[0]!.flow;
@@ -270,13 +276,17 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
     const after: string[] = [];
     const offsets = [0];
     const shapes = new Set<string>();
-    const seen = new Set<string>();
+    // One cookie: the lines are in match order, so equal matches are neighbours.
+    const seen = entries.every((e) => e.line.cookie === entries[0]!.line.cookie) ? undefined : new Set<string>();
     entries.forEach((e, i) => {
-      if (seen.has(e.line.match)) throw new Error(`internal: two flows of family ${family.name} share table ${table}, priority ${priority}, match ${e.line.match}`);
-      seen.add(e.line.match);
-      if (keys.has(e.key)) throw new Error(`internal: flow family ${family.name} has two members ${e.key}`);
-      keys.add(e.key);
-      shapes.add(matchShape(e.line.match));
+      const match = e.line.match;
+      if (seen ? seen.has(match) : i > 0 && entries[i - 1]!.line.match === match) {
+        throw new Error(`internal: two flows of family ${family.name} share table ${table}, priority ${priority}, match ${match}`);
+      }
+      seen?.add(match);
+      let shape = cache.shapes.get(match);
+      if (shape === undefined) cache.shapes.set(match, (shape = matchShape(match)));
+      shapes.add(shape);
       offsets.push(offsets[i]! + e.line.text.length);
       if (!holed) return;
       const parts = e.line.text.split(LOCAL_GATEWAY_MAC);
@@ -321,7 +331,16 @@ function lineOfMatch(b: SlotBlock, match: string): number | undefined {
 
 /** The block and line of a family member. */
 function memberLine(fb: FamilyBlock, key: string): { block: SlotBlock; index: number } | undefined {
-  fb.byKey ??= new Map(fb.slots.flatMap((block) => block.keys.map((k, index) => [k, { block, index }] as const)));
+  if (!fb.byKey) {
+    const byKey = new Map<string, { block: SlotBlock; index: number }>();
+    for (const block of fb.slots) {
+      block.keys.forEach((k, index) => {
+        if (byKey.has(k)) throw new Error(`internal: flow family ${fb.family.name} has two members ${k}`);
+        byKey.set(k, { block, index });
+      });
+    }
+    fb.byKey = byKey;
+  }
   return fb.byKey.get(key);
 }
 
