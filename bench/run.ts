@@ -39,6 +39,8 @@ const PHASE_LABEL: Record<Phase, string> = {
   compile: 'compile (in memory)',
   write: 'write bundles',
 };
+const phaseLabel = (phase: Phase, threads?: number): string =>
+  threads && PHASE_LABEL[phase].endsWith(')') ? `${PHASE_LABEL[phase].slice(0, -1)}, ${threads} threads)` : PHASE_LABEL[phase];
 /** docs/design.md §8, for the 1,000 Nodes / 30,000 Pods / 3,000 policies shape. */
 const TARGET = { ratio: 2, compileMs: 60_000, peakRssBytes: 4 * 2 ** 30 };
 /** docs/design.md §8, policy resolution at Antrea's controller-benchmark shape (Antrea: about 6 s and 1.6 GB). */
@@ -92,6 +94,8 @@ interface Args {
   report?: string;
   /** Also compile the shape in this many shards, one after the other (as that many machines would). */
   shards?: number;
+  /** Compile on this many threads, as `dpc compile --jobs N` does (default 1: the compiler alone, one thread). */
+  jobs?: number;
 }
 
 class UsageError extends Error {}
@@ -172,6 +176,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--shards':
         args.shards = count('--shards', value(), 2);
         break;
+      case '--jobs':
+        args.jobs = count('--jobs', value(), 1);
+        break;
       case '--report':
         args.report = resolve(value());
         break;
@@ -189,6 +196,7 @@ function parseArgs(argv: readonly string[]): Args {
             '  --cpu-prof DIR      write a V8 CPU profile of every worker into DIR',
             '  --keep              keep the generated snapshot (its folder is printed)',
             '  --shards N          also compile each shape as N shards, one after the other (dpc compile --shard I/N)',
+            '  --jobs N            compile on N threads as dpc compile --jobs N does (default 1); policy flows are then not counted',
             '  --report FILE       print the tables of a saved --json report (measures nothing)',
             '',
           ].join('\n'),
@@ -201,6 +209,9 @@ function parseArgs(argv: readonly string[]): Args {
   }
   if (args.shapes.length === 0) args.shapes = DEFAULT_SHAPES.map(parseShape);
   args.phases = PHASES.filter((p) => args.phases.includes(p));
+  if ((args.jobs ?? 1) > 1 && (args.shards || args.phases.length === 0 || args.phases.includes('write'))) {
+    throw new UsageError('--jobs measures the in-memory compile: it needs --phase compile, without write or --shards (shards are compared thread for thread)');
+  }
   return args;
 }
 
@@ -282,6 +293,8 @@ interface PhaseReport {
   filesWritten?: number;
   resolved?: { rules: number; isolation: number };
   policyFlows?: PolicyFlowSummary;
+  /** Compile threads (--jobs), when more than one. */
+  threads?: number;
 }
 
 interface ShapeReport {
@@ -367,6 +380,7 @@ function aggregate(phase: Phase, ms: readonly Measurement[]): PhaseReport {
   if (resolved?.resolved) report.resolved = resolved.resolved;
   const policyFlows = results.find((r) => r.policyFlows);
   if (policyFlows?.policyFlows) report.policyFlows = policyFlows.policyFlows;
+  if (sample?.threads) report.threads = sample.threads;
   return report;
 }
 
@@ -422,8 +436,11 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     for (let run = 0; run < runs; run++) {
       const task: WorkerTask = { phases, dir: inDir, files };
       if (phases.includes('write')) task.outDir = join(dir, `out-${run}`);
-      // Counting policy flows reads every bundle back (outside the clock): once per shape is enough.
-      if (phases.includes('compile') && shape.policies > 0 && !measured.get('compile')?.some((m) => m.result?.policyFlows)) task.policyFlows = true;
+      const threads = phases.includes('compile') && (args.jobs ?? 1) > 1;
+      if (threads) task.jobs = args.jobs!;
+      // Counting policy flows reads every bundle back (outside the clock): once per shape is enough. Not beside
+      // threads: the compile goes on while the bundles are counted.
+      if (phases.includes('compile') && !threads && shape.policies > 0 && !measured.get('compile')?.some((m) => m.result?.policyFlows)) task.policyFlows = true;
       const got = await runWorker(task, args.cpuProf);
       if (task.outDir) rmSync(task.outDir, { recursive: true, force: true, maxRetries: 2 });
       let failed = false;
@@ -431,7 +448,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
         measured.set(phase, [...(measured.get(phase) ?? []), m]);
         const r = m.result;
         log(
-          `${shape.name}: ${PHASE_LABEL[phase]} run ${run + 1}/${runs}: ` +
+          `${shape.name}: ${phaseLabel(phase, r?.threads)} run ${run + 1}/${runs}: ` +
             (r ? `${fmtMs(r.wallMs)}, peak RSS ${fmtBytes(r.peakRssBytes)}${r.ok ? '' : ', FAILED'}` : 'CRASHED') +
             (r?.policyFlowsMs !== undefined ? ` (policy flows counted in ${fmtMs(r.policyFlowsMs)}, not measured)` : ''),
         );
@@ -592,7 +609,7 @@ function textReport(doc: JsonReport): string {
     for (const p of r.phases) {
       phaseRows.push([
         r.shape,
-        PHASE_LABEL[p.phase],
+        phaseLabel(p.phase, p.threads),
         p.crash ? 'CRASH' : p.ok ? 'ok' : 'FAILED',
         fmtMs(p.wallMs),
         fmtMs(p.cpuMs),

@@ -17,6 +17,7 @@ import { resolvePolicies } from '../compiler/resolve/policies.js';
 import { allocatePolicyRules } from '../compiler/allocate/policyRules.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { openBundleWriter } from '../cli/writeBundles.js';
+import { compileInThreads } from '../cli/jobs.js';
 import type { NodeBundle } from '../targets/bundle/bundle.js';
 import { collectGarbage, procStatusBytes, resetPeakRss } from './measure.js';
 import { analyzeBundle, summarize, type NodePolicyFlows, type PolicyFlowSummary } from './policyFlows.js';
@@ -39,6 +40,8 @@ export interface WorkerTask {
   outDir?: string;
   /** Compile only this shard of the Nodes (dpc compile --shard I/N). */
   shard?: { index: number; count: number };
+  /** Compile on this many threads as `dpc compile --jobs N` does (cli/jobs.ts), bundles kept in memory. */
+  jobs?: number;
 }
 
 export interface FlowStats {
@@ -84,12 +87,14 @@ export interface WorkerResult {
    */
   beforePlanMs?: number;
   perNodeMs?: number;
+  /** Compile threads, when more than one. */
+  threads?: number;
   /** `compile` with `policyFlows`: NetworkPolicy flows per Node, and how long counting them took (not measured). */
   policyFlows?: PolicyFlowSummary;
   policyFlowsMs?: number;
 }
 
-function flowStats(result: CompileResult): FlowStats | undefined {
+function flowStats(result: Pick<CompileResult, 'bundles'>): FlowStats | undefined {
   if (result.bundles.length === 0) return undefined;
   let total = 0;
   let min = Infinity;
@@ -165,8 +170,33 @@ class Stopwatch {
   }
 }
 
-function run(task: WorkerTask): WorkerResult[] {
+/**
+ * The compile as `dpc compile --jobs N` runs it: N threads each parse and resolve the snapshot and render their share
+ * of the Nodes, and this thread receives the bundles. Wall and CPU time are the process's (every thread), and so is
+ * the peak RSS.
+ */
+async function runThreaded(task: WorkerTask, sources: SourceText[]): Promise<WorkerResult[]> {
+  let planAt: number | undefined;
+  const clock = start();
+  // The bundles reach this thread as the CLI's writer receives them, and are dropped.
+  const result = await compileInThreads(sources, undefined, task.jobs!, { add: () => undefined }, (p) => {
+    if (p.phase === 'plan' && planAt === undefined) planAt = performance.now();
+  });
+  const end = performance.now();
+  const measured = stop(clock, 'compile', result);
+  if (planAt !== undefined) {
+    measured.beforePlanMs = planAt - clock.t0;
+    measured.perNodeMs = end - planAt;
+  }
+  measured.threads = task.jobs!;
+  const flows = flowStats(result);
+  if (flows) measured.flows = flows;
+  return [measured];
+}
+
+async function run(task: WorkerTask): Promise<WorkerResult[]> {
   const sources: SourceText[] = task.files.map((name) => ({ name, text: readFileSync(join(task.dir, name), 'utf8') }));
+  if (task.jobs && task.jobs > 1) return runThreaded(task, sources);
   const out: WorkerResult[] = [];
   const [first, ...rest] = task.phases;
   if (first === 'validate' && (rest.length === 0 || (rest.length === 1 && rest[0] === 'resolve'))) {
@@ -253,5 +283,4 @@ if (!arg || !process.send) {
   process.stderr.write('bench/worker.js is started by bench/run.js (child_process.fork with a task as argv[2])\n');
   process.exit(2);
 }
-const result = run(JSON.parse(arg) as WorkerTask);
-process.send(result, () => process.exit(0));
+void run(JSON.parse(arg) as WorkerTask).then((result) => process.send!(result, () => process.exit(0)));

@@ -41,8 +41,9 @@ Options:
       --node NAME         compile only this Node (repeatable)
       --shard I/N         compile only shard I of N (every N-th Node in name order, from the I-th); \`dpc merge\`
                           combines the N outputs into exactly the output of one unsharded compile
-      --jobs N            plan and render Nodes on N threads (default: the cores available); the output is the
-                          same whatever N (each thread parses the snapshot: N times the memory)
+      --jobs N            plan and render Nodes on N threads (default: the cores available less one, at least
+                          one: this thread writes); the output is the same whatever N (each thread parses the
+                          snapshot: N times the memory)
       --quiet             no progress line (shown on stderr only when it is a terminal)
       --previous PATH     the snapshot this one replaces, for rules Antrea checks only on update
                           (a Tier's priority is immutable); repeatable like PATH

@@ -47,4 +47,22 @@ describe("Antrea's controller-benchmark shapes", () => {
     // default-deny-all isolates both directions; np-1 and np-2 each add an ingress rule and isolate both directions.
     expect(shape.resolved).toEqual({ rules: 2 * 250, isolation: 3 * 2 * 250 });
   }, 180_000);
+
+  // --jobs measures the compile as dpc compile --jobs runs it: the same bundles, from threads.
+  test('--jobs 2: the threaded compile gives the flows of the one-thread compile, and says it ran on threads', () => {
+    const run = join(REPO_ROOT, 'dist', 'bench', 'run.js');
+    const flows = (jobs: string) => {
+      const r = spawnSync(process.execPath, ['--expose-gc', run, '--shape', '20x200x20', '--phase', 'compile', '--runs', '1', '--jobs', jobs, '--json'], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const shape = (JSON.parse(r.stdout) as { shapes: { flows: unknown; phases: { phase: string; threads?: number }[] }[] }).shapes[0]!;
+      return { flows: shape.flows, threads: shape.phases.find((p) => p.phase === 'compile')!.threads };
+    };
+    const one = flows('1');
+    const two = flows('2');
+    expect(two.flows).toEqual(one.flows);
+    expect([one.threads, two.threads]).toEqual([undefined, 2]);
+    const bad = spawnSync(process.execPath, [run, '--shape', '20x200x20', '--jobs', '2'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--jobs measures the in-memory compile/);
+  }, 180_000);
 });
