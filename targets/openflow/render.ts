@@ -110,7 +110,7 @@ export function renderFlowPieces(
     if (use.without !== undefined) except(use.without);
     use.dropped?.forEach((key) => except(key));
     use.extra?.forEach((actions, key) => {
-      const more = actions.map((a) => `,${spellAction(a, (name) => tableId(tables, name as TableName))}`).join('');
+      const more = `,${spellActions(actions, tables)}`;
       except(key, (spelled) => `${spelled.slice(0, -1)}${more}\n`);
     });
   }
