@@ -24,6 +24,7 @@ import { commitBundle } from '../runtime/openflow/bundle.js';
 import { cleanupAll, requireOvs, startOvs } from '../test/harness/ovs.js';
 import { addPodsAssumedBy, compileTo, dpc, goldenInput, nodeEnv, stateDirFor } from '../test/runtime/node.js';
 import { grownBundles } from '../test/runtime/scale.js';
+import { removeTempDirs } from '../test/harness/tempDir.js';
 import { sortDumpedFlows } from '../targets/openflow/render.js';
 
 const NODE = 'solo';
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await cleanupAll();
+    removeTempDirs();
   }
 }
 

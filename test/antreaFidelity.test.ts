@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.js';
 import { compile, type CompileResult } from '../compiler/compile.js';
@@ -20,6 +19,7 @@ import { cleanupAll, requireOvs, startOvs } from './harness/ovs.js';
 import { frame } from './harness/packets.js';
 import { bundleFile, loadBundle, type LoadedNode } from './harness/bundle.js';
 import { clusterSources, nodeText, twoNodes, type ClusterSpec } from './fixtures/clusters.js';
+import { tempDir } from './harness/tempDir.js';
 
 const HAVE_OVS = requireOvs();
 
@@ -259,7 +259,7 @@ describe('upstream policy kinds Antrea enforces are refused when the controller 
   });
 
   test('the CLI reads antrea-controller.conf from a directory, and validate refuses as compile does', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dpc-upstream-'));
+    const dir = tempDir('dpc-upstream-');
     for (const s of clusterSources(twoNodes)) writeFileSync(join(dir, s.name), s.text);
     writeFileSync(join(dir, 'anp.yaml'), ANP);
     writeFileSync(join(dir, 'antrea-controller.conf'), 'featureGates:\n  AdminNetworkPolicy: true\n');

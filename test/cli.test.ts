@@ -1,11 +1,12 @@
 /** The dpc command as users run it: exit codes, messages, and what is (not) written. */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repoRoot.js';
 import { buildUnlessBuilt, runDpc } from './dpcCommand.js';
 import { clusterSources, twoNodes } from './fixtures/clusters.js';
+import { tempDir } from './harness/tempDir.js';
 
 
 const dpc = (args: string[], opts: { input?: string; cwd?: string } = {}) => runDpc(args, { input: opts.input ?? '', cwd: opts.cwd ?? REPO_ROOT });
@@ -19,7 +20,7 @@ beforeAll(buildUnlessBuilt, 120_000);
 
 describe('dpc CLI', () => {
   test('the summary says per Node which Pods each TrafficControl captures, where to, and who lost a Pod', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'dpc-cli-tc-'));
+    const out = tempDir('dpc-cli-tc-');
     const r = await dpc(['compile', 'golden/traffic-control/input', '-o', join(out, 'b')]);
     expect(r.code, r.stderr).toBe(0);
     const section = r.stdout.slice(r.stdout.indexOf('TrafficControl on k8s-node-worker-1:')).split('\n').slice(0, 5);
@@ -54,7 +55,7 @@ describe('dpc CLI', () => {
   });
 
   test('compile writes one bundle per Node and prints a summary', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    const dir = tempDir('dpc-cli-');
     writeCluster(dir);
     const out = join(dir, 'out');
     const r = await dpc(['compile', dir, '-o', out]);
@@ -66,7 +67,7 @@ describe('dpc CLI', () => {
   });
 
   test('--node limits the bundles; JSON output is machine-readable', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    const dir = tempDir('dpc-cli-');
     writeCluster(dir);
     const r = await dpc(['compile', dir, '-o', join(dir, 'out'), '--node', 'beta', '--format', 'json']);
     expect(r.code).toBe(0);
@@ -84,7 +85,7 @@ describe('dpc CLI', () => {
   });
 
   test('input errors exit 1, name file:line:col, object and field, and leave the output as it was', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    const dir = tempDir('dpc-cli-');
     writeCluster(dir);
     const out = join(dir, 'out');
     expect((await dpc(['compile', dir, '-o', out])).code).toBe(0);
@@ -103,7 +104,7 @@ describe('dpc CLI', () => {
   });
 
   test('files and stdin in UTF-16 or UTF-8 with a byte order mark are read as kubectl reads them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    const dir = tempDir('dpc-cli-');
     const sources = clusterSources(twoNodes);
     sources.forEach((s, i) => {
       const le = Buffer.from(s.text, 'utf16le');
@@ -124,7 +125,7 @@ describe('dpc CLI', () => {
   });
 
   test('unknown kinds are warned about and skipped', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dpc-cli-'));
+    const dir = tempDir('dpc-cli-');
     writeCluster(dir);
     mkdirSync(join(dir, 'extra'));
     writeFileSync(join(dir, 'extra', 'cm.yml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: web}\nspec: {}\n');

@@ -4,14 +4,14 @@
  * line shows only on a terminal.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildUnlessBuilt, runDpc } from './dpcCommand.js';
 import { generateSnapshot } from '../bench/generate.js';
 import { compile, type CompileProgress } from '../compiler/compile.js';
 import type { NodeBundle } from '../targets/bundle/bundle.js';
 import { progressLine } from '../cli/progress.js';
+import { tempDir } from './harness/tempDir.js';
 
 const dpc = (args: string[]) => runDpc(args);
 
@@ -32,7 +32,7 @@ function tree(dir: string): Map<string, string> {
 
 /** A generated cluster with policies of every kind: 7 Nodes, so shards differ in size. */
 function generatedInput(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dpc-shard-in-'));
+  const dir = tempDir('dpc-shard-in-');
   for (const s of generateSnapshot({ nodes: 7, pods: 150, policies: 60, seed: 3 })) writeFileSync(join(dir, s.name), s.text);
   return dir;
 }
@@ -46,7 +46,7 @@ describe('dpc compile --shard I/N and dpc merge', () => {
     ['more shards than Nodes', () => 'examples/cluster', 5],
   ])('%s: the merged shards are the unsharded output, byte for byte', async (_name, input, count) => {
     const inDir = input();
-    const work = mkdtempSync(join(tmpdir(), 'dpc-shard-'));
+    const work = tempDir('dpc-shard-');
     const full = await dpc(['compile', inDir, '-o', join(work, 'full')]);
     expect(full.code, full.stderr).toBe(0);
     const shards: string[] = [];
@@ -70,7 +70,7 @@ describe('dpc compile --shard I/N and dpc merge', () => {
   }, 180_000);
 
   test('merge refuses a missing shard, a shard given twice, and shards of another snapshot', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'dpc-shard-bad-'));
+    const work = tempDir('dpc-shard-bad-');
     const a = generatedInput();
     for (const i of [1, 2]) expect((await dpc(['compile', a, '-o', join(work, `a${i}`), '--shard', `${i}/2`])).code).toBe(0);
     expect((await dpc(['compile', 'examples/cluster', '-o', join(work, 'b2'), '--shard', '2/2'])).code).toBe(0);
@@ -96,7 +96,7 @@ describe('dpc compile --shard I/N and dpc merge', () => {
 describe('dpc compile --jobs N', () => {
   test('the output and the summary are the same whatever the number of threads', async () => {
     const inDir = generatedInput();
-    const out = join(mkdtempSync(join(tmpdir(), 'dpc-jobs-')), 'out');
+    const out = join(tempDir('dpc-jobs-'), 'out');
     const runs: { stdout: string; tree: Map<string, string> }[] = [];
     for (const jobs of [1, 2, 3]) {
       const r = await dpc(['compile', inDir, '-o', out, '--jobs', String(jobs), '--format', 'json']);
@@ -150,7 +150,7 @@ describe('streaming and progress', () => {
     off.done();
     expect(none).toBe('');
     // The CLI's stderr here is a pipe: no progress line, not even with many Nodes.
-    const r = (await dpc(['compile', 'examples/cluster', '-o', join(mkdtempSync(join(tmpdir(), 'dpc-progress-')), 'out')]));
+    const r = (await dpc(['compile', 'examples/cluster', '-o', join(tempDir('dpc-progress-'), 'out')]));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/\r|planning/);
   });

@@ -3,11 +3,11 @@
  * code, for refusals made by every stage (ingest rules, resolve, allocate), run through the real command.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildUnlessBuilt, runDpc } from './dpcCommand.js';
 import { clusterSources, twoNodes, type ClusterSpec } from './fixtures/clusters.js';
+import { tempDir } from './harness/tempDir.js';
 
 
 beforeAll(buildUnlessBuilt, 120_000);
@@ -70,7 +70,7 @@ const run = (args: string[]) => runDpc(args);
 
 
 function snapshotDir(spec: ClusterSpec, extra: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dpc-agree-'));
+  const dir = tempDir('dpc-agree-');
   for (const s of clusterSources(spec)) writeFileSync(join(dir, s.name), s.text);
   writeFileSync(join(dir, 'extra.yaml'), extra);
   return dir;

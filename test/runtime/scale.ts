@@ -1,15 +1,15 @@
 /** Bundles grown to a realistic Node's size: synthetic policy flows added to a compiled bundle, digests redone. */
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sortDumpedFlows } from '../../targets/openflow/render.js';
+import { tempDir } from '../harness/tempDir.js';
 
 const sha = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
 /** A copy of `out`'s bundle for `node` whose named artifacts are rewritten by `edit`, with bundle.json's digests redone. */
 export function editBundle(out: string, node: string, edit: Record<string, (text: string) => string>): string {
-  const copy = join(mkdtempSync(join(tmpdir(), 'dpc-edit-')), 'out');
+  const copy = join(tempDir('dpc-edit-'), 'out');
   cpSync(out, copy, { recursive: true });
   const dir = join(copy, node);
   const meta = JSON.parse(readFileSync(join(dir, 'bundle.json'), 'utf8')) as { artifacts: Record<string, string> };
