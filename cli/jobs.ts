@@ -1,6 +1,7 @@
 /**
  * `dpc compile --jobs N`: N worker threads, each compiling one shard of the Nodes (every N-th in name order), so
- * per-Node planning and rendering run on every core. Each thread parses and resolves the snapshot itself (the
+ * per-Node planning and rendering can use several cores (by default all but the one this thread writes on:
+ * cli/compileCommand.ts). Each thread parses and resolves the snapshot itself (the
  * compiler's stages stay as they are: nothing is shared between threads but text), and the main thread writes
  * bundles as they arrive and merges the shards' manifests as `dpc merge` does: the output is byte-identical to a
  * one-thread compile whatever N is.
