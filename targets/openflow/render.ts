@@ -160,7 +160,7 @@ function mergeOneFamily(text: TextBuilder, part: FamilyPart, local: readonly Lin
  * rule's cookie. Lines of different cookies order by the cookie alone (the texts first differ inside it), so each
  * family is a run of the slot, the runs in the order of their first lines, and a local line of a family's cookie
  * goes into its run by binary search. Families leave out the matches another family has (the plan merges those),
- * and a local line never has a family's match: checked here on whichever side is smaller.
+ * and a local line never has a family's match: checked for the local lines whose match shape a family has.
  */
 function mergeRuleFamilies(text: TextBuilder, parts: FamilyPart[], local: readonly Line[]): void {
   const byShape = new Map<string, Line[]>();
