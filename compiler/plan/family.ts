@@ -6,7 +6,9 @@
  * (targets/openflow/render.ts) and each Node only cuts out its lines. Families are built once per compile and passed
  * explicitly; `familyFlows` gives the records a Node has.
  */
-import type { Action, Flow } from './flow.js';
+import type { TableName } from '../allocate/pipeline.js';
+import type { Action, Flow, Origin } from './flow.js';
+import type { KeyedMatch } from './matchKey.js';
 
 /**
  * Stands for the local Node's gateway MAC in a family member's actions: a peer route leaves the local gateway
@@ -21,12 +23,45 @@ export interface FamilyMember {
   readonly flow: Flow;
 }
 
-export interface FlowFamily {
+/** A family given member by member. */
+export interface ListedFamily {
   /** For messages only. */
   readonly name: string;
   /** Distinct keys; each member's (table, priority, match) distinct from every other member's. */
   readonly members: readonly FamilyMember[];
 }
+
+/**
+ * A rule's peer and service clauses: every member has the rule's table, priority, cookie and origin, and the
+ * actions of its clause; a member's key is its match's. A clause's match list is usually one many rules share (the
+ * Pods a selector picks, as source or destination), so the renderer spells and orders each list once per compile,
+ * not once per rule.
+ */
+export interface ClauseFamily {
+  readonly name: string;
+  readonly table: TableName;
+  readonly priority: number;
+  readonly cookie: bigint;
+  readonly origin: Origin;
+  /** No match in two clauses, none twice in one (peer clauses match addresses, service clauses L4 fields). */
+  readonly clauses: readonly FamilyClause[];
+}
+
+export interface FamilyClause {
+  readonly matches: readonly KeyedMatch[];
+  readonly actions: readonly Action[];
+}
+
+export type FlowFamily = ListedFamily | ClauseFamily;
+
+/** A family's members one by one (tests, tools and rare paths; the renderer reads clause families by clause). */
+export function familyMembers(family: FlowFamily): readonly FamilyMember[] {
+  if ('members' in family) return family.members;
+  const { table, priority, cookie, origin } = family;
+  return family.clauses.flatMap(({ matches, actions }) => matches.map(({ key, match }) => ({ key, flow: { table, priority, match, cookie, origin, actions } })));
+}
+
+const familySize = (family: FlowFamily): number => ('members' in family ? family.members.length : family.clauses.reduce((n, c) => n + c.matches.length, 0));
 
 /**
  * One Node's share of a family: every member but the one keyed `without` and those in `dropped`, each member in
@@ -47,7 +82,7 @@ const withGatewayMac = (actions: readonly Action[], mac: string): Action[] =>
 export function familyFlows(uses: readonly FamilyUse[], gatewayMac: string): Flow[] {
   const out: Flow[] = [];
   for (const { family, without, dropped, extra } of uses) {
-    for (const m of family.members) {
+    for (const m of familyMembers(family)) {
       if (m.key === without || dropped?.has(m.key)) continue;
       const more = extra?.get(m.key);
       const flow = more ? { ...m.flow, actions: [...m.flow.actions, ...more] } : m.flow;
@@ -61,6 +96,7 @@ export function familyFlows(uses: readonly FamilyUse[], gatewayMac: string): Flo
 /** How many flows a Node's families give it. */
 export const familyFlowCount = (uses: readonly FamilyUse[]): number =>
   uses.reduce(
-    (n, { family, without, dropped }) => n + family.members.length - (without !== undefined && family.members.some((m) => m.key === without) ? 1 : 0) - (dropped?.size ?? 0),
+    (n, { family, without, dropped }) =>
+      n + familySize(family) - (without !== undefined && familyMembers(family).some((m) => m.key === without) ? 1 : 0) - (dropped?.size ?? 0),
     0,
   );

@@ -41,3 +41,11 @@ export function matchKey(m: Match): string {
   ];
   return parts.map((p) => (p === undefined ? '' : String(p))).join(',');
 }
+
+/** A match with its identity key, made once. */
+export interface KeyedMatch {
+  readonly match: Match;
+  readonly key: string;
+}
+
+export const keyed = (match: Match): KeyedMatch => ({ match, key: matchKey(match) });

@@ -26,13 +26,13 @@ import {
   CtZone,
 } from './fields.js';
 import { bitsValue, CookieCategory, cookie, DROP, goto, loadField, loadMark, regMatch, setBits, type Action, type Flow, type Match, type Origin, type Proto } from './flow.js';
-import { matchKey } from './matchKey.js';
+import { keyed, type KeyedMatch } from './matchKey.js';
 import { tableId, type TableMap, type TableName } from '../allocate/pipeline.js';
 import { portRangeMasks } from './portRange.js';
 import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js';
 import { PacketInMeter } from './meters.js';
 import { appendAll } from '../util/append.js';
-import type { FamilyUse, FlowFamily } from './family.js';
+import type { ClauseFamily, FamilyUse } from './family.js';
 
 /** Packet-in operations carried in PacketInOperationField (packetin.go). */
 export const PacketInOp = { log: 0b1, reject: 0b10, storeDeny: 0b100 } as const;
@@ -75,8 +75,15 @@ export interface PolicyPlanCache {
   clauses: WeakMap<AllocatedRule, Map<string, RuleClauses>>;
   /** Each peer Pod's address match, as source and as destination: one record however many rules name the Pod. */
   peerMatches: { src: WeakMap<PodInfo, KeyedMatch>; dst: WeakMap<PodInfo, KeyedMatch> };
+  /**
+   * The address matches of a list of peer Pods, by side and IP families (`src/4`): rules whose peers a selector
+   * picked share the selector's Pod list (ten rules per list on Antrea's cluster-scoped shape), and so share this.
+   */
+  peerLists: WeakMap<readonly PodInfo[], Map<string, PeerList>>;
   /** A number per distinct clause match of the compile, so merging a Node's rule families indexes arrays. */
   matchNumbers: Map<string, number>;
+  /** The match numbers of each clause's match list, made once per list. */
+  listNumbers: WeakMap<readonly KeyedMatch[], Int32Array>;
   /** Scratch of sharedSlotUses, by match number: the family owning it in the merge `round` it was last seen. */
   merge: { owner: Int32Array; round: Int32Array; current: number };
 }
@@ -84,7 +91,9 @@ export interface PolicyPlanCache {
 export const createPolicyPlanCache = (): PolicyPlanCache => ({
   clauses: new WeakMap(),
   peerMatches: { src: new WeakMap(), dst: new WeakMap() },
+  peerLists: new WeakMap(),
   matchNumbers: new Map(),
+  listNumbers: new WeakMap(),
   merge: { owner: new Int32Array(1024), round: new Int32Array(1024), current: 0 },
 });
 
@@ -132,13 +141,6 @@ interface ConjEntry {
   conj: { id: number; clause: number; of: number; origin: Origin }[];
 }
 
-/** A match with its identity key, made once. */
-interface KeyedMatch {
-  match: Match;
-  key: string;
-}
-
-const keyed = (match: Match): KeyedMatch => ({ match, key: matchKey(match) });
 
 function addressMatch(c: Cidr, side: 'src' | 'dst'): Match {
   const proto: Proto = c.family === 4 ? 'ip' : 'ipv6';
@@ -305,8 +307,10 @@ function staticFlows(origin: Origin, antreaPolicy: boolean, denyTracking: boolea
 
 interface RuleClauses {
   families: (4 | 6)[];
-  peerMatches: KeyedMatch[];
-  serviceList?: KeyedMatch[];
+  /** Distinct keys; shared by every rule with the same peer Pods and no ipBlock. */
+  peerMatches: readonly KeyedMatch[];
+  /** Distinct keys. */
+  serviceList?: readonly KeyedMatch[];
   /**
    * The match flows of the peer and service clauses: they depend on the rule alone, so every Node of the rule gets
    * this very family (./family.ts), spelled and ordered once per compile. Built on first use.
@@ -314,11 +318,52 @@ interface RuleClauses {
   clauseFamily?: RuleFamily;
 }
 
-/** A rule's clause family, with each member's match number (PolicyPlanCache.matchNumbers). */
+/** Peer Pods' address matches on one side, for one set of IP families. */
+interface PeerList {
+  /** Distinct keys (two Pods may share an address). */
+  matches: readonly KeyedMatch[];
+  /** The IP families the matches have. */
+  families: ReadonlySet<4 | 6>;
+}
+
+/** A rule's clause family, with its clauses' match numbers (PolicyPlanCache.matchNumbers), clause by clause. */
 interface RuleFamily {
   origin: Origin;
-  family: FlowFamily;
-  numbers: Int32Array;
+  family: ClauseFamily;
+  numbers: readonly Int32Array[];
+}
+
+/** The first of each key, in order. */
+function distinct(matches: Iterable<KeyedMatch>): KeyedMatch[] {
+  const seen = new Set<string>();
+  const out: KeyedMatch[] = [];
+  for (const m of matches) {
+    if (seen.has(m.key)) continue;
+    seen.add(m.key);
+    out.push(m);
+  }
+  return out;
+}
+
+function peerList(pods: readonly PodInfo[], side: 'src' | 'dst', nodeFamilies: readonly (4 | 6)[], cache: PolicyPlanCache): PeerList {
+  const listKey = `${side}/${nodeFamilies.join(',')}`;
+  let bySide = cache.peerLists.get(pods);
+  if (!bySide) cache.peerLists.set(pods, (bySide = new Map()));
+  let list = bySide.get(listKey);
+  if (list) return list;
+  const byPod = cache.peerMatches[side];
+  const families = new Set<4 | 6>();
+  const matches: KeyedMatch[] = [];
+  for (const p of pods) {
+    if (!nodeFamilies.includes(p.ip.family)) continue;
+    let m = byPod.get(p);
+    if (!m) byPod.set(p, (m = keyed(addressMatch(hostCidr(p.ip), side))));
+    matches.push(m);
+    families.add(p.ip.family);
+  }
+  list = { matches: distinct(matches), families };
+  bySide.set(listKey, list);
+  return list;
 }
 
 /**
@@ -335,54 +380,44 @@ function ruleClauses(r: AllocatedRule, nodeFamilies: readonly (4 | 6)[], cache: 
   const hit = byFamilies.get(familiesKey);
   if (hit) return hit;
   const peerSide = r.direction === 'Ingress' ? 'src' : 'dst';
-  const byPod = cache.peerMatches[peerSide];
-  const peerMatches: KeyedMatch[] = [];
-  const familySet = new Set<4 | 6>([4]);
-  for (const p of r.peers.pods) {
-    if (!nodeFamilies.includes(p.ip.family)) continue;
-    let m = byPod.get(p);
-    if (!m) byPod.set(p, (m = keyed(addressMatch(hostCidr(p.ip), peerSide))));
-    peerMatches.push(m);
-    familySet.add(p.ip.family);
-  }
-  for (const c of r.peers.cidrs) {
-    if (!nodeFamilies.includes(c.family)) continue;
-    peerMatches.push(keyed(addressMatch(c, peerSide)));
-    familySet.add(c.family);
-  }
+  const pods = peerList(r.peers.pods, peerSide, nodeFamilies, cache);
+  const familySet = new Set<4 | 6>([4, ...pods.families]);
+  const cidrs = r.peers.cidrs.filter((c) => nodeFamilies.includes(c.family));
+  for (const c of cidrs) familySet.add(c.family);
+  // A peer named twice (a Pod and its /32 ipBlock) is one flow.
+  const peerMatches = cidrs.length === 0 ? pods.matches : distinct([...pods.matches, ...cidrs.map((c) => keyed(addressMatch(c, peerSide)))]);
   const families = [...familySet].sort();
   const out: RuleClauses = { families, peerMatches };
-  if (r.services) out.serviceList = r.services.flatMap((s) => serviceMatches(s, families)).map(keyed);
+  if (r.services) out.serviceList = distinct(r.services.flatMap((s) => serviceMatches(s, families)).map(keyed));
   byFamilies.set(familiesKey, out);
   return out;
 }
 
-/**
- * A rule's conjunctive match flows of every clause but the local one, keyed by match, as ConjunctionFlows makes
- * them for one rule: a peer named twice (a Pod and its /32 ipBlock) is one flow.
- */
-function clauseFamily(r: AllocatedRule, origin: Origin, clauses: readonly KeyedMatch[][], localClause: number, cache: PolicyPlanCache): RuleFamily {
-  const byKey = new Map<string, { match: Match; actions: Action[] }>();
-  clauses.forEach((matches, i) => {
-    if (i === localClause) return;
-    const action: Action = { kind: 'conjunction', id: r.id, clause: i + 1, of: clauses.length };
-    // One actions record for the clause's members (the renderer spells it once); a match in two clauses gets its own.
-    const only = [action];
-    for (const m of matches) {
-      const member = byKey.get(m.key);
-      if (!member) byKey.set(m.key, { match: m.match, actions: only });
-      else if (!member.actions.includes(action)) member.actions = [...member.actions, action];
-    }
-  });
-  const c = npCookie(r.id);
-  const members = [...byKey].map(([key, { match, actions }]) => ({ key, flow: { table: r.table, priority: r.priority, match, cookie: c, origin, actions } }));
-  const numbers = new Int32Array(members.length);
-  members.forEach(({ key }, i) => {
+/** The match numbers of a clause's matches, made once per list. */
+function listNumbers(matches: readonly KeyedMatch[], cache: PolicyPlanCache): Int32Array {
+  let numbers = cache.listNumbers.get(matches);
+  if (numbers) return numbers;
+  numbers = new Int32Array(matches.length);
+  matches.forEach(({ key }, i) => {
     let n = cache.matchNumbers.get(key);
     if (n === undefined) cache.matchNumbers.set(key, (n = cache.matchNumbers.size));
-    numbers[i] = n;
+    numbers![i] = n;
   });
-  return { origin, family: { name: `rule ${r.id}`, members }, numbers };
+  cache.listNumbers.set(matches, numbers);
+  return numbers;
+}
+
+/**
+ * A rule's conjunctive match flows of every clause but the local one, as ConjunctionFlows makes them for one rule.
+ * The clauses left are the peer clause (addresses) and the service clause (L4 fields): no match is in both.
+ */
+function clauseFamily(r: AllocatedRule, origin: Origin, clauses: readonly (readonly KeyedMatch[])[], localClause: number, cache: PolicyPlanCache): RuleFamily {
+  const kept = clauses.flatMap((matches, i) => (i === localClause ? [] : [{ matches, actions: [{ kind: 'conjunction', id: r.id, clause: i + 1, of: clauses.length } as const] }]));
+  return {
+    origin,
+    family: { name: `rule ${r.id}`, table: r.table, priority: r.priority, cookie: npCookie(r.id), origin, clauses: kept },
+    numbers: kept.map((c) => listNumbers(c.matches, cache)),
+  };
 }
 
 /**
@@ -406,20 +441,23 @@ function sharedSlotUses(slot: readonly { id: number; rule: RuleFamily }[], cache
   const dropped: (Set<string> | undefined)[] = [];
   const extra: (Map<string, Action[]> | undefined)[] = [];
   byId.forEach(({ rule: { family, numbers } }, at) => {
-    for (let i = 0; i < numbers.length; i++) {
-      const n = numbers[i]!;
-      if (seen[n] !== round) {
-        seen[n] = round;
-        owner[n] = at;
-        continue;
+    family.clauses.forEach(({ matches, actions }, c) => {
+      const clauseNumbers = numbers[c]!;
+      for (let i = 0; i < clauseNumbers.length; i++) {
+        const n = clauseNumbers[i]!;
+        if (seen[n] !== round) {
+          seen[n] = round;
+          owner[n] = at;
+          continue;
+        }
+        const { key } = matches[i]!;
+        const more = (extra[owner[n]!] ??= new Map());
+        const list = more.get(key);
+        if (list) appendAll(list, actions);
+        else more.set(key, [...actions]);
+        (dropped[at] ??= new Set()).add(key);
       }
-      const { key, flow } = family.members[i]!;
-      const more = (extra[owner[n]!] ??= new Map());
-      const list = more.get(key);
-      if (list) appendAll(list, flow.actions);
-      else more.set(key, [...flow.actions]);
-      (dropped[at] ??= new Set()).add(key);
-    }
+    });
   });
   return byId.map(({ rule: { family } }, at) => ({ family, ...(dropped[at] ? { dropped: dropped[at] } : {}), ...(extra[at] ? { extra: extra[at] } : {}) }));
 }

@@ -160,6 +160,36 @@ spec:
     expect(conjs(tcp80[0]!)).toEqual([[id('b'), 3, 3], [id('c'), 3, 3]].sort((x, y) => x[0]! - y[0]!));
   });
 
+  test('rules with the same peer Pods share one match list; a Pod named again by its /32 ipBlock is one flow', () => {
+    const acnp = (name: string, priority: number, from: string) => `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: ${name}}
+spec:
+  priority: ${priority}
+  tier: application
+  appliedTo: [{podSelector: {matchLabels: {app: db}}}]
+  ingress: [{action: Allow, name: r, from: [${from}]}]
+`;
+    const policies = [
+      acnp('a', 5, '{podSelector: {matchLabels: {app: web}}}'),
+      acnp('b', 6, '{podSelector: {matchLabels: {app: web}}}'),
+      acnp('c', 7, '{podSelector: {matchLabels: {app: web}}}, {ipBlock: {cidr: 10.9.1.10/32}}'),
+    ].join('---\n');
+    const pods = [...PODS, { namespace: 'shop', name: 'web2', node: 'n2', ip: '10.9.1.11', labels: { app: 'web' } }];
+    const plan = planFor(policies, pods);
+    const id = (policy: string) => plan.policy.rules.find((r) => r.policy.name === policy)!.id;
+    const peerClause = (policy: string) => {
+      const families = plan.families.flatMap(({ family }) => ('clauses' in family ? [family] : []));
+      const family = families.find((f) => f.clauses[0]!.actions.some((a) => a.kind === 'conjunction' && a.id === id(policy)))!;
+      return family.clauses[0]!.matches;
+    };
+    // One list for both rules: the peers' matches are made, spelled and ordered once.
+    expect(peerClause('a')).toBe(peerClause('b'));
+    expect(peerClause('a').map((m) => formatIP({ family: 4, value: m.match.nwSrc!.base })).sort()).toEqual(['10.9.1.10', '10.9.1.11']);
+    const peersOfC = allFlows(plan).filter((f) => f.actions.some((a) => a.kind === 'conjunction' && a.id === id('c') && a.clause === 1));
+    expect(peersOfC.map((f) => `${formatIP({ family: 4, value: f.match.nwSrc!.base })}/${f.match.nwSrc!.prefix}`).sort()).toEqual(['10.9.1.10/32', '10.9.1.11/32']);
+  });
+
   test('plans are frozen under test: a change to a record throws instead of reaching another Node', () => {
     const plan = deepFreeze(planFor());
     const flow = plan.flows[0]!;

@@ -3,7 +3,8 @@ import type { Action, Flow, Match } from '../../compiler/plan/flow.js';
 import { tableId, type TableMap, type TableName } from '../../compiler/allocate/pipeline.js';
 import { spellAction, spellMatch } from './spelling.js';
 import { CHUNK, joinPieces, textBuilder, type TextBuilder } from '../bundle/text.js';
-import { LOCAL_GATEWAY_MAC, type FamilyUse, type FlowFamily } from '../../compiler/plan/family.js';
+import { LOCAL_GATEWAY_MAC, type ClauseFamily, type FamilyUse, type FlowFamily, type ListedFamily } from '../../compiler/plan/family.js';
+import type { KeyedMatch } from '../../compiler/plan/matchKey.js';
 
 /**
  * Text already spelled within one compile: cookies and flow families. Created by the compile, passed explicitly,
@@ -19,9 +20,17 @@ export interface SpellingCache {
   readonly familyMatches: WeakMap<Match, string>;
   /** matchShape of each spelled family match. */
   readonly shapes: Map<string, string>;
+  /** A clause's match list (one many rules share) spelled and in line order. */
+  readonly clauseLists: WeakMap<readonly KeyedMatch[], SpelledList>;
 }
 
-export const createSpellingCache = (): SpellingCache => ({ cookies: new Map(), families: new WeakMap(), familyMatches: new WeakMap(), shapes: new Map() });
+export const createSpellingCache = (): SpellingCache => ({
+  cookies: new Map(),
+  families: new WeakMap(),
+  familyMatches: new WeakMap(),
+  shapes: new Map(),
+  clauseLists: new WeakMap(),
+});
 
 function cookieText(c: bigint, cache: SpellingCache): string {
   let text = cache.cookies.get(c);
@@ -39,8 +48,13 @@ function cookieText(c: bigint, cache: SpellingCache): string {
  * walks again.
  */
 function spell(f: Flow, tables: TableMap, match: string, cache: SpellingCache, actions = spellActions(f.actions, tables)): string {
-  const id = tableId(tables, f.table);
-  return [cookieText(f.cookie, cache), id !== 0 ? `table=${id}, ` : '', `priority=${f.priority}`, match ? `,${match} actions=` : ' actions=', actions, '\n'].join('');
+  return [lineHead(f.cookie, f.table, f.priority, tables, cache), match ? `,${match} actions=` : ' actions=', actions, '\n'].join('');
+}
+
+/** A line up to its match: `cookie=0x…, table=…, priority=…`. */
+function lineHead(cookie: bigint, table: TableName, priority: number, tables: TableMap, cache: SpellingCache): string {
+  const id = tableId(tables, table);
+  return `${cookieText(cookie, cache)}${id !== 0 ? `table=${id}, ` : ''}priority=${priority}`;
 }
 
 function spellActions(actions: readonly Action[], tables: TableMap): string {
@@ -171,7 +185,7 @@ function mergeRuleFamilies(text: TextBuilder, parts: FamilyPart[], local: readon
     else byShape.set(shape, [l]);
   }
   for (const { block: b } of parts) {
-    if (b.holed || b.cookies.some((c) => c !== b.cookies[0])) throw new Error(`internal: two flow families share table ${b.table}, priority ${b.priority}`);
+    if (b.holed || b.cookie === undefined) throw new Error(`internal: two flow families share table ${b.table}, priority ${b.priority}`);
     for (const [shape, lines] of byShape) {
       if (!b.shapes.has(shape)) continue;
       const clash = lines.find((l) => lineOfMatch(b, l.match) !== undefined);
@@ -180,7 +194,7 @@ function mergeRuleFamilies(text: TextBuilder, parts: FamilyPart[], local: readon
   }
   const first = (part: FamilyPart) => part.block.first;
   parts.sort((a, b) => {
-    if (a.block.cookies[0] === b.block.cookies[0]) throw new Error(`internal: two flow families share table ${a.block.table}, priority ${a.block.priority}`);
+    if (a.block.cookie === b.block.cookie) throw new Error(`internal: two flow families share table ${a.block.table}, priority ${a.block.priority}`);
     return first(a) < first(b) ? -1 : 1;
   });
   let p = 0;
@@ -188,7 +202,7 @@ function mergeRuleFamilies(text: TextBuilder, parts: FamilyPart[], local: readon
   for (const l of local) {
     while (p < parts.length) {
       const part = parts[p]!;
-      if (part.block.cookies[0] === l.cookie) {
+      if (part.block.cookie === l.cookie) {
         const at = insertionPoint(part.block, l, '');
         addFamilyLines(text, part, from, at, '');
         from = at;
@@ -215,7 +229,9 @@ interface SlotBlock {
   readonly priority: number;
   /** Per line, in file order. */
   readonly keys: readonly string[];
-  readonly cookies: readonly bigint[];
+  /** The cookie of every line, when they have one; else `cookies` has each line's. */
+  readonly cookie?: bigint;
+  readonly cookies?: readonly bigint[];
   readonly matches: readonly string[];
   /**
    * The field names of each distinct match shape (`ip,nw_src`): a line can only have a match the block has if its
@@ -249,6 +265,12 @@ interface FamilyBlock {
 function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache): FamilyBlock {
   const cached = cache.families.get(family);
   if (cached && cached.tables === tables) return cached;
+  const fb: FamilyBlock = { family, tables, slots: 'members' in family ? listedSlots(family, tables, cache) : [clauseSlot(family, tables, cache)] };
+  cache.families.set(family, fb);
+  return fb;
+}
+
+function listedSlots(family: ListedFamily, tables: TableMap, cache: SpellingCache): SlotBlock[] {
   const bySlot = new Map<number, { flow: Flow; key: string; line: Line }[]>();
   // A rule's members share one actions record per clause: spelled once.
   const actionTexts = new Map<readonly Action[], string>();
@@ -301,7 +323,7 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
       table,
       priority,
       keys: entries.map((e) => e.key),
-      cookies: entries.map((e) => e.line.cookie),
+      ...(entries.every((e) => e.line.cookie === entries[0]!.line.cookie) ? { cookie: entries[0]!.line.cookie } : { cookies: entries.map((e) => e.line.cookie) }),
       matches: entries.map((e) => e.line.match),
       shapes,
       holed,
@@ -314,9 +336,92 @@ function familyBlock(family: FlowFamily, tables: TableMap, cache: SpellingCache)
       perPiece: Math.max(1, Math.ceil(CHUNK / average)),
     });
   }
-  const fb: FamilyBlock = { family, tables, slots };
-  cache.families.set(family, fb);
-  return fb;
+  return slots;
+}
+
+/** A clause's matches spelled, in the order of their lines (one cookie: the order of the matches). */
+interface SpelledList {
+  readonly keys: readonly string[];
+  readonly matches: readonly string[];
+  readonly shapes: ReadonlySet<string>;
+}
+
+function spelledList(list: readonly KeyedMatch[], cache: SpellingCache): SpelledList {
+  let spelled = cache.clauseLists.get(list);
+  if (spelled) return spelled;
+  const entries = list.map(({ key, match }) => {
+    let text = cache.familyMatches.get(match);
+    if (text === undefined) cache.familyMatches.set(match, (text = spellMatch(match)));
+    return { key, text };
+  });
+  entries.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  const shapes = new Set<string>();
+  for (const { text } of entries) {
+    let shape = cache.shapes.get(text);
+    if (shape === undefined) cache.shapes.set(text, (shape = matchShape(text)));
+    shapes.add(shape);
+  }
+  spelled = { keys: entries.map((e) => e.key), matches: entries.map((e) => e.text), shapes };
+  cache.clauseLists.set(list, spelled);
+  return spelled;
+}
+
+/**
+ * A rule's clause family is one (table, priority) of one cookie: its lines are its clauses' spelled lists merged
+ * in match order, each line the rule's head, the match and its clause's actions.
+ */
+function clauseSlot(family: ClauseFamily, tables: TableMap, cache: SpellingCache): SlotBlock {
+  const { table, priority, cookie } = family;
+  const head = lineHead(cookie, table, priority, tables, cache);
+  const lists = family.clauses.map((c) => spelledList(c.matches, cache));
+  const tails = family.clauses.map((c) => ` actions=${spellActions(c.actions, tables)}\n`);
+  const keys: string[] = [];
+  const matches: string[] = [];
+  const parts: string[] = [];
+  const offsets = [0];
+  const shapes = new Set<string>();
+  for (const l of lists) for (const shape of l.shapes) shapes.add(shape);
+  const at = lists.map(() => 0);
+  for (;;) {
+    // The list whose next match sorts first.
+    let next = -1;
+    for (let i = 0; i < lists.length; i++) {
+      if (at[i]! < lists[i]!.matches.length && (next < 0 || lists[i]!.matches[at[i]!]! < lists[next]!.matches[at[next]!]!)) next = i;
+    }
+    if (next < 0) break;
+    const list = lists[next]!;
+    const i = at[next]!++;
+    const match = list.matches[i]!;
+    // In match order, two flows with one match would be neighbours.
+    if (matches.length > 0 && matches[matches.length - 1] === match) {
+      throw new Error(`internal: two flows of family ${family.name} share table ${table}, priority ${priority}, match ${match}`);
+    }
+    keys.push(list.keys[i]!);
+    matches.push(match);
+    const tail = tails[next]!;
+    if (match) parts.push(head, ',', match, tail);
+    else parts.push(head, tail);
+    offsets.push(offsets[offsets.length - 1]! + head.length + (match ? 1 + match.length : 0) + tail.length);
+  }
+  if (matches.length === 0) throw new Error(`internal: flow family ${family.name} has no members`);
+  const joined = parts.join('');
+  return {
+    slot: slotOf(tableId(tables, table), priority),
+    table,
+    priority,
+    keys,
+    cookie,
+    matches,
+    shapes,
+    holed: false,
+    first: joined.slice(0, offsets[1]),
+    joined,
+    offsets,
+    before: [],
+    after: [],
+    glue: [],
+    perPiece: 1,
+  };
 }
 
 /** A match's field names without their values: `ip,nw_src=10.1.0.4` → `ip,nw_src`. */
@@ -354,7 +459,7 @@ function insertionPoint(b: SlotBlock, l: Line, mac: string): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const m = b.matches[mid]!;
-    const after = l.cookie === b.cookies[mid] ? m > l.match : familyLine(b, mid, mac) > l.text;
+    const after = l.cookie === (b.cookie ?? b.cookies![mid]) ? m > l.match : familyLine(b, mid, mac) > l.text;
     if (after) hi = mid;
     else lo = mid + 1;
   }
