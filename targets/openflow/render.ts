@@ -356,31 +356,24 @@ function spelledList(list: readonly KeyedMatch[], cache: SpellingCache): Spelled
   });
   entries.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
   const shapes = new Set<string>();
-  for (const { text } of entries) {
+  entries.forEach(({ text }, i) => {
+    if (i > 0 && entries[i - 1]!.text === text) throw new Error(`internal: a clause lists match ${text} twice`);
     let shape = cache.shapes.get(text);
     if (shape === undefined) cache.shapes.set(text, (shape = matchShape(text)));
     shapes.add(shape);
-  }
+  });
   spelled = { keys: entries.map((e) => e.key), matches: entries.map((e) => e.text), shapes };
   cache.clauseLists.set(list, spelled);
   return spelled;
 }
 
-/**
- * A rule's clause family is one (table, priority) of one cookie: its lines are its clauses' spelled lists merged
- * in match order, each line the rule's head, the match and its clause's actions.
- */
-function clauseSlot(family: ClauseFamily, tables: TableMap, cache: SpellingCache): SlotBlock {
-  const { table, priority, cookie } = family;
-  const head = lineHead(cookie, table, priority, tables, cache);
-  const lists = family.clauses.map((c) => spelledList(c.matches, cache));
-  const tails = family.clauses.map((c) => ` actions=${spellActions(c.actions, tables)}\n`);
+/** Several clauses' lists in match order: each line the head, the match and its clause's tail. */
+function mergeLists(family: ClauseFamily, lists: readonly SpelledList[], tails: readonly string[], head: string) {
   const keys: string[] = [];
   const matches: string[] = [];
   const parts: string[] = [];
-  const offsets = [0];
-  const shapes = new Set<string>();
-  for (const l of lists) for (const shape of l.shapes) shapes.add(shape);
+  const ends: number[] = [];
+  let end = 0;
   const at = lists.map(() => 0);
   for (;;) {
     // The list whose next match sorts first.
@@ -394,17 +387,49 @@ function clauseSlot(family: ClauseFamily, tables: TableMap, cache: SpellingCache
     const match = list.matches[i]!;
     // In match order, two flows with one match would be neighbours.
     if (matches.length > 0 && matches[matches.length - 1] === match) {
-      throw new Error(`internal: two flows of family ${family.name} share table ${table}, priority ${priority}, match ${match}`);
+      throw new Error(`internal: two flows of family ${family.name} share table ${family.table}, priority ${family.priority}, match ${match}`);
     }
     keys.push(list.keys[i]!);
     matches.push(match);
     const tail = tails[next]!;
     if (match) parts.push(head, ',', match, tail);
     else parts.push(head, tail);
-    offsets.push(offsets[offsets.length - 1]! + head.length + (match ? 1 + match.length : 0) + tail.length);
+    end += head.length + (match ? 1 + match.length : 0) + tail.length;
+    ends.push(end);
+  }
+  return { keys, matches, joined: parts.join(''), ends };
+}
+
+/**
+ * A rule's clause family is one (table, priority) of one cookie: its lines are its clauses' spelled lists merged
+ * in match order, each line the rule's head, the match and its clause's actions.
+ */
+function clauseSlot(family: ClauseFamily, tables: TableMap, cache: SpellingCache): SlotBlock {
+  const { table, priority, cookie } = family;
+  const head = lineHead(cookie, table, priority, tables, cache);
+  const lists = family.clauses.map((c) => spelledList(c.matches, cache));
+  const tails = family.clauses.map((c) => ` actions=${spellActions(c.actions, tables)}\n`);
+  const shapes = new Set<string>();
+  for (const l of lists) for (const shape of l.shapes) shapes.add(shape);
+  let keys: readonly string[];
+  let matches: readonly string[];
+  let joined: string;
+  const offsets = [0];
+  const only = lists.length === 1 ? lists[0]! : undefined;
+  if (only && only.matches[0] !== '') {
+    // One clause (no service clause): the list's order is the block's, and the lines are one join.
+    const tail = tails[0]!;
+    keys = only.keys;
+    matches = only.matches;
+    joined = `${head},${matches.join(`${tail}${head},`)}${tail}`;
+    const fixed = head.length + 1 + tail.length;
+    for (let i = 0; i < matches.length; i++) offsets.push(offsets[i]! + fixed + matches[i]!.length);
+  } else {
+    const merged = mergeLists(family, lists, tails, head);
+    ({ keys, matches, joined } = merged);
+    for (const end of merged.ends) offsets.push(end);
   }
   if (matches.length === 0) throw new Error(`internal: flow family ${family.name} has no members`);
-  const joined = parts.join('');
   return {
     slot: slotOf(tableId(tables, table), priority),
     table,
