@@ -60,6 +60,8 @@ export interface PolicyPlan {
   flows: Flow[];
   /** The peer and service clause flows of the Node's rules (RuleClauses.clauseFamily), merged where rules share a match. */
   flowFamilies: FamilyUse[];
+  /** Each of the Node's rules' action and metric flows: one list per rule, the same on every Node (RuleClauses.ruleFlows). */
+  ruleFlows: (readonly Flow[])[];
   groups: GroupPlan[];
   /** Rules with flows on this Node (for visibility/rules.json). */
   rules: AllocatedRule[];
@@ -316,6 +318,8 @@ interface RuleClauses {
    * this very family (./family.ts), spelled and ordered once per compile. Built on first use.
    */
   clauseFamily?: RuleFamily;
+  /** The rule's action and metric flows, which depend on the rule alone too. Built on first use. */
+  ruleFlows?: readonly Flow[];
 }
 
 /** Peer Pods' address matches on one side, for one set of IP families. */
@@ -478,6 +482,7 @@ export function planNetworkPolicy(
   const conj = new ConjunctionFlows();
   const localRules: AllocatedRule[] = [];
   const flowFamilies: FamilyUse[] = [];
+  const ruleFlows: (readonly Flow[])[] = [];
 
   const mine = policies ?? NO_POLICIES;
   // A local Pod's clause is the same in every rule that protects it: key it once per Node and direction.
@@ -513,7 +518,8 @@ export function planNetworkPolicy(
     const slot = bySlot.get(at);
     if (slot) slot.push({ id: r.id, rule: c.clauseFamily });
     else bySlot.set(at, [{ id: r.id, rule: c.clauseFamily }]);
-    flows.push(...actionFlows(r, origin, tables, c.families, denyTracking), ...metricFlows(r, origin, tables));
+    c.ruleFlows ??= [...actionFlows(r, origin, tables, c.families, denyTracking), ...metricFlows(r, origin, tables)];
+    ruleFlows.push(c.ruleFlows);
   }
   for (const slot of bySlot.values()) {
     if (slot.length === 1) flowFamilies.push({ family: slot[0]!.rule.family });
@@ -539,5 +545,5 @@ export function planNetworkPolicy(
     const match: Match = iso.direction === 'Ingress' ? { regs: regMatch({ field: TargetOFPortField, value: pod.ofport }) } : addressMatch(hostCidr(pod.pod.ip), 'src');
     flows.push({ table, priority: Priority.normal, match, actions: denyTracking ? isolationToController(table, tables) : [DROP], cookie: npCookie(iso.id), origin });
   }
-  return { flows, flowFamilies, groups, rules: localRules, isolation: localIsolation };
+  return { flows, flowFamilies, ruleFlows, groups, rules: localRules, isolation: localIsolation };
 }

@@ -46,6 +46,8 @@ export interface NodePlan {
   readonly flows: readonly Flow[];
   /** Flows it shares with every other Node, as families minus its own entry (./family.ts). */
   readonly families: readonly FamilyUse[];
+  /** Lists of flows every Node with them has as these very records (a rule's action and metric flows). */
+  readonly sharedFlows: readonly (readonly Flow[])[];
   readonly groups: readonly GroupPlan[];
   readonly meters: readonly MeterPlan[];
   /** NetworkPolicy rules and K8s isolations with flows on this Node. */
@@ -76,9 +78,9 @@ export const createPlanCache = (): PlanCache => ({ policy: createPolicyPlanCache
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
 
 /** Every flow of the Node's flows.txt as records: its own and its families' (tests and tools; the renderer takes families whole). */
-export const allFlows = (plan: NodePlan): Flow[] => [...plan.flows, ...familyFlows(plan.families, plan.ports.gateway.mac)];
+export const allFlows = (plan: NodePlan): Flow[] => [...plan.flows, ...plan.sharedFlows.flat(), ...familyFlows(plan.families, plan.ports.gateway.mac)];
 
-export const flowCount = (plan: NodePlan): number => plan.flows.length + familyFlowCount(plan.families);
+export const flowCount = (plan: NodePlan): number => plan.flows.length + plan.sharedFlows.reduce((n, list) => n + list.length, 0) + familyFlowCount(plan.families);
 
 function missFlows(origin: Origin, tables: TableMap, claimed: ReadonlySet<string>): Flow[] {
   const out: Flow[] = [];
@@ -152,6 +154,7 @@ export function planNode(
     ports,
     flows,
     families: [...pc.families, ...eg.families, ...np.flowFamilies],
+    sharedFlows: np.ruleFlows,
     groups: np.groups,
     meters: [...packetInMeters(model.config, node), ...eg.meters],
     policy: { rules: np.rules, isolation: np.isolation },

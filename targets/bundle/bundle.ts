@@ -80,7 +80,7 @@ export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, cache: 
   const { spelling, ruleEntries } = cache;
   // Artifacts as pieces (./text.ts): the two that grow with the cluster are rendered that way.
   const artifacts = new Map<string, readonly string[]>([
-    ['openflow/flows.txt', renderFlowPieces(plan.flows, plan.tables, spelling, plan.families, plan.ports.gateway.mac)],
+    ['openflow/flows.txt', renderFlowPieces(plan.flows, plan.tables, spelling, plan.families, plan.ports.gateway.mac, plan.sharedFlows)],
     ['openflow/groups.txt', [renderGroups(plan.groups, plan.tables)]],
     ['openflow/meters.txt', [renderMeters(plan.meters)]],
     ['ovsdb/transact.json', [renderTransact(plan)]],

@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { compile } from '../../compiler/compile.js';
 import { clusterSources } from '../../test/fixtures/clusters.js';
 import { allFlows } from '../../compiler/plan/nodePlan.js';
-import { familyFlows, LOCAL_GATEWAY_MAC, type FamilyUse, type FlowFamily } from '../../compiler/plan/family.js';
+import { familyFlows, LOCAL_GATEWAY_MAC, type ClauseFamily, type FamilyUse, type FlowFamily } from '../../compiler/plan/family.js';
+import { keyed } from '../../compiler/plan/matchKey.js';
 import { cookie, featureCookie, goto, type Flow } from '../../compiler/plan/flow.js';
 import { parseCidr } from '../../compiler/net/ip.js';
 import { createSpellingCache, renderFlows, sortDumpedFlows } from './render.js';
@@ -80,7 +81,7 @@ describe('flow families', () => {
       // Its own line is left out of each peer family: one ARP answer and one route fewer than there are Nodes.
       expect(flows.filter((f) => f.table === 'ARPResponder' && f.origin.kind === 'Node' && f.origin.name !== plan.node.name)).toHaveLength(4);
       expect(flows.some((f) => f.table === 'ARPResponder' && f.match.arpTpa && f.origin.name === plan.node.name)).toBe(false);
-      const text = renderFlows(plan.flows, plan.tables, cache, plan.families, plan.ports.gateway.mac);
+      const text = renderFlows(plan.flows, plan.tables, cache, plan.families, plan.ports.gateway.mac, plan.sharedFlows);
       expect(text).toBe(sortedAlone(flows, plan.tables));
       expect(text).not.toContain(LOCAL_GATEWAY_MAC);
       expect(text).toMatch(/conjunction/);
@@ -131,5 +132,35 @@ describe('flow families', () => {
     expect(text).not.toContain('10.4.0.0/24');
     expect(text).toMatch(/nw_dst=10\.5\.0\.0\/24 actions=goto_table:\d+,goto_table:\d+/);
     expect(() => renderFlows([plain(route('10.3.0.0/24', 'local', cookie(2, 0x3)))], tables, createSpellingCache(), uses, 'm')).toThrow(/two flows share/);
+  });
+
+  test('a clause family merges its clauses\' lists in match order, in runs cut wherever another list comes between', () => {
+    const { tables } = compiled(1).plans![0]!;
+    const src = (cidr: string) => keyed({ proto: 'ip', nwSrc: parseCidr(cidr) });
+    const conj = (clause: number) => [{ kind: 'conjunction' as const, id: 7, clause, of: 3 }];
+    const family = (lists: string[][]): ClauseFamily => ({
+      name: 'rule 7',
+      table: 'AntreaPolicyIngressRule',
+      priority: 14000,
+      cookie: cookie(2, 7),
+      origin: { feature: 'NetworkPolicy', kind: 'Test', name: 't' },
+      clauses: lists.map((cidrs, i) => ({ matches: cidrs.map(src), actions: conj(i === 0 ? 1 : 3) })),
+    });
+    // Lists given unsorted, interleaving: runs of one, of two and the rest of a list.
+    const interleaved = family([
+      ['10.1.0.9/32', '10.1.0.1/32', '10.1.0.2/32', '10.1.0.6/32', '10.1.0.7/32'],
+      ['10.1.0.3/32', '10.1.0.8/32', '10.1.0.0/32'],
+    ]);
+    const uses: FamilyUse[] = [{ family: interleaved, dropped: new Set([src('10.1.0.6/32').key]), extra: new Map([[src('10.1.0.8/32').key, conj(2)]]) }];
+    const local = [{ table: 'AntreaPolicyIngressRule' as const, priority: 14000, match: { proto: 'ip' as const, nwSrc: parseCidr('10.1.0.5/32') }, actions: conj(2), cookie: cookie(2, 7), origin: interleaved.origin }];
+    const text = renderFlows(local, tables, createSpellingCache(), uses, 'm');
+    expect(text).toBe(sortedAlone([...local, ...familyFlows(uses, 'm')], tables));
+    expect(text.split('\n').filter((l) => l.includes('nw_src'))).toHaveLength(8);
+    // One list alone is one join over it.
+    const single = family([['10.1.0.4/32', '10.1.0.2/32']]);
+    expect(renderFlows([], tables, createSpellingCache(), [{ family: single }], 'm')).toBe(sortedAlone(familyFlows([{ family: single }], 'm'), tables));
+    // A match in two clauses, or twice in one, would be two flows with one match.
+    expect(() => renderFlows([], tables, createSpellingCache(), [{ family: family([['10.1.0.1/32'], ['10.1.0.1/32']]) }], 'm')).toThrow(/share table/);
+    expect(() => renderFlows([], tables, createSpellingCache(), [{ family: family([['10.1.0.1/32', '10.1.0.1/32']]) }], 'm')).toThrow(/twice/);
   });
 });

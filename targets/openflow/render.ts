@@ -22,6 +22,14 @@ export interface SpellingCache {
   readonly shapes: Map<string, string>;
   /** A clause's match list (one many rules share) spelled and in line order. */
   readonly clauseLists: WeakMap<readonly KeyedMatch[], SpelledList>;
+  /** Lists of flows many Nodes share as these records (NodePlan.sharedFlows), spelled. */
+  readonly sharedLines: WeakMap<readonly Flow[], readonly SlotLine[]>;
+}
+
+interface SlotLine {
+  readonly slot: number;
+  readonly flow: Flow;
+  readonly line: Line;
 }
 
 export const createSpellingCache = (): SpellingCache => ({
@@ -30,6 +38,7 @@ export const createSpellingCache = (): SpellingCache => ({
   familyMatches: new WeakMap(),
   shapes: new Map(),
   clauseLists: new WeakMap(),
+  sharedLines: new WeakMap(),
 });
 
 function cookieText(c: bigint, cache: SpellingCache): string {
@@ -76,37 +85,61 @@ export function compareFlowLines(a: Keyed, b: Keyed): number {
 /**
  * Fails loudly on two flows with one (table, priority, match): OVS would keep only one of them, so this is a
  * compiler bug, never an input problem. `families` are the Node's shared flow families (compiler/plan/family.ts),
- * `gatewayMac` the MAC their LOCAL_GATEWAY_MAC stands for.
+ * `gatewayMac` the MAC their LOCAL_GATEWAY_MAC stands for, `sharedFlows` as in renderFlowPieces.
  */
-export function renderFlows(flows: readonly Flow[], tables: TableMap, cache: SpellingCache = createSpellingCache(), families: readonly FamilyUse[] = [], gatewayMac = ''): string {
-  return joinPieces(renderFlowPieces(flows, tables, cache, families, gatewayMac));
+export function renderFlows(
+  flows: readonly Flow[],
+  tables: TableMap,
+  cache: SpellingCache = createSpellingCache(),
+  families: readonly FamilyUse[] = [],
+  gatewayMac = '',
+  sharedFlows: readonly (readonly Flow[])[] = [],
+): string {
+  return joinPieces(renderFlowPieces(flows, tables, cache, families, gatewayMac, sharedFlows));
 }
 
 /** A flow's place in the file: tables in order, higher priority first within one (the slot counts priorities down). */
 const slotOf = (table: number, priority: number): number => table * 0x10000 + (0xffff - priority);
 
-/** flows.txt as pieces (targets/bundle/text.ts), for the bundle. */
+/**
+ * flows.txt as pieces (targets/bundle/text.ts), for the bundle. `sharedFlows` are lists of flows other Nodes have
+ * as the same records: spelled once per compile, then placed like the Node's own.
+ */
 export function renderFlowPieces(
   flows: readonly Flow[],
   tables: TableMap,
   cache: SpellingCache = createSpellingCache(),
   families: readonly FamilyUse[] = [],
   gatewayMac = '',
+  sharedFlows: readonly (readonly Flow[])[] = [],
 ): string[] {
   // Flows grouped by (table, priority): the group key orders the file, and within a group the matches must be
   // distinct (the uniqueness check) and the lines are sorted as plain strings.
   const groups = new Map<number, { matches: Set<string>; lines: Line[] }>();
+  const place = (slot: number, f: Flow, line: Line) => {
+    let g = groups.get(slot);
+    if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
+    if (g.matches.has(line.match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${line.match}`);
+    g.matches.add(line.match);
+    g.lines.push(line);
+  };
   // One record can serve several flows of the Node (a local Pod's clause in each rule protecting it).
   const perNode = new Map<Match, string>();
   for (const f of flows) {
     let match = perNode.get(f.match);
     if (match === undefined) perNode.set(f.match, (match = spellMatch(f.match)));
-    const slot = slotOf(tableId(tables, f.table), f.priority);
-    let g = groups.get(slot);
-    if (!g) groups.set(slot, (g = { matches: new Set(), lines: [] }));
-    if (g.matches.has(match)) throw new Error(`internal: two flows share table ${f.table}, priority ${f.priority}, match ${match}`);
-    g.matches.add(match);
-    g.lines.push({ cookie: f.cookie, match, text: spell(f, tables, match, cache) });
+    place(slotOf(tableId(tables, f.table), f.priority), f, { cookie: f.cookie, match, text: spell(f, tables, match, cache) });
+  }
+  for (const list of sharedFlows) {
+    let lines = cache.sharedLines.get(list);
+    if (!lines) {
+      lines = list.map((flow) => {
+        const match = spellMatch(flow.match);
+        return { slot: slotOf(tableId(tables, flow.table), flow.priority), flow, line: { cookie: flow.cookie, match, text: spell(flow, tables, match, cache) } };
+      });
+      cache.sharedLines.set(list, lines);
+    }
+    for (const { slot, flow, line } of lines) place(slot, flow, line);
   }
   const shared = new Map<number, FamilyPart[]>();
   for (const use of families) {
@@ -367,7 +400,11 @@ function spelledList(list: readonly KeyedMatch[], cache: SpellingCache): Spelled
   return spelled;
 }
 
-/** Several clauses' lists in match order: each line the head, the match and its clause's tail. */
+/**
+ * Several clauses' lists in match order, each line the head, the match and its clause's tail. A service clause
+ * holds a few matches and a peer clause thousands, so the lists are taken in runs: the longest stretch of one list
+ * that sorts before every other list's next match, found by binary search and joined at once.
+ */
 function mergeLists(family: ClauseFamily, lists: readonly SpelledList[], tails: readonly string[], head: string) {
   const keys: string[] = [];
   const matches: string[] = [];
@@ -376,26 +413,47 @@ function mergeLists(family: ClauseFamily, lists: readonly SpelledList[], tails: 
   let end = 0;
   const at = lists.map(() => 0);
   for (;;) {
-    // The list whose next match sorts first.
+    // The list whose next match sorts first, and the least of the others' next matches.
     let next = -1;
+    let bound: string | undefined;
     for (let i = 0; i < lists.length; i++) {
-      if (at[i]! < lists[i]!.matches.length && (next < 0 || lists[i]!.matches[at[i]!]! < lists[next]!.matches[at[next]!]!)) next = i;
+      if (at[i]! === lists[i]!.matches.length) continue;
+      const m = lists[i]!.matches[at[i]!]!;
+      if (next < 0 || m < lists[next]!.matches[at[next]!]!) {
+        if (next >= 0) bound = lists[next]!.matches[at[next]!]!;
+        next = i;
+      } else if (bound === undefined || m < bound) bound = m;
     }
     if (next < 0) break;
     const list = lists[next]!;
-    const i = at[next]!++;
-    const match = list.matches[i]!;
-    // In match order, two flows with one match would be neighbours.
-    if (matches.length > 0 && matches[matches.length - 1] === match) {
-      throw new Error(`internal: two flows of family ${family.name} share table ${family.table}, priority ${family.priority}, match ${match}`);
+    const from = at[next]!;
+    let to = list.matches.length;
+    if (bound !== undefined) {
+      let lo = from + 1;
+      while (lo < to) {
+        const mid = (lo + to) >>> 1;
+        if (list.matches[mid]! < bound) lo = mid + 1;
+        else to = mid;
+      }
     }
-    keys.push(list.keys[i]!);
-    matches.push(match);
+    // An empty match (sorted first) has no comma before it: a run of its own.
+    if (list.matches[from] === '') to = from + 1;
+    at[next] = to;
+    // Within a list matches are distinct (spelledList); two lists' equal matches would meet here as neighbours.
+    if (matches.length > 0 && matches[matches.length - 1] === list.matches[from]) {
+      throw new Error(`internal: two flows of family ${family.name} share table ${family.table}, priority ${family.priority}, match ${list.matches[from]}`);
+    }
     const tail = tails[next]!;
-    if (match) parts.push(head, ',', match, tail);
-    else parts.push(head, tail);
-    end += head.length + (match ? 1 + match.length : 0) + tail.length;
-    ends.push(end);
+    const run = list.matches.slice(from, to);
+    parts.push(run[0] === '' ? `${head}${tail}` : `${head},${run.join(`${tail}${head},`)}${tail}`);
+    const fixed = head.length + tail.length;
+    for (let i = from; i < to; i++) {
+      const match = list.matches[i]!;
+      keys.push(list.keys[i]!);
+      matches.push(match);
+      end += fixed + (match ? 1 + match.length : 0);
+      ends.push(end);
+    }
   }
   return { keys, matches, joined: parts.join(''), ends };
 }
