@@ -85,18 +85,9 @@ export function compareFlowLines(a: Keyed, b: Keyed): number {
 /**
  * Fails loudly on two flows with one (table, priority, match): OVS would keep only one of them, so this is a
  * compiler bug, never an input problem. `families` are the Node's shared flow families (compiler/plan/family.ts),
- * `gatewayMac` the MAC their LOCAL_GATEWAY_MAC stands for, `sharedFlows` as in renderFlowPieces.
+ * `gatewayMac` the MAC their LOCAL_GATEWAY_MAC stands for, `sharedFlows` as renderFlowPieces says.
  */
-export function renderFlows(
-  flows: readonly Flow[],
-  tables: TableMap,
-  cache: SpellingCache = createSpellingCache(),
-  families: readonly FamilyUse[] = [],
-  gatewayMac = '',
-  sharedFlows: readonly (readonly Flow[])[] = [],
-): string {
-  return joinPieces(renderFlowPieces(flows, tables, cache, families, gatewayMac, sharedFlows));
-}
+export const renderFlows = (...args: Parameters<typeof renderFlowPieces>): string => joinPieces(renderFlowPieces(...args));
 
 /** A flow's place in the file: tables in order, higher priority first within one (the slot counts priorities down). */
 const slotOf = (table: number, priority: number): number => table * 0x10000 + (0xffff - priority);
