@@ -143,7 +143,6 @@ interface ConjEntry {
   conj: { id: number; clause: number; of: number; origin: Origin }[];
 }
 
-
 function addressMatch(c: Cidr, side: 'src' | 'dst'): Match {
   const proto: Proto = c.family === 4 ? 'ip' : 'ipv6';
   return side === 'src' ? { proto, nwSrc: c } : { proto, nwDst: c };
