@@ -12,9 +12,9 @@ import { buildModel, type ClusterModel } from './model/model.js';
 import { allocateNodePorts } from './allocate/ports.js';
 import { computeTableMap } from './allocate/pipeline.js';
 import { allocatePolicyRules } from './allocate/policyRules.js';
-import { createPlanCache, planNode, type NodePlan } from './plan/nodePlan.js';
+import { createPlanCache, planNode, releasePlanCache, type NodePlan } from './plan/nodePlan.js';
 import { createSharedFlows } from './plan/podConnectivity.js';
-import { indexPoliciesByNode } from './plan/policyIndex.js';
+import { indexPoliciesByNode, lastUses } from './plan/policyIndex.js';
 import { resolvePolicies } from './resolve/policies.js';
 import { resolveTrafficControls } from './resolve/trafficControl.js';
 import { allocateTrafficControlPorts, collectTrafficControlPorts } from './allocate/trafficControlPorts.js';
@@ -22,7 +22,7 @@ import { summarizeTrafficControl, trafficControlOverlaps, type TrafficControlNod
 import { egressReport, resolveEgress, type EgressReport, type ResolvedEgress } from './resolve/egress.js';
 import { resolveFlowExporter } from './resolve/flowExporter.js';
 import { resolvePodBandwidth } from './resolve/podBandwidth.js';
-import { buildNodeBundle, createBundleCache, type NodeBundle } from '../targets/bundle/bundle.js';
+import { buildNodeBundle, createBundleCache, releaseBundleCache, type NodeBundle } from '../targets/bundle/bundle.js';
 import { deepFreeze } from './util/deepFreeze.js';
 import { DPC_VERSION } from './version.js';
 import { notCompiledFeatures } from './model/notCompiled.js';
@@ -100,9 +100,11 @@ function finish(sources: readonly SourceText[], diags: Diagnostic[]): Diagnostic
 export function compile(sources: readonly SourceText[], options: CompileOptions = {}): CompileResult {
   const progress = options.onProgress ?? (() => {});
   progress({ phase: 'parse' });
-  const { snapshot, diagnostics } = ingest(sources, options.previous);
-  const objects = Object.values(snapshot).reduce((n, list) => n + list.length, 0);
-  const { model, diagnostics: modelDiags } = buildModel(snapshot);
+  // The parsed objects are dropped once digested, before planning (below); a local naming them would keep them alive.
+  const ingested: { snapshot?: Snapshot; diagnostics: Diagnostic[] } = ingest(sources, options.previous);
+  const { diagnostics } = ingested;
+  const objects = Object.values(ingested.snapshot!).reduce((n, list) => n + list.length, 0);
+  const { model, diagnostics: modelDiags } = buildModel(ingested.snapshot!);
   appendAll(diagnostics, modelDiags);
   if (objects === 0 && !hasErrors(diagnostics)) diagnostics.push({ severity: 'error', ...Msg.noInput() });
   const stats = { objects, nodes: model.nodes.length, pods: model.pods.length };
@@ -148,6 +150,8 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   if (hasErrors(diagnostics) || options.validateOnly) {
     return { ok: !hasErrors(diagnostics), diagnostics: finish(sources, diagnostics), bundles: [], manifest: '', model, stats };
   }
+  const inputDigest = snapshotDigest(ingested.snapshot!);
+  delete ingested.snapshot;
   const tables = computeTableMap(model.config.features);
   // plan and render, one Node at a time: a plan's records are garbage as soon as its text exists.
   const freeze = options.freezePlans ? deepFreeze : <T>(x: T) => x;
@@ -155,6 +159,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
   const shared = freeze(createSharedFlows(model));
   const planCache = createPlanCache();
   const bundleCache = createBundleCache();
+  const ended = lastUses(nodePorts.map((n) => n.node.name), policiesByNode);
   const bundles: NodeBundle[] = [];
   const tcSummary: NonNullable<CompileResult['trafficControl']> = [];
   const plans: NodePlan[] = [];
@@ -164,6 +169,11 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     const tc = tcPorts ? { resolved: tcResolved, portSet: tcPortSet, ports: tcPorts.ports } : undefined;
     const plan: NodePlan = freeze(planNode(model, node, ports, tables, policiesByNode.get(node.name), shared, planCache, egress, tc, exporter, podBandwidth.get(node.name)));
     const bundle = buildNodeBundle(plan, model.config, bundleCache);
+    const endedHere = ended.get(node.name);
+    if (endedHere) {
+      releasePlanCache(planCache, endedHere);
+      releaseBundleCache(bundleCache, endedHere);
+    }
     if (options.onBundle) {
       options.onBundle(bundle);
       bundles.push({ ...bundle, files: NO_FILES });
@@ -181,7 +191,7 @@ export function compile(sources: readonly SourceText[], options: CompileOptions 
     apiVersion: 'dpc/v1alpha1',
     kind: 'Manifest',
     dpcVersion: DPC_VERSION,
-    snapshotDigest: `sha256:${snapshotDigest(snapshot)}`,
+    snapshotDigest: `sha256:${inputDigest}`,
     ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
     nodes: Object.fromEntries(bundles.map((b) => [b.node, { digest: `sha256:${b.digest}`, flows: b.flowCount, pods: b.podCount }])),
     ...(report ? { egress: report } : {}),

@@ -29,7 +29,7 @@ import { bitsValue, CookieCategory, cookie, DROP, goto, loadField, loadMark, reg
 import { keyed, type KeyedMatch } from './matchKey.js';
 import { tableId, type TableMap, type TableName } from '../allocate/pipeline.js';
 import { portRangeMasks } from './portRange.js';
-import { NO_POLICIES, type NodePolicies, type NodeRule } from './policyIndex.js';
+import { NO_POLICIES, type LastUses, type NodePolicies, type NodeRule } from './policyIndex.js';
 import { PacketInMeter } from './meters.js';
 import { appendAll } from '../util/append.js';
 import type { ClauseFamily, FamilyUse } from './family.js';
@@ -98,6 +98,12 @@ export const createPolicyPlanCache = (): PolicyPlanCache => ({
   listNumbers: new WeakMap(),
   merge: { owner: new Int32Array(1024), round: new Int32Array(1024), current: 0 },
 });
+
+/** Forgets the clauses of rules and the peer lists of Pod lists no Node still to plan needs (policyIndex.ts lastUses). */
+export function releaseRules(cache: PolicyPlanCache, ended: LastUses): void {
+  for (const rule of ended.rules) cache.clauses.delete(rule);
+  for (const pods of ended.peerPods) cache.peerLists.delete(pods);
+}
 
 const npCookie = (id: number) => cookie(CookieCategory.networkPolicy, id);
 

@@ -10,12 +10,12 @@ import { Priority } from './fields.js';
 import type { TableMap } from '../allocate/pipeline.js';
 import { planPodConnectivity, type SharedFlows } from './podConnectivity.js';
 import { familyFlowCount, familyFlows, type FamilyUse } from './family.js';
-import { createPolicyPlanCache, planNetworkPolicy, type GroupPlan, type PolicyPlan, type PolicyPlanCache } from './networkPolicy.js';
+import { createPolicyPlanCache, planNetworkPolicy, releaseRules, type GroupPlan, type PolicyPlan, type PolicyPlanCache } from './networkPolicy.js';
 import { packetInMeters, type MeterPlan } from './meters.js';
 import { createEgressPlanCache, planEgress, type EgressPlanCache } from './egress.js';
 import type { ResolvedEgress } from '../resolve/egress.js';
 import type { NetRecord } from './net.js';
-import type { NodePolicies } from './policyIndex.js';
+import type { LastUses, NodePolicies } from './policyIndex.js';
 import type { TcPortOnNode } from '../allocate/trafficControlPorts.js';
 import { planTrafficControl, type NodeTrafficControl } from './trafficControl.js';
 import type { HostRules } from './iptables.js';
@@ -74,6 +74,9 @@ export interface PlanCache {
 }
 
 export const createPlanCache = (): PlanCache => ({ policy: createPolicyPlanCache(), host: createNodePolicyCache(), egress: createEgressPlanCache() });
+
+/** After a Node's plan: what no later Node needs leaves the cache (policyIndex.ts lastUses). */
+export const releasePlanCache = (cache: PlanCache, ended: LastUses): void => releaseRules(cache.policy, ended);
 
 const PIPELINE_COOKIE = cookie(CookieCategory.pipeline);
 

@@ -11,7 +11,7 @@ import { resolvePolicies } from '../resolve/policies.js';
 import { allocatePolicyRules } from '../allocate/policyRules.js';
 import { allocateNodePorts } from '../allocate/ports.js';
 import { computeTableMap } from '../allocate/pipeline.js';
-import { indexPoliciesByNode } from './policyIndex.js';
+import { indexPoliciesByNode, lastUses } from './policyIndex.js';
 import { createSharedFlows } from './podConnectivity.js';
 import { allFlows, createPlanCache, flowCount, planNode, type NodePlan } from './nodePlan.js';
 import { deepFreeze } from '../util/deepFreeze.js';
@@ -199,5 +199,44 @@ spec:
     expect(() => {
       (flow.actions as unknown[]).push({ kind: 'drop' });
     }).toThrow(TypeError);
+  });
+});
+
+describe('lastUses', () => {
+  const policy = (name: string, app: string, from: string) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: ${name}, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: ${app}}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: ${from}}}}]}]
+`;
+  const sources = [
+    ...clusterSources({
+      nodes: ['n1', 'n2', 'n3'].map((name, i) => ({ name, podCIDR: `10.9.${i}.0/24`, internalIP: `192.0.2.${i + 1}` })),
+      pods: [
+        { namespace: 'shop', name: 'db-a', node: 'n1', ip: '10.9.0.11', labels: { app: 'db' } },
+        { namespace: 'shop', name: 'web', node: 'n2', ip: '10.9.1.10', labels: { app: 'web' } },
+        { namespace: 'shop', name: 'db-b', node: 'n3', ip: '10.9.2.12', labels: { app: 'db' } },
+      ],
+    }),
+    { name: 'policies.yaml', text: `${policy('db', 'db', 'web')}---\n${policy('web', 'web', 'db')}` },
+  ];
+  const { model } = buildModel(ingest(sources).snapshot);
+  const { allocated } = allocatePolicyRules(resolvePolicies(model).intents);
+  const byNode = indexPoliciesByNode(allocated);
+
+  test.each([[['n1', 'n2', 'n3']], [['n3', 'n2', 'n1']], [['n2', 'n3']]])('in order %j, each rule, isolation and peer list ends at the last Node that uses it', (order) => {
+    const ended = lastUses(order, byNode);
+    const last = (pods: readonly { nodeName: string }[]) => order.filter((n) => pods.some((p) => p.nodeName === n)).at(-1);
+    const where = <T>(pick: (e: { rules: unknown[]; isolation: unknown[]; peerPods: unknown[] }) => T[], item: T) =>
+      [...ended].filter(([, e]) => pick(e).includes(item)).map(([node]) => node);
+    expect(allocated.rules.length).toBe(2);
+    for (const rule of allocated.rules) {
+      expect(where((e) => e.rules, rule)).toEqual([last(rule.appliedTo)].filter(Boolean));
+      const users = allocated.rules.filter((r) => r.peers.pods === rule.peers.pods).flatMap((r) => r.appliedTo);
+      expect(where((e) => e.peerPods, rule.peers.pods)).toEqual([last(users)].filter(Boolean));
+    }
+    expect(allocated.isolation.length).toBe(2);
+    for (const iso of allocated.isolation) expect(where((e) => e.isolation, iso)).toEqual([last(iso.pods)].filter(Boolean));
   });
 });

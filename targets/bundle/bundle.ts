@@ -7,6 +7,7 @@ import { formatIP, formatCidr } from '../../compiler/net/ip.js';
 import { flowCount, type NodePlan } from '../../compiler/plan/nodePlan.js';
 import { createSpellingCache, renderFlowPieces, type SpellingCache } from '../openflow/render.js';
 import type { Ipset } from '../../compiler/plan/iptables.js';
+import type { LastUses } from '../../compiler/plan/policyIndex.js';
 import { renderTransact } from '../ovsdb/transact.js';
 import { renderGroups, renderMeters } from '../openflow/groupsMeters.js';
 import { renderRulesJsonPieces } from '../visibility/rules.js';
@@ -75,6 +76,15 @@ export interface BundleCache {
 }
 
 export const createBundleCache = (): BundleCache => ({ spelling: createSpellingCache(), ruleEntries: new WeakMap(), ipsets: new WeakMap() });
+
+/**
+ * After a Node's bundle: rules.json entries of rules no later Node has are dropped. The spelling caches are keyed
+ * by the plan's records, so they let go of a rule's lines when the plan cache lets go of its records.
+ */
+export function releaseBundleCache(cache: BundleCache, ended: LastUses): void {
+  for (const rule of ended.rules) cache.ruleEntries.delete(rule);
+  for (const isolation of ended.isolation) cache.ruleEntries.delete(isolation);
+}
 
 export function buildNodeBundle(plan: NodePlan, config: DataplaneConfig, cache: BundleCache = createBundleCache()): NodeBundle {
   const { spelling, ruleEntries } = cache;
