@@ -234,7 +234,8 @@ async function run(task: WorkerTask): Promise<WorkerResult[]> {
   const onBundle = (b: NodeBundle) => {
     if (writer) writing.time(() => writer.add(b));
     counting.time(() => {
-      for (const content of b.files.values()) bytes += Buffer.byteLength(content);
+      // Only when writing: byteLength flattens each file's text, garbage an in-memory compile would not make.
+      if (writer) for (const content of b.files.values()) bytes += Buffer.byteLength(content);
       files += b.files.size;
       if (!task.policyFlows) return;
       const flows = b.files.get('openflow/flows.txt');
