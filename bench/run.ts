@@ -436,9 +436,8 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
   // Policy flows are counted in a compile of their own, outside every measured run: reading each bundle back
   // flattens its text and parses every line, garbage that would otherwise weigh on the measured compile's GC.
   // Not with --shards (the figure of interest there is time) nor beside threads.
-  let counted: WorkerResult | undefined;
   if (wanted.includes('compile') && shape.policies > 0 && !args.shards && (args.jobs ?? 1) <= 1) {
-    counted = (await runWorker({ phases: ['compile'], dir: inDir, files, policyFlows: true }, undefined)).get('compile')?.result;
+    const counted = (await runWorker({ phases: ['compile'], dir: inDir, files, policyFlows: true }, undefined)).get('compile')?.result;
     log(`${shape.name}: policy flows counted in a compile of their own (not measured)${counted?.ok ? '' : ': FAILED'}`);
     if (counted?.policyFlows) report.policyFlows = counted.policyFlows;
   }
