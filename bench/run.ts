@@ -96,6 +96,8 @@ interface Args {
   shards?: number;
   /** Compile on this many threads, as `dpc compile --jobs N` does (default 1: the compiler alone, one thread). */
   jobs?: number;
+  /** The workers' V8 semi-space in MiB (default COMPILE_SEMI_SPACE_MB, what a dpc compile thread gets). */
+  semiSpaceMb: number;
 }
 
 class UsageError extends Error {}
@@ -129,7 +131,7 @@ function parseShape(text: string): Shape {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { shapes: [], phases: [], seed: 1, json: false, keep: false };
+  const args: Args = { shapes: [], phases: [], seed: 1, json: false, keep: false, semiSpaceMb: COMPILE_SEMI_SPACE_MB };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -179,6 +181,9 @@ function parseArgs(argv: readonly string[]): Args {
       case '--jobs':
         args.jobs = count('--jobs', value(), 1);
         break;
+      case '--semi-space':
+        args.semiSpaceMb = count('--semi-space', value(), 1);
+        break;
       case '--report':
         args.report = resolve(value());
         break;
@@ -197,6 +202,7 @@ function parseArgs(argv: readonly string[]): Args {
             '  --keep              keep the generated snapshot (its folder is printed)',
             '  --shards N          also compile each shape as N shards, one after the other (dpc compile --shard I/N)',
             '  --jobs N            compile on N threads as dpc compile --jobs N does (default 1); policy flows are then not counted',
+            `  --semi-space MB     the workers' V8 semi-space (default ${COMPILE_SEMI_SPACE_MB}, a dpc compile thread's); for tuning that constant`,
             '  --report FILE       print the tables of a saved --json report (measures nothing)',
             '',
           ].join('\n'),
@@ -231,9 +237,10 @@ interface Measurement {
 
 /** One result per phase of the task; a crash counts against every phase that did not report. */
 
-function runWorker(task: WorkerTask, cpuProf: string | undefined): Promise<Map<Phase, Measurement>> {
-  // The young generation a dpc compile thread gets (cli/jobs.ts), so the bench measures the compile as dpc runs it.
-  const execArgv = ['--expose-gc', `--max-semi-space-size=${COMPILE_SEMI_SPACE_MB}`];
+function runWorker(task: WorkerTask, cpuProf: string | undefined, semiSpaceMb: number): Promise<Map<Phase, Measurement>> {
+  // By default the young generation a dpc compile thread gets (cli/jobs.ts), so the bench measures the compile as
+  // dpc runs it; --semi-space tries another value before that constant changes.
+  const execArgv = ['--expose-gc', `--max-semi-space-size=${semiSpaceMb}`];
   if (cpuProf) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProf}`);
   return new Promise((done) => {
     const child = fork(WORKER, [JSON.stringify(task)], { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
@@ -437,7 +444,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
   // flattens its text and parses every line, garbage that would otherwise weigh on the measured compile's GC.
   // Not with --shards (the figure of interest there is time) nor beside threads.
   if (wanted.includes('compile') && shape.policies > 0 && !args.shards && (args.jobs ?? 1) <= 1) {
-    const counted = (await runWorker({ phases: ['compile'], dir: inDir, files, policyFlows: true }, undefined)).get('compile')?.result;
+    const counted = (await runWorker({ phases: ['compile'], dir: inDir, files, policyFlows: true }, undefined, args.semiSpaceMb)).get('compile')?.result;
     log(`${shape.name}: policy flows counted in a compile of their own (not measured)${counted?.ok ? '' : ': FAILED'}`);
     if (counted?.policyFlows) report.policyFlows = counted.policyFlows;
   }
@@ -447,7 +454,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
       if (phases.includes('write')) task.outDir = join(dir, `out-${run}`);
       const threads = phases.includes('compile') && (args.jobs ?? 1) > 1;
       if (threads) task.jobs = args.jobs!;
-      const got = await runWorker(task, args.cpuProf);
+      const got = await runWorker(task, args.cpuProf, args.semiSpaceMb);
       if (task.outDir) rmSync(task.outDir, { recursive: true, force: true, maxRetries: 2 });
       let failed = false;
       for (const [phase, m] of got) {
@@ -474,7 +481,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     const shards: ShardTimes[] = [];
     for (let index = 1; index <= args.shards; index++) {
       const task: WorkerTask = { phases: ['compile', 'write'], dir: inDir, files, outDir: join(dir, `shard-${index}`), shard: { index, count: args.shards } };
-      const r = (await runWorker(task, args.cpuProf)).get('compile')?.result;
+      const r = (await runWorker(task, args.cpuProf, args.semiSpaceMb)).get('compile')?.result;
       rmSync(task.outDir!, { recursive: true, force: true, maxRetries: 2 });
       log(`${shape.name}: shard ${index}/${args.shards}: ${r ? `${fmtMs(r.wallMs)}, per-Node ${fmtMs(r.perNodeMs ?? NaN)}, peak RSS ${fmtBytes(r.peakRssBytes)}` : 'CRASHED'}`);
       shards.push(r ? times(`${index}/${args.shards}`, r) : { label: `${index}/${args.shards}`, ok: false, nodes: 0, beforePlanMs: NaN, perNodeMs: NaN, peakRssBytes: 0 });
@@ -580,6 +587,8 @@ interface JsonReport {
   cpuModel?: string;
   loadAverage: { before: number; after: number };
   seed: number;
+  /** The workers' semi-space in MiB; reports older than --semi-space have none (it was 64 then). */
+  semiSpaceMb?: number;
   shapes: ShapeReport[];
 }
 
@@ -591,6 +600,7 @@ function jsonReport(reports: ShapeReport[], args: Args, load: { before: number; 
     cpus: cpu.length,
     loadAverage: load,
     seed: args.seed,
+    semiSpaceMb: args.semiSpaceMb,
     shapes: reports,
   };
   const model = cpu[0]?.model.trim();
@@ -604,7 +614,7 @@ function textReport(doc: JsonReport): string {
   const load = doc.loadAverage;
   out.push(
     `dpc bench: node ${doc.node}, ${doc.platform}, ${doc.cpus} CPUs (${doc.cpuModel ?? '?'}), ` +
-      `seed ${doc.seed}; runs per phase: ${reports.map((r) => `${r.shape} ${r.runs}`).join(', ')} (wall = median, memory = max)`,
+      `seed ${doc.seed}, semi-space ${doc.semiSpaceMb ?? 64} MiB; runs per phase: ${reports.map((r) => `${r.shape} ${r.runs}`).join(', ')} (wall = median, memory = max)`,
     `load average (1 min) before ${load.before.toFixed(2)}, after ${load.after.toFixed(2)} (the bench itself adds about 1)` +
       (load.before > 0.5 * doc.cpus ? ': other work was running, wall times may be inflated (cpu times less so)' : ''),
     '',

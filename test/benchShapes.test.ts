@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ANTREA_SHAPES, antreaShapeCounts, generateAntreaShape } from '../bench/antreaShapes.js';
 import { compile } from '../compiler/compile.js';
+import { COMPILE_SEMI_SPACE_MB } from '../cli/jobs.js';
 import { REPO_ROOT } from './repoRoot.js';
 
 describe("Antrea's controller-benchmark shapes", () => {
@@ -64,5 +65,19 @@ describe("Antrea's controller-benchmark shapes", () => {
     const bad = spawnSync(process.execPath, [run, '--shape', '20x200x20', '--jobs', '2'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--jobs measures the in-memory compile/);
+  }, 180_000);
+
+  // --semi-space tries another young generation for the workers than the compile threads' COMPILE_SEMI_SPACE_MB.
+  test('--semi-space MB: the report says which semi-space the workers ran with; the default is the compile threads\'', () => {
+    const run = join(REPO_ROOT, 'dist', 'bench', 'run.js');
+    const semi = (extra: string[]) => {
+      const r = spawnSync(process.execPath, ['--expose-gc', run, '--shape', '20x200', '--phase', 'validate', '--runs', '1', '--json', ...extra], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { semiSpaceMb?: number }).semiSpaceMb;
+    };
+    expect([semi([]), semi(['--semi-space', '32'])]).toEqual([COMPILE_SEMI_SPACE_MB, 32]);
+    const bad = spawnSync(process.execPath, [run, '--semi-space', '0'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--semi-space/);
   }, 180_000);
 });
