@@ -192,6 +192,7 @@ describe('refused as Kubernetes refuses, at the offending line and column', () =
     ['a tab as indentation', 'bad.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n\tname: x\n', 'bad.yaml:4:1: error: cannot parse: Tabs are not allowed as indentation'],
     ['a repeated key in a later document', 'bad.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n  "name": y\n', 'bad.yaml:9:3: error: cannot parse: duplicate key "name"'],
     ['an alias without anchor', 'bad.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n  labels: *nope\n', 'bad.yaml:5:11: error: cannot parse: alias has no anchor defined before it'],
+    ['a sequence as a mapping key', 'bad.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n  ? [a, b]\n  : c\n', 'bad.yaml:5:5: error: cannot parse: a mapping key must be a string, number or boolean, not a mapping or sequence'],
     ['a repeated key in JSON', 'bad.json', '{"apiVersion": "v1",\n "kind": "Namespace",\n "metadata": {"name": "x"},\n "kind": "Pod"}', 'bad.json:4:2: error: cannot parse: duplicate key "kind"'],
     ['a repeated nested key in JSON, escaped', 'bad.json', '{"apiVersion": "v1", "kind": "Namespace",\n "metadata": {"name": "x", "labels": {"a\\"b": "1", "a\\u0022b": "2"}}}', 'bad.json:2:52: error: cannot parse: duplicate key "a\\"b"'],
     ['a JSON syntax error', 'bad.json', '{"apiVersion": "v1", "kind": "Node",\n "metadata": {"name": "gamma"},,}', 'bad.json:2:32: error: cannot parse: Expected double-quoted property name'],

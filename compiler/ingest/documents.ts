@@ -3,7 +3,7 @@
  * JSON, `List` objects and `kubectl get -o yaml|json` output are all accepted. Positions are not kept in memory:
  * an ObjectLocation is enough to find any field again when a diagnostic needs it (see positions.ts).
  */
-import { parseAllDocuments, visit, type YAMLError } from 'yaml';
+import { isCollection, parseAllDocuments, visit, type YAMLError } from 'yaml';
 import type { Diagnostic, ObjectLocation } from '../diagnostics/diagnostic.js';
 import { Msg } from '../diagnostics/messages.js';
 import { withoutBom } from './encoding.js';
@@ -75,19 +75,27 @@ export function readYamlDocuments(text: string): ({ value: unknown } | { errors:
 
 /** readYamlDocuments with the full parser, for any text: the only one that reports errors. */
 export function readYamlPrecisely(text: string): ({ value: unknown } | { errors: TextError[] })[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': what the library would only warn about on stderr is refused here, with a position.
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const at = (message: string, offset: number): TextError => ({ message, ...positionAt(text, offset) });
   return (Array.isArray(docs) ? docs : [docs]).map((doc) => {
     if (doc.errors.length > 0) return { errors: doc.errors.map((e) => at(yamlErrorText(e, text), e.pos[0])) };
-    let unresolved: number | undefined;
+    let refused: TextError | undefined;
     visit(doc, {
       Alias(_, node) {
         if (node.resolve(doc)) return undefined;
-        unresolved = node.range?.[0] ?? 0;
+        refused = at('alias has no anchor defined before it', node.range?.[0] ?? 0);
+        return visit.BREAK;
+      },
+      // A mapping or sequence as a key (`? [a, b]`) has no JSON spelling: Kubernetes' YAML decoding refuses it,
+      // where the library would turn it into a string and warn.
+      Pair(_, pair) {
+        if (!isCollection(pair.key)) return undefined;
+        refused = at('a mapping key must be a string, number or boolean, not a mapping or sequence', pair.key.range?.[0] ?? 0);
         return visit.BREAK;
       },
     });
-    if (unresolved !== undefined) return { errors: [at('alias has no anchor defined before it', unresolved)] };
+    if (refused !== undefined) return { errors: [refused] };
     try {
       return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
     } catch (e) {
