@@ -14,7 +14,7 @@
  *                                         [--runs N] [--phase P]... [--seed N] [--json] [--cpu-prof DIR] [--keep]
  * Exit status: 0 when every measured compile succeeded, 1 when one failed or a worker crashed, 2 on bad usage.
  */
-import { COMPILE_SEMI_SPACE_MB } from '../cli/jobs.js';
+import { COMPILE_SEMI_SPACE_MB, compileSemiSpaceMb } from '../cli/jobs.js';
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -96,8 +96,8 @@ interface Args {
   shards?: number;
   /** Compile on this many threads, as `dpc compile --jobs N` does (default 1: the compiler alone, one thread). */
   jobs?: number;
-  /** The workers' V8 semi-space in MiB (default COMPILE_SEMI_SPACE_MB, what a dpc compile thread gets). */
-  semiSpaceMb: number;
+  /** The workers' V8 semi-space in MiB; by default what a dpc compile thread gets for the shape (compileSemiSpaceMb). */
+  semiSpaceMb?: number;
 }
 
 class UsageError extends Error {}
@@ -131,7 +131,7 @@ function parseShape(text: string): Shape {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { shapes: [], phases: [], seed: 1, json: false, keep: false, semiSpaceMb: COMPILE_SEMI_SPACE_MB };
+  const args: Args = { shapes: [], phases: [], seed: 1, json: false, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -202,7 +202,7 @@ function parseArgs(argv: readonly string[]): Args {
             '  --keep              keep the generated snapshot (its folder is printed)',
             '  --shards N          also compile each shape as N shards, one after the other (dpc compile --shard I/N)',
             '  --jobs N            compile on N threads as dpc compile --jobs N does (default 1); policy flows are then not counted',
-            `  --semi-space MB     the workers' V8 semi-space (default ${COMPILE_SEMI_SPACE_MB}, a dpc compile thread's); for tuning that constant`,
+            '  --semi-space MB     the workers\' V8 semi-space (default: a dpc compile thread\'s for the shape, cli/jobs.ts); for tuning it',
             '  --report FILE       print the tables of a saved --json report (measures nothing)',
             '',
           ].join('\n'),
@@ -238,8 +238,8 @@ interface Measurement {
 /** One result per phase of the task; a crash counts against every phase that did not report. */
 
 function runWorker(task: WorkerTask, cpuProf: string | undefined, semiSpaceMb: number): Promise<Map<Phase, Measurement>> {
-  // By default the young generation a dpc compile thread gets (cli/jobs.ts), so the bench measures the compile as
-  // dpc runs it; --semi-space tries another value before that constant changes.
+  // By default the young generation a dpc compile thread gets for the shape (cli/jobs.ts), so the bench measures
+  // the compile as dpc runs it; --semi-space tries another value before that choice changes.
   const execArgv = ['--expose-gc', `--max-semi-space-size=${semiSpaceMb}`];
   if (cpuProf) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProf}`);
   return new Promise((done) => {
@@ -317,6 +317,8 @@ interface ShapeReport {
   objects?: number;
   inputFiles: number;
   inputBytes: number;
+  /** The compile workers' semi-space in MiB: --semi-space, else what dpc gives a compile thread for this much input. */
+  semiSpaceMb?: number;
   generateMs: number;
   phases: PhaseReport[];
   /** Median compile wall time over median validate wall time. */
@@ -413,6 +415,10 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     inputBytes += Buffer.byteLength(s.text);
   }
   const files = sources.map((s) => s.name);
+  const semiSpaceMb = args.semiSpaceMb ?? compileSemiSpaceMb(inputBytes);
+  // Validation and resolution workers keep the 64 MiB every worker had before compile threads' semi-space
+  // depended on the input, so parse+validate (the compile/parse ratio's denominator) is measured as it was.
+  const semiSpaceFor = (phases: readonly Phase[]) => (phases.includes('compile') ? semiSpaceMb : (args.semiSpaceMb ?? COMPILE_SEMI_SPACE_MB));
   const report: ShapeReport = {
     shape: shape.name,
     nodes: shape.nodes,
@@ -423,6 +429,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     runs: 0,
     inputFiles: files.length,
     inputBytes,
+    semiSpaceMb,
     generateMs,
     phases: [],
   };
@@ -444,7 +451,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
   // flattens its text and parses every line, garbage that would otherwise weigh on the measured compile's GC.
   // Not with --shards (the figure of interest there is time) nor beside threads.
   if (wanted.includes('compile') && shape.policies > 0 && !args.shards && (args.jobs ?? 1) <= 1) {
-    const counted = (await runWorker({ phases: ['compile'], dir: inDir, files, policyFlows: true }, undefined, args.semiSpaceMb)).get('compile')?.result;
+    const counted = (await runWorker({ phases: ['compile'], dir: inDir, files, policyFlows: true }, undefined, semiSpaceMb)).get('compile')?.result;
     log(`${shape.name}: policy flows counted in a compile of their own (not measured)${counted?.ok ? '' : ': FAILED'}`);
     if (counted?.policyFlows) report.policyFlows = counted.policyFlows;
   }
@@ -454,7 +461,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
       if (phases.includes('write')) task.outDir = join(dir, `out-${run}`);
       const threads = phases.includes('compile') && (args.jobs ?? 1) > 1;
       if (threads) task.jobs = args.jobs!;
-      const got = await runWorker(task, args.cpuProf, args.semiSpaceMb);
+      const got = await runWorker(task, args.cpuProf, semiSpaceFor(phases));
       if (task.outDir) rmSync(task.outDir, { recursive: true, force: true, maxRetries: 2 });
       let failed = false;
       for (const [phase, m] of got) {
@@ -481,7 +488,7 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
     const shards: ShardTimes[] = [];
     for (let index = 1; index <= args.shards; index++) {
       const task: WorkerTask = { phases: ['compile', 'write'], dir: inDir, files, outDir: join(dir, `shard-${index}`), shard: { index, count: args.shards } };
-      const r = (await runWorker(task, args.cpuProf, args.semiSpaceMb)).get('compile')?.result;
+      const r = (await runWorker(task, args.cpuProf, semiSpaceMb)).get('compile')?.result;
       rmSync(task.outDir!, { recursive: true, force: true, maxRetries: 2 });
       log(`${shape.name}: shard ${index}/${args.shards}: ${r ? `${fmtMs(r.wallMs)}, per-Node ${fmtMs(r.perNodeMs ?? NaN)}, peak RSS ${fmtBytes(r.peakRssBytes)}` : 'CRASHED'}`);
       shards.push(r ? times(`${index}/${args.shards}`, r) : { label: `${index}/${args.shards}`, ok: false, nodes: 0, beforePlanMs: NaN, perNodeMs: NaN, peakRssBytes: 0 });
@@ -587,7 +594,7 @@ interface JsonReport {
   cpuModel?: string;
   loadAverage: { before: number; after: number };
   seed: number;
-  /** The workers' semi-space in MiB; reports older than --semi-space have none (it was 64 then). */
+  /** --semi-space, when given; else each shape has its own (reports older than --semi-space have neither: 64). */
   semiSpaceMb?: number;
   shapes: ShapeReport[];
 }
@@ -600,7 +607,7 @@ function jsonReport(reports: ShapeReport[], args: Args, load: { before: number; 
     cpus: cpu.length,
     loadAverage: load,
     seed: args.seed,
-    semiSpaceMb: args.semiSpaceMb,
+    ...(args.semiSpaceMb !== undefined ? { semiSpaceMb: args.semiSpaceMb } : {}),
     shapes: reports,
   };
   const model = cpu[0]?.model.trim();
@@ -614,7 +621,7 @@ function textReport(doc: JsonReport): string {
   const load = doc.loadAverage;
   out.push(
     `dpc bench: node ${doc.node}, ${doc.platform}, ${doc.cpus} CPUs (${doc.cpuModel ?? '?'}), ` +
-      `seed ${doc.seed}, semi-space ${doc.semiSpaceMb ?? 64} MiB; runs per phase: ${reports.map((r) => `${r.shape} ${r.runs}`).join(', ')} (wall = median, memory = max)`,
+      `seed ${doc.seed}, semi-space ${doc.semiSpaceMb !== undefined ? doc.semiSpaceMb : reports.map((r) => `${r.shape} ${r.semiSpaceMb ?? 64}`).join(', ')} MiB; runs per phase: ${reports.map((r) => `${r.shape} ${r.runs}`).join(', ')} (wall = median, memory = max)`,
     `load average (1 min) before ${load.before.toFixed(2)}, after ${load.after.toFixed(2)} (the bench itself adds about 1)` +
       (load.before > 0.5 * doc.cpus ? ': other work was running, wall times may be inflated (cpu times less so)' : ''),
     '',

@@ -24,11 +24,31 @@ export interface JobInput {
  * than 16 MiB of short-lived records and text on large clusters, so with the default each Node's working set is
  * copied by a thousand scavenges and much of it promoted to the old generation. Measured on bench's
  * 1,000 × 30,000 × 3,000: compile CPU 71.4 → 45.1 s, peak RSS 2.35 → 1.56 GiB; no change on small shapes.
- * bench/worker.ts runs with the same value, so it measures what a compile thread does.
  */
 export const COMPILE_SEMI_SPACE_MB = 64;
-/** V8's young generation is three semi-spaces (two for copying, one for large objects). */
-const YOUNG_GENERATION_MB = 3 * COMPILE_SEMI_SPACE_MB;
+/**
+ * From this much snapshot text on, compile threads get LARGE_SNAPSHOT_SEMI_SPACE_MB. The old generation then holds
+ * gigabytes of model and policy index, so every full collection is seconds long, and a Node's garbage promoted out
+ * of 64 MiB semi-spaces brings the next one sooner. One shard of four of bench's 5,000 × 150,000 × 15,000
+ * (123 MiB): per-Node phase 198.2 s wall / 294.0 s CPU with 64 MiB (31 full collections in the whole compile),
+ * 138.6 s / 178.4 s with 256 MiB (12), peak RSS 2.88 → 3.73 GiB. Antrea's 1,000-Node shapes of 69–101 MiB measured
+ * within noise of 64 MiB with 256 and up to 0.5 GiB more peak (bench/README.md); the smaller shapes keep 64 MiB,
+ * which holds a Node's garbage there.
+ */
+export const LARGE_SNAPSHOT_BYTES = 64 * 2 ** 20;
+export const LARGE_SNAPSHOT_SEMI_SPACE_MB = 256;
+
+/** The semi-space a compile thread gets for a snapshot of `inputBytes` bytes of source text. */
+export function compileSemiSpaceMb(inputBytes: number): number {
+  return inputBytes >= LARGE_SNAPSHOT_BYTES ? LARGE_SNAPSHOT_SEMI_SPACE_MB : COMPILE_SEMI_SPACE_MB;
+}
+
+/** Bytes of source text, as compileSemiSpaceMb counts them. */
+export function sourceBytes(sources: readonly SourceText[]): number {
+  let n = 0;
+  for (const s of sources) n += Buffer.byteLength(s.text);
+  return n;
+}
 
 /** What a thread can send: plain data (a result without its model). */
 export type JobResult = Omit<CompileResult, 'model' | 'plans'>;
@@ -42,7 +62,7 @@ const byNode = (a: { node: string }, b: { node: string }) => (a.node < b.node ? 
 
 /**
  * Compiles in `jobs` threads, or in one thread for a shard the user asked for (`--shard`): the compile always
- * runs with COMPILE_SEMI_SPACE_MB, which only a new thread (or process) can be given.
+ * runs with compileSemiSpaceMb's semi-space, which only a new thread (or process) can be given.
  */
 export async function compileInThreads(
   sources: readonly SourceText[],
@@ -63,13 +83,15 @@ export async function compileInThreads(
     else onProgress({ phase: known.length < jobs || known.some((p) => p.phase === 'parse') ? 'parse' : 'resolve' });
   };
   const workers: Worker[] = [];
+  // V8's young generation is three semi-spaces (two for copying, one for large objects).
+  const youngGenerationMb = 3 * compileSemiSpaceMb(sourceBytes(sources));
   const run = (index: number) =>
     new Promise<JobResult>((resolve, reject) => {
       const share = jobs > 1 ? { index, count: jobs } : shard;
       const input: JobInput = { sources, ...(share ? { shard: share } : {}), ...(previous ? { previous } : {}) };
       const worker = new Worker(new URL('./compileWorker.js', import.meta.url), {
         workerData: input,
-        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+        resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb },
       });
       workers.push(worker);
       let result: JobResult | undefined;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ANTREA_SHAPES, antreaShapeCounts, generateAntreaShape } from '../bench/antreaShapes.js';
 import { compile } from '../compiler/compile.js';
-import { COMPILE_SEMI_SPACE_MB } from '../cli/jobs.js';
+import { COMPILE_SEMI_SPACE_MB, compileSemiSpaceMb, LARGE_SNAPSHOT_BYTES, LARGE_SNAPSHOT_SEMI_SPACE_MB, sourceBytes } from '../cli/jobs.js';
 import { REPO_ROOT } from './repoRoot.js';
 
 describe("Antrea's controller-benchmark shapes", () => {
@@ -67,17 +67,31 @@ describe("Antrea's controller-benchmark shapes", () => {
     expect(bad.stderr).toMatch(/--jobs measures the in-memory compile/);
   }, 180_000);
 
-  // --semi-space tries another young generation for the workers than the compile threads' COMPILE_SEMI_SPACE_MB.
+  // --semi-space tries another young generation for the workers than the compile threads' compileSemiSpaceMb.
   test('--semi-space MB: the report says which semi-space the workers ran with; the default is the compile threads\'', () => {
     const run = join(REPO_ROOT, 'dist', 'bench', 'run.js');
     const semi = (extra: string[]) => {
       const r = spawnSync(process.execPath, ['--expose-gc', run, '--shape', '20x200', '--phase', 'validate', '--runs', '1', '--json', ...extra], { encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
-      return (JSON.parse(r.stdout) as { semiSpaceMb?: number }).semiSpaceMb;
+      const doc = JSON.parse(r.stdout) as { semiSpaceMb?: number; shapes: { semiSpaceMb?: number; inputBytes: number }[] };
+      return { all: doc.semiSpaceMb, shape: doc.shapes[0]!.semiSpaceMb, inputBytes: doc.shapes[0]!.inputBytes };
     };
-    expect([semi([]), semi(['--semi-space', '32'])]).toEqual([COMPILE_SEMI_SPACE_MB, 32]);
+    const auto = semi([]);
+    expect(auto).toEqual({ all: undefined, shape: compileSemiSpaceMb(auto.inputBytes), inputBytes: auto.inputBytes });
+    expect(auto.shape).toBe(COMPILE_SEMI_SPACE_MB);
+    expect(semi(['--semi-space', '32'])).toMatchObject({ all: 32, shape: 32 });
     const bad = spawnSync(process.execPath, [run, '--semi-space', '0'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--semi-space/);
   }, 180_000);
+});
+
+describe('the compile threads\' semi-space', () => {
+  test('snapshots from LARGE_SNAPSHOT_BYTES of source text on get the larger semi-space, counted in UTF-8 bytes', () => {
+    expect(compileSemiSpaceMb(0)).toBe(COMPILE_SEMI_SPACE_MB);
+    expect(compileSemiSpaceMb(LARGE_SNAPSHOT_BYTES - 1)).toBe(COMPILE_SEMI_SPACE_MB);
+    expect(compileSemiSpaceMb(LARGE_SNAPSHOT_BYTES)).toBe(LARGE_SNAPSHOT_SEMI_SPACE_MB);
+    expect(LARGE_SNAPSHOT_SEMI_SPACE_MB).toBeGreaterThan(COMPILE_SEMI_SPACE_MB);
+    expect(sourceBytes([{ name: 'a.yaml', text: 'kind: Pod\n' }, { name: 'b.yaml', text: 'é' }])).toBe(12);
+  });
 });
