@@ -14,7 +14,7 @@
  *                                         [--runs N] [--phase P]... [--seed N] [--json] [--cpu-prof DIR] [--keep]
  * Exit status: 0 when every measured compile succeeded, 1 when one failed or a worker crashed, 2 on bad usage.
  */
-import { COMPILE_SEMI_SPACE_MB, compileSemiSpaceMb } from '../cli/jobs.js';
+import { COMPILE_SEMI_SPACE_MB, compileSemiSpaceMb, sourceBytes } from '../cli/jobs.js';
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -409,11 +409,9 @@ async function measureShape(shape: Shape, args: Args, root: string, log: (s: str
         seed: args.seed,
       });
   const generateMs = performance.now() - t0;
-  let inputBytes = 0;
-  for (const s of sources) {
-    writeFileSync(join(inDir, s.name), s.text);
-    inputBytes += Buffer.byteLength(s.text);
-  }
+  for (const s of sources) writeFileSync(join(inDir, s.name), s.text);
+  // Counted as dpc counts them when it picks a compile thread's semi-space.
+  const inputBytes = sourceBytes(sources);
   const files = sources.map((s) => s.name);
   const semiSpaceMb = args.semiSpaceMb ?? compileSemiSpaceMb(inputBytes);
   // Validation and resolution workers keep the 64 MiB every worker had before compile threads' semi-space
