@@ -27,20 +27,26 @@ export interface JobInput {
  */
 export const COMPILE_SEMI_SPACE_MB = 64;
 /**
- * From this much snapshot text on, compile threads get LARGE_SNAPSHOT_SEMI_SPACE_MB. The old generation then holds
- * gigabytes of model and policy index, so every full collection is seconds long, and a Node's garbage promoted out
- * of 64 MiB semi-spaces brings the next one sooner. One shard of four of bench's 5,000 × 150,000 × 15,000
- * (123 MiB): per-Node phase 198.2 s wall / 294.0 s CPU with 64 MiB (31 full collections in the whole compile),
- * 138.6 s / 178.4 s with 256 MiB (12), peak RSS 2.88 → 3.73 GiB. Antrea's 1,000-Node shapes of 69–101 MiB measured
- * within noise of 64 MiB with 256 and up to 0.5 GiB more peak (bench/README.md); the smaller shapes keep 64 MiB,
- * which holds a Node's garbage there.
+ * Larger semi-spaces for larger snapshots: from `fromBytes` of snapshot text on, compile threads get `semiSpaceMb`.
+ * The old generation then holds gigabytes of model and policy index, so every full collection is seconds long, and
+ * a Node's garbage promoted out of a young generation too small for its working set (which grows with the Nodes
+ * its bundle routes to) brings the next one sooner. Measured (bench/README.md):
+ * - bench's 5,000 × 150,000 × 15,000 (123 MiB), shard 1 of 4 in-process, per-Node phase: 198.2 s wall / 294.0 s
+ *   CPU with 64 MiB (31 full collections in the whole compile), 138.6 s / 178.4 s with 256 (12), 106.8 s / 131.7 s
+ *   with 512 (10); the whole sharded bench: unsharded per-Node 754.3 → 607.8 → 507.6 s, slowest shard 286.2 →
+ *   201.5 → 165.5 s, shard peak RSS 3.0 → 3.8 → 4.4 GiB.
+ * - Antrea's 1,000-Node shapes of 69–101 MiB compile within noise of 64 MiB with 256 and pay up to 0.5 GiB more
+ *   peak; the largest, small-namespaces (101 MiB), took 38.4 s / 1.75 GiB with 256 and 40.75 s / 2.73 GiB with 512.
+ *   So those get 256, and the smaller shapes keep 64 MiB, which holds a Node's garbage there.
  */
-export const LARGE_SNAPSHOT_BYTES = 64 * 2 ** 20;
-export const LARGE_SNAPSHOT_SEMI_SPACE_MB = 256;
+export const SEMI_SPACE_TIERS: readonly { readonly fromBytes: number; readonly semiSpaceMb: number }[] = [
+  { fromBytes: 112 * 2 ** 20, semiSpaceMb: 512 },
+  { fromBytes: 64 * 2 ** 20, semiSpaceMb: 256 },
+];
 
 /** The semi-space a compile thread gets for a snapshot of `inputBytes` bytes of source text. */
 export function compileSemiSpaceMb(inputBytes: number): number {
-  return inputBytes >= LARGE_SNAPSHOT_BYTES ? LARGE_SNAPSHOT_SEMI_SPACE_MB : COMPILE_SEMI_SPACE_MB;
+  return SEMI_SPACE_TIERS.find((t) => inputBytes >= t.fromBytes)?.semiSpaceMb ?? COMPILE_SEMI_SPACE_MB;
 }
 
 /** Bytes of source text, as compileSemiSpaceMb counts them. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ANTREA_SHAPES, antreaShapeCounts, generateAntreaShape } from '../bench/antreaShapes.js';
 import { compile } from '../compiler/compile.js';
-import { COMPILE_SEMI_SPACE_MB, compileSemiSpaceMb, LARGE_SNAPSHOT_BYTES, LARGE_SNAPSHOT_SEMI_SPACE_MB, sourceBytes } from '../cli/jobs.js';
+import { COMPILE_SEMI_SPACE_MB, compileSemiSpaceMb, SEMI_SPACE_TIERS, sourceBytes } from '../cli/jobs.js';
 import { REPO_ROOT } from './repoRoot.js';
 
 describe("Antrea's controller-benchmark shapes", () => {
@@ -87,11 +87,18 @@ describe("Antrea's controller-benchmark shapes", () => {
 });
 
 describe('the compile threads\' semi-space', () => {
-  test('snapshots from LARGE_SNAPSHOT_BYTES of source text on get the larger semi-space, counted in UTF-8 bytes', () => {
+  test('each tier starts at its bytes of source text; larger snapshots never get a smaller semi-space', () => {
     expect(compileSemiSpaceMb(0)).toBe(COMPILE_SEMI_SPACE_MB);
-    expect(compileSemiSpaceMb(LARGE_SNAPSHOT_BYTES - 1)).toBe(COMPILE_SEMI_SPACE_MB);
-    expect(compileSemiSpaceMb(LARGE_SNAPSHOT_BYTES)).toBe(LARGE_SNAPSHOT_SEMI_SPACE_MB);
-    expect(LARGE_SNAPSHOT_SEMI_SPACE_MB).toBeGreaterThan(COMPILE_SEMI_SPACE_MB);
+    const tiers = [...SEMI_SPACE_TIERS].sort((a, b) => a.fromBytes - b.fromBytes);
+    expect(tiers.map((t) => t.semiSpaceMb)).toEqual([256, 512]);
+    let below = COMPILE_SEMI_SPACE_MB;
+    for (const { fromBytes, semiSpaceMb } of tiers) {
+      expect(compileSemiSpaceMb(fromBytes - 1)).toBe(below);
+      expect(compileSemiSpaceMb(fromBytes)).toBe(semiSpaceMb);
+      expect(semiSpaceMb).toBeGreaterThan(below);
+      below = semiSpaceMb;
+    }
+    expect(compileSemiSpaceMb(2 ** 40)).toBe(below);
     expect(sourceBytes([{ name: 'a.yaml', text: 'kind: Pod\n' }, { name: 'b.yaml', text: 'é' }])).toBe(12);
   });
 });
