@@ -75,8 +75,12 @@ export interface PolicyPlan {
 export interface PolicyPlanCache {
   /** Per rule, its clauses for each set of IP families a Node runs (`4` or `4,6`). */
   clauses: WeakMap<AllocatedRule, Map<string, RuleClauses>>;
-  /** Each peer Pod's address match, as source and as destination: one record however many rules name the Pod. */
-  peerMatches: { src: WeakMap<PodInfo, KeyedMatch>; dst: WeakMap<PodInfo, KeyedMatch> };
+  /**
+   * Each peer Pod's address match, as source and as destination: one record however many rules name the Pod.
+   * A Map, not a WeakMap: the Pods live as long as the compile, and a weak map of a hundred thousand entries costs
+   * every full collection a pass over its ephemerons.
+   */
+  peerMatches: { src: Map<PodInfo, KeyedMatch>; dst: Map<PodInfo, KeyedMatch> };
   /**
    * The address matches of a list of peer Pods, by side and IP families (`src/4`): rules whose peers a selector
    * picked share the selector's Pod list (ten rules per list on Antrea's cluster-scoped shape), and so share this.
@@ -92,7 +96,7 @@ export interface PolicyPlanCache {
 
 export const createPolicyPlanCache = (): PolicyPlanCache => ({
   clauses: new WeakMap(),
-  peerMatches: { src: new WeakMap(), dst: new WeakMap() },
+  peerMatches: { src: new Map(), dst: new Map() },
   peerLists: new WeakMap(),
   matchNumbers: new Map(),
   listNumbers: new WeakMap(),
@@ -370,7 +374,9 @@ function peerList(pods: readonly PodInfo[], side: 'src' | 'dst', nodeFamilies: r
     matches.push(m);
     families.add(p.ip.family);
   }
-  list = { matches: distinct(matches), families };
+  // No address twice, so no distinct(): a peer set names each Pod once and none in the host network (PeerSet), and
+  // the model refuses two other Pods with one address.
+  list = { matches, families };
   bySide.set(listKey, list);
   return list;
 }

@@ -17,7 +17,7 @@ import { allFlows, createPlanCache, flowCount, planNode, type NodePlan } from '.
 import { deepFreeze } from '../util/deepFreeze.js';
 import { TargetOFPortField } from './fields.js';
 import { matchKey } from './matchKey.js';
-import { formatIP } from '../net/ip.js';
+import { formatCidr, formatIP } from '../net/ip.js';
 
 const POLICY = `apiVersion: crd.antrea.io/v1beta1
 kind: ClusterNetworkPolicy
@@ -188,6 +188,29 @@ spec:
     expect(peerClause('a').map((m) => formatIP({ family: 4, value: m.match.nwSrc!.base })).sort()).toEqual(['10.9.1.10', '10.9.1.11']);
     const peersOfC = allFlows(plan).filter((f) => f.actions.some((a) => a.kind === 'conjunction' && a.id === id('c') && a.clause === 1));
     expect(peersOfC.map((f) => `${formatIP({ family: 4, value: f.match.nwSrc!.base })}/${f.match.nwSrc!.prefix}`).sort()).toEqual(['10.9.1.10/32', '10.9.1.11/32']);
+  });
+
+  test('host-network Pods, which share their Node\'s address, are never peers: each peer address is one flow', () => {
+    const pods = [
+      ...PODS,
+      { namespace: 'shop', name: 'agent-a', node: 'n2', ip: '192.0.2.2', labels: { app: 'web' }, hostNetwork: true },
+      { namespace: 'shop', name: 'agent-b', node: 'n2', ip: '192.0.2.2', labels: { app: 'web' }, hostNetwork: true },
+    ];
+    const plan = planFor(POLICY, pods);
+    const allow = plan.policy.rules.find((r) => r.ruleName === 'from-web')!;
+    expect(allow.peers.pods.map((p) => p.name)).toEqual(['web']);
+    const peerFlows = allFlows(plan).filter((f) => f.match.nwSrc !== undefined && f.actions.some((a) => a.kind === 'conjunction' && a.id === allow.id));
+    expect(peerFlows.map((f) => formatCidr(f.match.nwSrc!))).toEqual(['10.9.1.10/32']);
+    const sources = clusterSources({
+      nodes: [
+        { name: 'n1', podCIDR: '10.9.0.0/24', internalIP: '192.0.2.1' },
+        { name: 'n2', podCIDR: '10.9.1.0/24', internalIP: '192.0.2.2' },
+      ],
+      pods,
+    });
+    const r = compile([...sources, { name: 'policy.yaml', text: POLICY }], { nodes: ['n1'] });
+    expect(r.ok).toBe(true);
+    expect(r.bundles[0]!.files.get('openflow/flows.txt')).toContain('nw_src=10.9.1.10 ');
   });
 
   test('plans are frozen under test: a change to a record throws instead of reaching another Node', () => {

@@ -58,14 +58,22 @@ export function indexPoliciesByNode(policies: AllocatedPolicies): ReadonlyMap<st
     if (!e) out.set(node, (e = { rules: [], isolation: [], nodeRules: [] }));
     return e;
   };
+  // Rules whose appliedTo one selector picked share its Pod list (resolve/selection.ts caches by selector): split
+  // each list once. On bench's 1,000 × 30,000 × 3,000 that is 254 k Pods to place instead of 657 k.
+  const split = new Map<readonly PodInfo[], Map<string, PodInfo[]>>();
+  const splitByNode = (pods: readonly PodInfo[]) => {
+    let m = split.get(pods);
+    if (!m) split.set(pods, (m = byNode(pods)));
+    return m;
+  };
   for (const rule of policies.nodeRules ?? []) for (const node of rule.nodes) entry(node).nodeRules.push(rule);
   for (const rule of policies.rules) {
     const origin = ruleOrigin(rule);
-    for (const [node, local] of byNode(rule.appliedTo)) entry(node).rules.push({ rule, origin, local });
+    for (const [node, local] of splitByNode(rule.appliedTo)) entry(node).rules.push({ rule, origin, local });
   }
   for (const isolation of policies.isolation) {
     const origin = isolationOrigin(isolation);
-    for (const [node, local] of byNode(isolation.pods)) entry(node).isolation.push({ isolation, origin, local });
+    for (const [node, local] of splitByNode(isolation.pods)) entry(node).isolation.push({ isolation, origin, local });
   }
   return out;
 }

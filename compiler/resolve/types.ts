@@ -33,6 +33,10 @@ export interface ServiceMatch {
 
 /** Addresses a rule's peer side matches: Pod IPs plus CIDRs (ipBlocks already minus their `except`). */
 export interface PeerSet {
+  /**
+   * Each Pod once, sorted by key, none in the host network (Antrea's groups leave those out: selection.ts), so no
+   * two share an address; planning relies on it (compiler/plan/networkPolicy.ts peerList).
+   */
   pods: readonly PodInfo[];
   cidrs: readonly Cidr[];
 }

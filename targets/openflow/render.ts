@@ -394,14 +394,16 @@ function spelledList(list: readonly KeyedMatch[], cache: SpellingCache): Spelled
 /**
  * Several clauses' lists in match order, each line the head, the match and its clause's tail. A service clause
  * holds a few matches and a peer clause thousands, so the lists are taken in runs: the longest stretch of one list
- * that sorts before every other list's next match, found by binary search and joined at once.
+ * that sorts before every other list's next match, found by binary search and joined at once. Each line's end
+ * offset is appended to `offsets` (SlotBlock.offsets).
  */
-function mergeLists(family: ClauseFamily, lists: readonly SpelledList[], tails: readonly string[], head: string) {
-  const keys: string[] = [];
-  const matches: string[] = [];
+function mergeLists(family: ClauseFamily, lists: readonly SpelledList[], tails: readonly string[], head: string, offsets: number[]) {
+  // Runs of keys and matches, flattened once at the end: a run is a slice (a copy at memory speed), never a push per line.
+  const keyRuns: (readonly string[])[] = [];
+  const matchRuns: (readonly string[])[] = [];
   const parts: string[] = [];
-  const ends: number[] = [];
-  let end = 0;
+  let end = offsets[offsets.length - 1]!;
+  let last: string | undefined;
   const at = lists.map(() => 0);
   for (;;) {
     // The list whose next match sorts first, and the least of the others' next matches.
@@ -431,22 +433,20 @@ function mergeLists(family: ClauseFamily, lists: readonly SpelledList[], tails: 
     if (list.matches[from] === '') to = from + 1;
     at[next] = to;
     // Within a list matches are distinct (spelledList); two lists' equal matches would meet here as neighbours.
-    if (matches.length > 0 && matches[matches.length - 1] === list.matches[from]) {
+    if (last === list.matches[from]) {
       throw new Error(`internal: two flows of family ${family.name} share table ${family.table}, priority ${family.priority}, match ${list.matches[from]}`);
     }
     const tail = tails[next]!;
     const run = list.matches.slice(from, to);
+    keyRuns.push(list.keys.slice(from, to));
+    matchRuns.push(run);
+    last = run[run.length - 1];
     parts.push(run[0] === '' ? `${head}${tail}` : `${head},${run.join(`${tail}${head},`)}${tail}`);
     const fixed = head.length + tail.length;
-    for (let i = from; i < to; i++) {
-      const match = list.matches[i]!;
-      keys.push(list.keys[i]!);
-      matches.push(match);
-      end += fixed + (match ? 1 + match.length : 0);
-      ends.push(end);
-    }
+    for (const match of run) offsets.push((end += fixed + (match ? 1 + match.length : 0)));
   }
-  return { keys, matches, joined: parts.join(''), ends };
+  const flat = (runs: (readonly string[])[]) => (runs.length === 1 ? runs[0]! : runs.flat());
+  return { keys: flat(keyRuns), matches: flat(matchRuns), joined: parts.length === 1 ? parts[0]! : parts.join('') };
 }
 
 /**
@@ -474,9 +474,7 @@ function clauseSlot(family: ClauseFamily, tables: TableMap, cache: SpellingCache
     const fixed = head.length + 1 + tail.length;
     for (let i = 0; i < matches.length; i++) offsets.push(offsets[i]! + fixed + matches[i]!.length);
   } else {
-    const merged = mergeLists(family, lists, tails, head);
-    ({ keys, matches, joined } = merged);
-    for (const end of merged.ends) offsets.push(end);
+    ({ keys, matches, joined } = mergeLists(family, lists, tails, head, offsets));
   }
   if (matches.length === 0) throw new Error(`internal: flow family ${family.name} has no members`);
   return {
