@@ -27,10 +27,10 @@ export interface JobInput {
  */
 export const COMPILE_SEMI_SPACE_MB = 64;
 /**
- * Larger semi-spaces for larger snapshots: from `fromBytes` of snapshot text on, compile threads get `semiSpaceMb`.
- * The old generation then holds gigabytes of model and policy index, so every full collection is seconds long, and
- * a Node's garbage promoted out of a young generation too small for its working set (which grows with the Nodes
- * its bundle routes to) brings the next one sooner. Measured (bench/README.md):
+ * Larger semi-spaces for larger snapshots, largest first: from `fromBytes` of snapshot text on, compile threads get
+ * `semiSpaceMb`. The old generation then holds gigabytes of model and policy index, so every full collection is
+ * seconds long, and a Node's garbage promoted out of a young generation too small for its working set (which grows
+ * with the Nodes its bundle routes to) brings the next one sooner. Measured (bench/README.md):
  * - bench's 5,000 × 150,000 × 15,000 (123 MiB), shard 1 of 4 in-process, per-Node phase: 198.2 s wall / 294.0 s
  *   CPU with 64 MiB (31 full collections in the whole compile), 138.6 s / 178.4 s with 256 (12), 106.8 s / 131.7 s
  *   with 512 (10); the whole sharded bench: unsharded per-Node 754.3 → 607.8 → 507.6 s, slowest shard 286.2 →

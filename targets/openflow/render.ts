@@ -398,7 +398,7 @@ function spelledList(list: readonly KeyedMatch[], cache: SpellingCache): Spelled
  * offset is appended to `offsets` (SlotBlock.offsets).
  */
 function mergeLists(family: ClauseFamily, lists: readonly SpelledList[], tails: readonly string[], head: string, offsets: number[]) {
-  // Runs of keys and matches, flattened once at the end: a run is a slice (a copy at memory speed), never a push per line.
+  // Keys and matches by run, flattened once at the end: a slice per run, not a push per line.
   const keyRuns: (readonly string[])[] = [];
   const matchRuns: (readonly string[])[] = [];
   const parts: string[] = [];
