@@ -1,6 +1,7 @@
 /**
  * Random damage to valid snapshots never crashes the compiler: every outcome is a compile result, and a
- * failed compile carries at least one error and no bundle (docs/design.md §7 "random snapshots never crash").
+ * failed compile carries at least one error and no bundle (docs/design.md §7 "random snapshots never crash"). What
+ * compiles from damaged or hostile input is still in each tool's format: no input text breaks a line or a quote.
  */
 import { describe, expect, test } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -32,6 +33,11 @@ const HOSTILE: unknown[] = [
   '10.0.0.0/33',
   '::ffff:1.2.3.4',
   'x'.repeat(300),
+  'it\'s " -j ACCEPT',
+  'nul\u0000and\u2028separator',
+  2 ** 31,
+  'fe80::/10',
+  'Drop',
   [],
   {},
   [1, 'two', null],
@@ -62,18 +68,54 @@ function mutate(doc: Json, rand: () => number): Json {
   return copy;
 }
 
-function corpus(): Json[] {
+/** The documents of YAML files (List items unpacked). */
+function documentsOf(files: readonly string[]): Json[] {
   const docs: Json[] = [];
-  for (const dir of [join(REPO_ROOT, 'golden', 'policies-antrea', 'input'), join(REPO_ROOT, 'golden', 'policies-k8s', 'input')]) {
-    for (const f of readdirSync(dir)) {
-      for (const d of parseAllDocuments(readFileSync(join(dir, f), 'utf8')) as unknown as { toJS(): Json }[]) {
-        const v = d.toJS();
-        if (v && typeof v === 'object' && 'items' in (v as object)) docs.push(...((v as { items: Json[] }).items));
-        else if (v !== null) docs.push(v);
-      }
+  for (const f of files) {
+    for (const d of parseAllDocuments(readFileSync(f, 'utf8')) as unknown as { toJS(): Json }[]) {
+      const v = d.toJS();
+      if (v && typeof v === 'object' && 'items' in (v as object)) docs.push(...((v as { items: Json[] }).items));
+      else if (v !== null) docs.push(v);
     }
   }
   return docs;
+}
+
+/** Every golden case's input and every conformance fixture: each one snapshot, each feature's objects somewhere. */
+function everyCase(): [string, Json[]][] {
+  const yaml = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yaml(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []));
+  const golden = join(REPO_ROOT, 'golden');
+  const fixtures = join(REPO_ROOT, 'conformance', 'fixtures');
+  return [
+    ...readdirSync(golden).map((name): [string, Json[]] => [`golden/${name}`, documentsOf(yaml(join(golden, name, 'input')))]),
+    ...yaml(fixtures).map((f): [string, Json[]] => [f.slice(REPO_ROOT.length + 1), documentsOf([f])]),
+  ];
+}
+
+/** Why an artifact that compiled is not in its tool's format, if it is not: input text must never break a line or a quote. */
+function malformed(path: string, text: string): string | undefined {
+  if (path.endsWith('.json')) {
+    try {
+      JSON.parse(text);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  if (/[\u0000-\u0008\u000b-\u001f\u2028\u2029]/.test(text)) return 'a control character';
+  const lines = text.split('\n').slice(0, -1);
+  if (text !== '' && !text.endsWith('\n')) return 'no newline at the end';
+  if (path === 'openflow/flows.txt') return lines.find((l) => !/^(cookie=0x[0-9a-f]+, )?(table=\d+, )?priority=\d+(,\S+)? actions=\S+$/.test(l));
+  if (path.startsWith('iptables/') && path.endsWith('.rules')) {
+    return lines.find((l) => !/^(\*[a-z]+|:\S+ - \[0:0\]|-A \S+ .+|COMMIT)$/.test(l) || (l.replace(/\\./g, '').match(/"/g) ?? []).length % 2 !== 0);
+  }
+  return undefined;
+}
+
+function corpus(): Json[] {
+  const dirs = [join(REPO_ROOT, 'golden', 'policies-antrea', 'input'), join(REPO_ROOT, 'golden', 'policies-k8s', 'input')];
+  return documentsOf(dirs.flatMap((dir) => readdirSync(dir).map((f) => join(dir, f))));
 }
 
 describe('robustness', () => {
@@ -95,6 +137,60 @@ describe('robustness', () => {
       }
     }
   }, 120_000);
+
+  test('every golden case and conformance fixture, damaged: never a throw; what compiles is in its tools\' formats', () => {
+    const cases = everyCase();
+    expect(cases.length).toBeGreaterThan(15);
+    const rand = rng(20261205);
+    let compiled = 0;
+    for (let round = 0; round < 600; round++) {
+      const [name, base] = cases[Math.floor(rand() * cases.length)]!;
+      const docs = base.map((d) => {
+        let damaged = d;
+        while (rand() < 0.15) damaged = mutate(damaged, rand);
+        return damaged;
+      });
+      const sources: SourceText[] = [{ name: `${name}.yaml`, text: docs.map((d) => stringify(d)).join('---\n') }];
+      let result;
+      try {
+        result = compile(sources);
+      } catch (e) {
+        throw new Error(`round ${round} (${name}) crashed the compiler: ${(e as Error).stack}\n--- input ---\n${sources[0]!.text}`);
+      }
+      if (!result.ok) {
+        expect(result.diagnostics.some((d) => d.severity === 'error'), `round ${round}`).toBe(true);
+        expect(result.bundles).toEqual([]);
+        continue;
+      }
+      compiled++;
+      for (const b of result.bundles) {
+        for (const [path, text] of b.files) expect(malformed(path, text), `round ${round} (${name}): ${b.node}/${path}`).toBeUndefined();
+      }
+    }
+    // Damage leaves most snapshots compilable, so the artifact checks run.
+    expect(compiled).toBeGreaterThan(100);
+  }, 120_000);
+
+  // Rule names are free text (unique within a policy is all Antrea asks), and rules.json carries them.
+  test('hostile rule names compile, and every artifact keeps its format', () => {
+    const hostile = ['a"b\nc', "it's \" -j ACCEPT", 'tab\tnul\u0000', '\u2028sep', '}]{"x":', '\\"'];
+    let renamed = 0;
+    const input = join(REPO_ROOT, 'golden', 'policies-antrea', 'input');
+    const docs = documentsOf(readdirSync(input).map((f) => join(input, f))).map((d) => {
+      const { apiVersion, kind, spec } = d as { apiVersion?: string; kind?: string; spec?: Record<string, Json> };
+      if (!spec || !String(apiVersion).startsWith('crd.antrea.io/') || !/NetworkPolicy$/.test(String(kind))) return d;
+      for (const dir of ['ingress', 'egress']) {
+        for (const rule of (spec[dir] as { name?: Json }[] | undefined) ?? []) rule.name = `${hostile[renamed++ % hostile.length]}${renamed}`;
+      }
+      return d;
+    });
+    expect(renamed).toBeGreaterThan(3);
+    const result = compile([{ name: 'hostile-rule-names.yaml', text: docs.map((d) => stringify(d)).join('---\n') }]);
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const rules = result.bundles.flatMap((b) => (JSON.parse(b.files.get('visibility/rules.json')!) as { rules: { rule?: string }[] }).rules.map((r) => r.rule));
+    expect(rules.some((r) => r?.startsWith('a"b\nc'))).toBe(true);
+    for (const b of result.bundles) for (const [path, text] of b.files) expect(malformed(path, text), `${b.node}/${path}`).toBeUndefined();
+  });
 
   test('garbage text is an error with a position, not a crash', () => {
     const rand = rng(7);
