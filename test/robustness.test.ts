@@ -147,7 +147,7 @@ describe('robustness', () => {
       const [name, base] = cases[Math.floor(rand() * cases.length)]!;
       const docs = base.map((d) => {
         let damaged = d;
-        while (rand() < 0.15) damaged = mutate(damaged, rand);
+        while (rand() < 0.04) damaged = mutate(damaged, rand);
         return damaged;
       });
       const sources: SourceText[] = [{ name: `${name}.yaml`, text: docs.map((d) => stringify(d)).join('---\n') }];
@@ -167,8 +167,9 @@ describe('robustness', () => {
         for (const [path, text] of b.files) expect(malformed(path, text), `round ${round} (${name}): ${b.node}/${path}`).toBeUndefined();
       }
     }
-    // Damage leaves most snapshots compilable, so the artifact checks run.
-    expect(compiled).toBeGreaterThan(100);
+    // A few damaged documents per round leave most snapshots compilable (355 of 600 with this seed), so the artifact
+    // checks run.
+    expect(compiled).toBeGreaterThan(200);
   }, 120_000);
 
   // Rule names are free text (unique within a policy is all Antrea asks), and rules.json carries them.
