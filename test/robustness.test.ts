@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify, parseAllDocuments } from 'yaml';
-import { compile } from '../compiler/compile.js';
+import { compile, type CompileResult } from '../compiler/compile.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { REPO_ROOT } from './repoRoot.js';
 
@@ -118,23 +118,31 @@ function corpus(): Json[] {
   return documentsOf(dirs.flatMap((dir) => readdirSync(dir).map((f) => join(dir, f))));
 }
 
+/**
+ * Compiles the documents as one file: a throw fails the test with the input, a failed compile must carry an error
+ * and no bundle. The result when it compiled.
+ */
+function compileDamaged(label: string, docs: readonly Json[]): CompileResult | undefined {
+  const sources: SourceText[] = [{ name: `${label}.yaml`, text: docs.map((d) => stringify(d)).join('---\n') }];
+  let result: CompileResult;
+  try {
+    result = compile(sources);
+  } catch (e) {
+    throw new Error(`${label} crashed the compiler: ${(e as Error).stack}\n--- input ---\n${sources[0]!.text}`);
+  }
+  if (result.ok) return result;
+  expect(result.diagnostics.some((d) => d.severity === 'error'), label).toBe(true);
+  expect(result.bundles).toEqual([]);
+  return undefined;
+}
+
 describe('robustness', () => {
   const base = corpus();
   test('hundreds of randomly damaged snapshots: never a throw, never a partial result', () => {
     const rand = rng(20261123);
     for (let round = 0; round < 400; round++) {
       const docs = base.map((d) => (rand() < 0.08 ? mutate(d, rand) : d));
-      const sources: SourceText[] = [{ name: `round-${round}.yaml`, text: docs.map((d) => stringify(d)).join('---\n') }];
-      let result;
-      try {
-        result = compile(sources);
-      } catch (e) {
-        throw new Error(`round ${round} crashed the compiler: ${(e as Error).stack}\n--- input ---\n${sources[0]!.text}`);
-      }
-      if (!result.ok) {
-        expect(result.diagnostics.some((d) => d.severity === 'error'), `round ${round}`).toBe(true);
-        expect(result.bundles).toEqual([]);
-      }
+      compileDamaged(`round-${round}`, docs);
     }
   }, 120_000);
 
@@ -150,18 +158,8 @@ describe('robustness', () => {
         while (rand() < 0.04) damaged = mutate(damaged, rand);
         return damaged;
       });
-      const sources: SourceText[] = [{ name: `${name}.yaml`, text: docs.map((d) => stringify(d)).join('---\n') }];
-      let result;
-      try {
-        result = compile(sources);
-      } catch (e) {
-        throw new Error(`round ${round} (${name}) crashed the compiler: ${(e as Error).stack}\n--- input ---\n${sources[0]!.text}`);
-      }
-      if (!result.ok) {
-        expect(result.diagnostics.some((d) => d.severity === 'error'), `round ${round}`).toBe(true);
-        expect(result.bundles).toEqual([]);
-        continue;
-      }
+      const result = compileDamaged(`round ${round} (${name})`, docs);
+      if (!result) continue;
       compiled++;
       for (const b of result.bundles) {
         for (const [path, text] of b.files) expect(malformed(path, text), `round ${round} (${name}): ${b.node}/${path}`).toBeUndefined();
@@ -186,11 +184,11 @@ describe('robustness', () => {
       return d;
     });
     expect(renamed).toBeGreaterThan(3);
-    const result = compile([{ name: 'hostile-rule-names.yaml', text: docs.map((d) => stringify(d)).join('---\n') }]);
-    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const rules = result.bundles.flatMap((b) => (JSON.parse(b.files.get('visibility/rules.json')!) as { rules: { rule?: string }[] }).rules.map((r) => r.rule));
+    const result = compileDamaged('hostile-rule-names', docs);
+    expect(result?.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const rules = result!.bundles.flatMap((b) => (JSON.parse(b.files.get('visibility/rules.json')!) as { rules: { rule?: string }[] }).rules.map((r) => r.rule));
     expect(rules.some((r) => r?.startsWith('a"b\nc'))).toBe(true);
-    for (const b of result.bundles) for (const [path, text] of b.files) expect(malformed(path, text), `${b.node}/${path}`).toBeUndefined();
+    for (const b of result!.bundles) for (const [path, text] of b.files) expect(malformed(path, text), `${b.node}/${path}`).toBeUndefined();
   });
 
   test('garbage text is an error with a position, not a crash', () => {
