@@ -10,6 +10,7 @@ import { stringify, parseAllDocuments } from 'yaml';
 import { compile, type CompileResult } from '../compiler/compile.js';
 import type { SourceText } from '../compiler/ingest/documents.js';
 import { REPO_ROOT } from './repoRoot.js';
+import { caseSources, GOLDEN_DIR, listCases } from './golden/golden.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -68,11 +69,11 @@ function mutate(doc: Json, rand: () => number): Json {
   return copy;
 }
 
-/** The documents of YAML files (List items unpacked). */
-function documentsOf(files: readonly string[]): Json[] {
+/** The documents of a snapshot's texts (List items unpacked). */
+function documentsOf(sources: readonly SourceText[]): Json[] {
   const docs: Json[] = [];
-  for (const f of files) {
-    for (const d of parseAllDocuments(readFileSync(f, 'utf8')) as unknown as { toJS(): Json }[]) {
+  for (const { text } of sources) {
+    for (const d of parseAllDocuments(text) as unknown as { toJS(): Json }[]) {
       const v = d.toJS();
       if (v && typeof v === 'object' && 'items' in (v as object)) docs.push(...((v as { items: Json[] }).items));
       else if (v !== null) docs.push(v);
@@ -81,15 +82,16 @@ function documentsOf(files: readonly string[]): Json[] {
   return docs;
 }
 
+const goldenDocuments = (name: string): Json[] => documentsOf(caseSources(join(GOLDEN_DIR, name)));
+
 /** Every golden case's input and every conformance fixture: each one snapshot, each feature's objects somewhere. */
 function everyCase(): [string, Json[]][] {
-  const yaml = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yaml(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []));
-  const golden = join(REPO_ROOT, 'golden');
   const fixtures = join(REPO_ROOT, 'conformance', 'fixtures');
   return [
-    ...readdirSync(golden).map((name): [string, Json[]] => [`golden/${name}`, documentsOf(yaml(join(golden, name, 'input')))]),
-    ...yaml(fixtures).map((f): [string, Json[]] => [f.slice(REPO_ROOT.length + 1), documentsOf([f])]),
+    ...listCases().map((name): [string, Json[]] => [`golden/${name}`, goldenDocuments(name)]),
+    ...readdirSync(fixtures)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f): [string, Json[]] => [`conformance/fixtures/${f}`, documentsOf([{ name: f, text: readFileSync(join(fixtures, f), 'utf8') }])]),
   ];
 }
 
@@ -113,10 +115,7 @@ function malformed(path: string, text: string): string | undefined {
   return undefined;
 }
 
-function corpus(): Json[] {
-  const dirs = [join(REPO_ROOT, 'golden', 'policies-antrea', 'input'), join(REPO_ROOT, 'golden', 'policies-k8s', 'input')];
-  return documentsOf(dirs.flatMap((dir) => readdirSync(dir).map((f) => join(dir, f))));
-}
+const corpus = (): Json[] => [...goldenDocuments('policies-antrea'), ...goldenDocuments('policies-k8s')];
 
 /**
  * Compiles the documents as one file: a throw fails the test with the input, a failed compile must carry an error
@@ -174,8 +173,7 @@ describe('robustness', () => {
   test('hostile rule names compile, and every artifact keeps its format', () => {
     const hostile = ['a"b\nc', "it's \" -j ACCEPT", 'tab\tnul\u0000', '\u2028sep', '}]{"x":', '\\"'];
     let renamed = 0;
-    const input = join(REPO_ROOT, 'golden', 'policies-antrea', 'input');
-    const docs = documentsOf(readdirSync(input).map((f) => join(input, f))).map((d) => {
+    const docs = goldenDocuments('policies-antrea').map((d) => {
       const { apiVersion, kind, spec } = d as { apiVersion?: string; kind?: string; spec?: Record<string, Json> };
       if (!spec || !String(apiVersion).startsWith('crd.antrea.io/') || !/NetworkPolicy$/.test(String(kind))) return d;
       for (const dir of ['ingress', 'egress']) {
